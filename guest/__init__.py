@@ -1,0 +1,1 @@
+"""The tiny test guest: build script (build.sh) and its libvirt domain XML."""

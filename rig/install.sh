@@ -1,0 +1,45 @@
+#!/bin/bash
+# Install the system packages OCloudView ATP needs on Debian/Ubuntu (root, no systemd needed).
+# Idempotent and fast when everything is present: apt is only touched for what is missing.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+# command-or-file : package
+NEEDED="
+/usr/bin/qemu-system-x86_64:qemu-system-x86
+/usr/bin/qemu-img:qemu-utils
+/usr/sbin/libvirtd:libvirt-daemon-system
+/usr/bin/virsh:libvirt-clients
+/usr/include/libvirt/libvirt.h:libvirt-dev
+/usr/bin/pkg-config:pkg-config
+/bin/busybox:busybox-static
+/usr/sbin/qemu-ga:qemu-guest-agent
+/usr/bin/cpio:cpio
+/sbin/modprobe:kmod
+/usr/bin/xz:xz-utils
+/usr/bin/zstd:zstd
+/usr/bin/redis-server:redis-server
+/usr/bin/chromium:chromium
+/usr/bin/gcc:gcc
+"
+missing=""
+for entry in $NEEDED; do
+  path=${entry%%:*}; pkg=${entry##*:}
+  [ -e "$path" ] || missing="$missing $pkg"
+done
+ls /boot/vmlinuz-* >/dev/null 2>&1 || missing="$missing linux-image-amd64"
+python3 -c 'import ensurepip' 2>/dev/null || missing="$missing python3-venv"
+python3 - <<'PY' || missing="$missing python3-dev"
+import os, sys, sysconfig
+sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)
+PY
+
+if [ -n "$missing" ]; then
+  echo "rig/install: installing$missing"
+  if [ "$(id -u)" != 0 ]; then echo "rig/install: need root to install$missing" >&2; exit 1; fi
+  apt-get update -q
+  # INITRD=No: the kernel is only used for our own initramfs guest; skip update-initramfs.
+  INITRD=No apt-get install -y -q --no-install-recommends $missing
+else
+  echo "rig/install: system packages present"
+fi

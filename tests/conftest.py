@@ -1,0 +1,68 @@
+"""Session-wide fixtures: the rig's guests, Redis, PostgreSQL.
+
+Rig guests are named ``$ATP_RIG_PREFIX<n>`` (default ``atp-test-``); ``$ATP_RIG_VMS`` of them
+(default 2) boot on first use and are destroyed at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.prereq import require, tcp_port_open  # noqa: E402
+
+RIG_PREFIX = os.environ.get("ATP_RIG_PREFIX", "atp-test-")
+RIG_SIZE = int(os.environ.get("ATP_RIG_VMS", "2"))
+
+
+@pytest.fixture(scope="session")
+def libvirt_uri() -> str:
+    from tests.rig import LIBVIRT_URI, libvirtd_reachable
+
+    require(libvirtd_reachable(), f"libvirtd at {LIBVIRT_URI} (run rig/start-daemons.sh)")
+    return LIBVIRT_URI
+
+
+@pytest.fixture(scope="session")
+def vm_pool(libvirt_uri):
+    """Boots the session's guests once; tests borrow them through ``rig_vm``/``rig_vms``."""
+    from tests.rig import VmPool, guest_built
+
+    require(guest_built(), "the test guest (run guest/build.sh)")
+    pool = VmPool(RIG_SIZE, RIG_PREFIX, libvirt_uri)
+    pool.boot()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def rig_vm(vm_pool):
+    """One booted guest with a live agent, for this test alone."""
+    with vm_pool.lend(1) as vms:
+        yield vms[0]
+
+
+@pytest.fixture
+def rig_vms(vm_pool):
+    """Every guest of the pool, for tests that need several."""
+    with vm_pool.lend(len(vm_pool.vms)) as vms:
+        yield vms
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("ATP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    require(tcp_port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    require(tcp_port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
+    return True
