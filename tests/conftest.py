@@ -23,7 +23,7 @@ RIG_SIZE = int(os.environ.get("ATP_RIG_VMS", "2"))
 
 @pytest.fixture(scope="session")
 def libvirt_uri() -> str:
-    from tests.rig import LIBVIRT_URI, libvirtd_reachable
+    from tests.vm_pool import LIBVIRT_URI, libvirtd_reachable
 
     require(libvirtd_reachable(), f"libvirtd at {LIBVIRT_URI} (run rig/start-daemons.sh)")
     return LIBVIRT_URI
@@ -32,7 +32,7 @@ def libvirt_uri() -> str:
 @pytest.fixture(scope="session")
 def vm_pool(libvirt_uri):
     """Boots the session's guests once; tests borrow them through ``rig_vm``/``rig_vms``."""
-    from tests.rig import VmPool, guest_built
+    from tests.vm_pool import VmPool, guest_built
 
     require(guest_built(), "the test guest (run guest/build.sh)")
     pool = VmPool(RIG_SIZE, RIG_PREFIX, libvirt_uri)
