@@ -71,12 +71,13 @@ class RigVm:
             return False
 
     def wait_agent(self, timeout: float = BOOT_TIMEOUT) -> None:
+        """Wait until the agent answers and the guest marked itself ready (/run/atp-ready)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.agent_answers():
+            if self.agent_answers() and self.shell("test -e /run/atp-ready")[0] == 0:
                 return
             time.sleep(0.25)
-        raise TimeoutError(f"guest agent of {self.name} did not answer within {timeout}s")
+        raise TimeoutError(f"guest {self.name} was not ready within {timeout}s")
 
     def ensure_running(self) -> None:
         """Boot the guest (again) if it is not running with a live agent."""
