@@ -1,7 +1,7 @@
 """Settings, all from the environment with safe defaults for one machine.
 
 DATABASE_URL   default sqlite:///<repo>/var/db.sqlite3 ; postgres://... for PostgreSQL
-REDIS_URL      default redis://127.0.0.1:6379/0 ; Celery broker (unless CELERY_BROKER_URL) and Channels
+REDIS_URL      default redis://127.0.0.1:6379/0 ; Celery broker and Channels layer
 SECRET_KEY     default: a key generated once into var/secret_key
 ATP_LOG        log level (default INFO)
 """
@@ -36,9 +36,7 @@ def _env_bool(name: str, default: bool) -> bool:
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "daphne",

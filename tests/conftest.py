@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.prereq import require, tcp_port_open  # noqa: E402
 
+pytest_plugins = ["tests.fixtures.vdi", "tests.fixtures.web"]
+
 RIG_PREFIX = os.environ.get("ATP_RIG_PREFIX", "atp-test-")
 RIG_SIZE = int(os.environ.get("ATP_RIG_VMS", "2"))
 

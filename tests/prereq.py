@@ -1,4 +1,4 @@
-"""Prerequisite checks for tests: a missing one fails under CI=true and skips (visibly) elsewhere."""
+"""Prerequisite checks: a missing one fails under CI=true and skips (visibly) elsewhere."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rig itself: a pooled guest is running, its agent answers, its devices are the ones we need."""
+"""The rig itself: a pooled guest runs, its agent answers, it has the devices we need."""
 
 import pytest
 
