@@ -158,3 +158,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ATP_LOG", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Static files are served by WhiteNoise straight from the app/static folders (no collectstatic).
+WHITENOISE_USE_FINDERS = True

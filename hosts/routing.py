@@ -1,1 +1,5 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import InventoryConsumer
+
+websocket_urlpatterns = [path("ws/inventory/", InventoryConsumer.as_asgi())]
