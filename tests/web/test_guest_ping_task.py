@@ -1,0 +1,43 @@
+"""The guest-ping task, run by a real Celery worker, stores its result and pushes it out."""
+
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from hosts import tasks
+from hosts.models import AgentPing, Host
+from hosts.services import INVENTORY_GROUP
+
+pytestmark = [pytest.mark.rig, pytest.mark.redis]
+
+
+def test_worker_pings_guest_agent_and_stores_result(
+    transactional_db, celery_worker_process, rig_vm
+):
+    host = Host.objects.create(name="local", uri=rig_vm.uri)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(INVENTORY_GROUP, channel)
+
+    tasks.ping_guest_agent.delay(host.pk, rig_vm.name)
+
+    deadline = time.monotonic() + 60
+    while not AgentPing.objects.filter(vm__name=rig_vm.name).exists():
+        assert time.monotonic() < deadline, "no ping stored within 60 s"
+        time.sleep(0.2)
+    ping = AgentPing.objects.get(vm__name=rig_vm.name)
+    assert ping.ok, ping.error
+    assert ping.latency_ms > 0
+    message = async_to_sync(layer.receive)(channel)
+    assert message["kind"] == "agent_ping"
+    assert message["vm"] == rig_vm.name and message["ok"] is True
+
+
+def test_ping_of_missing_vm_stores_clear_error(transactional_db, rig_vm):
+    host = Host.objects.create(name="local", uri=rig_vm.uri)
+    ping = tasks.ping_guest_agent.apply(args=(host.pk, "no-such-vm")).get()
+    assert ping is False
+    stored = AgentPing.objects.get(vm__name="no-such-vm")
+    assert "no-such-vm" in stored.error
