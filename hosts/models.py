@@ -1,8 +1,10 @@
-"""Inventory: libvirt hosts, their virtual machines, and guest-agent checks."""
+"""Inventory: libvirt hosts, VDI endpoints, their virtual machines, and guest-agent checks."""
 
 from __future__ import annotations
 
 from django.db import models
+
+from .secrets import decrypt_secret, encrypt_secret
 
 
 class Host(models.Model):
@@ -34,11 +36,75 @@ class Host(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def health(self) -> str:
+        """ok / down / unknown / disabled, from the last connection test."""
+        if not self.enabled:
+            return "disabled"
+        if self.reachable is None:
+            return "unknown"
+        return "ok" if self.reachable else "down"
+
+
+class VdiEndpoint(models.Model):
+    """An OCloudView VDI platform; its password is stored encrypted and never shown."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    url = models.URLField(max_length=255)
+    username = models.CharField(max_length=128)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    verify_tls = models.BooleanField(default=True)
+    tags = models.JSONField(default=list, blank=True)
+    enabled = models.BooleanField(default=True)
+    # health, refreshed by "test login" and sync
+    reachable = models.BooleanField(null=True)
+    last_error = models.TextField(blank=True)
+    last_checked = models.DateTimeField(null=True)
+    last_synced = models.DateTimeField(null=True)
+    last_verify = models.JSONField(null=True, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:  # never the password
+        return f"<VdiEndpoint {self.name} {self.url} user={self.username}>"
+
+    def set_password(self, raw: str) -> None:
+        self.password_encrypted = encrypt_secret(raw) if raw else ""
+
+    def get_password(self) -> str:
+        return decrypt_secret(self.password_encrypted) if self.password_encrypted else ""
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_encrypted)
+
+    @property
+    def health(self) -> str:
+        if not self.enabled:
+            return "disabled"
+        if self.reachable is None:
+            return "unknown"
+        return "ok" if self.reachable else "down"
+
 
 class VirtualMachine(models.Model):
     """A domain seen on a host (synced from libvirt) or on a VDI platform."""
 
-    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="vms")
+    SOURCE_LIBVIRT = "libvirt"
+    SOURCE_VDI = "vdi"
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="vms", null=True)
+    vdi_endpoint = models.ForeignKey(
+        VdiEndpoint, on_delete=models.SET_NULL, related_name="vms", null=True, blank=True
+    )
+    vdi_id = models.CharField(max_length=128, blank=True, help_text="domain id on the VDI side")
+    desk_pool = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=16, default=SOURCE_LIBVIRT)
     name = models.CharField(max_length=255)
     uuid = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=32, blank=True)
@@ -46,14 +112,23 @@ class VirtualMachine(models.Model):
     vcpus = models.PositiveIntegerField(null=True)
     memory_mib = models.PositiveBigIntegerField(null=True)
     thumbnail = models.ImageField(upload_to="thumbnails/", blank=True)
+    thumbnail_taken = models.DateTimeField(null=True)
     last_seen = models.DateTimeField(null=True)
 
     class Meta:
         ordering = ["host__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["host", "name"], name="unique_vm_per_host")]
+        constraints = [
+            models.UniqueConstraint(fields=["host", "name"], name="unique_vm_per_host"),
+            models.UniqueConstraint(
+                fields=["vdi_endpoint", "vdi_id"],
+                condition=~models.Q(vdi_id=""),
+                name="unique_vm_per_vdi_endpoint",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.host.name}/{self.name}"
+        where = self.host.name if self.host_id else (self.vdi_endpoint or "?")
+        return f"{where}/{self.name}"
 
 
 class AgentPing(models.Model):

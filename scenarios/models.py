@@ -1,1 +1,96 @@
-"""Models of the scenarios app."""
+"""Scenario library: scenarios, their immutable revisions, and screen-check reference images.
+
+A ``ScenarioRevision`` is never edited after it is saved: runs snapshot the revision they ran,
+so history, re-runs and comparisons stay exact. Only revisions that validated are ``runnable``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Scenario(models.Model):
+    name = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    current_revision = models.ForeignKey(
+        "ScenarioRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the newest runnable revision",
+    )
+    archived = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScenarioRevision(models.Model):
+    """One saved version of a scenario's text: who, when, what changed against the previous."""
+
+    FORMAT_YAML = "yaml"
+    FORMAT_JSON = "json"
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    content = models.TextField()
+    format = models.CharField(max_length=8, default=FORMAT_YAML)
+    content_sha256 = models.CharField(max_length=64)
+    parsed = models.JSONField(null=True, blank=True, help_text="the validated scenario as JSON")
+    runnable = models.BooleanField(default=False, help_text="validated by the engine's loader")
+    issues = models.JSONField(default=list, blank=True)
+    diff = models.TextField(blank=True, help_text="unified diff against the previous revision")
+    message = models.CharField(max_length=255, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["scenario", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "number"], name="unique_revision_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scenario.name}@{self.number}"
+
+
+class ReferenceImage(models.Model):
+    """A screen-check reference ("needle"): a full screenshot plus the areas that must match.
+
+    ``areas`` is a list of ``{"x", "y", "width", "height", "type": "match"|"exclude",
+    "threshold"?: float}`` in screenshot pixels; steps refer to a reference by ``name``.
+    """
+
+    name = models.SlugField(max_length=120, unique=True)
+    tags = models.JSONField(default=list, blank=True)
+    image = models.ImageField(upload_to="references/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    areas = models.JSONField(default=list, blank=True)
+    threshold = models.FloatField(default=0.96, help_text="similarity 0-1 needed to match")
+    source = models.CharField(max_length=255, blank=True, help_text="screenshot origin")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
