@@ -1,0 +1,9 @@
+"""A stand-alone simulator of the OCloudView VDI platform's admin API (``/ocloud/v1``).
+
+``python -m vdisim --port 8088 [--backend memory|libvirt]``; see ``docs/vdi.md``.
+"""
+
+from vdisim.platform import Platform, SimError
+from vdisim.server import SimServer
+
+__all__ = ["Platform", "SimError", "SimServer"]
