@@ -63,7 +63,7 @@ class MemoryBackend:
     prefix = ""
 
     def __init__(self, op_delay: float = 0.2) -> None:
-        self.op_delay = op_delay
+        self.op_delay = self.default_op_delay = op_delay
 
     def manages(self, name: str) -> bool:
         return True

@@ -166,14 +166,17 @@ class Platform:
     # ================================================================ seed / reset
 
     def reset(self) -> None:
-        """Back to the seed: tokens, events and (memory backend) every entity."""
+        """Back to the seed: forget tokens, events and every entity (the libvirt backend then
+        adopts the domains that exist, with their current state)."""
         with self.lock:
             self.admins = {ADMIN_USER: md5(ADMIN_PASSWORD)}
             self.tokens: dict[str, tuple[str, float]] = {}
             self.events: dict[str, dict] = {}
             self.drift: dict[str, int] = {}
-            if getattr(self, "domains", None) is None or self.backend.name == "memory":
-                self._seed()
+            if hasattr(self.backend, "default_op_delay"):
+                self.backend.op_delay = self.backend.default_op_delay
+            self._seed()  # libvirt backend: domains are re-discovered on the next read
+            self._last_discovery = 0.0
 
     def _seed(self) -> None:
         t0 = now()

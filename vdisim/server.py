@@ -149,7 +149,8 @@ class Faults:
 
     Keys (all optional): ``delay`` seconds before answering (with ``delay_paths``: only paths
     containing one of these strings); ``http_error`` ``{"status": 500, "count": n}``;
-    ``api_error`` ``{"status": 9001, "msg": "...", "count": n}``; ``garbage`` n answers that are
+    ``api_error`` ``{"status": 9001, "msg": "...", "count": n}`` (both may add ``"paths": [...]``,
+    substrings of the paths they hit); ``garbage`` n answers that are
     not JSON; ``expire_tokens`` true (revokes every token now); ``token_ttl`` seconds (null = no
     expiry); ``state_drift`` ``{"<vm name>": status}`` (the platform's record of those VMs
     changes without the VM doing anything); ``op_delay`` seconds per simulated operation.
@@ -215,11 +216,13 @@ class Faults:
             "garbage": self.garbage,
         }
 
-    def take(self, kind: str) -> dict | None:
-        """Consume one occurrence of a counted fault."""
+    def take(self, kind: str, path: str) -> dict | None:
+        """Consume one occurrence of a counted fault (optionally only on some ``paths``)."""
         with self.lock:
             fault = getattr(self, kind)
             if not fault or int(fault.get("count", 1)) <= 0:
+                return None
+            if fault.get("paths") and not any(p in path for p in fault["paths"]):
                 return None
             fault["count"] = int(fault.get("count", 1)) - 1
             if fault["count"] <= 0:
@@ -329,7 +332,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         faults = self.server.faults
         if faults.delay and (not faults.delay_paths or any(p in path for p in faults.delay_paths)):
             time.sleep(faults.delay)
-        http_error = faults.take("http_error")
+        http_error = faults.take("http_error", path)
         if http_error:
             code = int(http_error.get("status", 500))
             return self._send_json(code, _spring_error(code, "Internal Server Error", path))
@@ -339,7 +342,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         token = self.headers.get("Token")
         platform = self.server.platform
         try:
-            api_error = faults.take("api_error")
+            api_error = faults.take("api_error", path)
             if api_error:
                 raise SimError(
                     int(api_error.get("status", 9001)), str(api_error.get("msg", "模拟故障"))
