@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--vms", type=int, default=0, help="memory backend: add this many generated VMs"
     )
     parser.add_argument(
+        "--hosts", type=int, default=1, help="memory backend: number of online hosts"
+    )
+    parser.add_argument(
         "--op-delay", type=float, default=0.5, help="memory backend: seconds per VM operation"
     )
     parser.add_argument(
@@ -74,7 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # libvirtd not reachable, empty prefix
         print(f"vdisim: cannot start the {args.backend} backend: {exc}", file=sys.stderr)
         return 2
-    platform = Platform(backend, seed=args.seed, extra_vms=args.vms, token_ttl=args.token_ttl)
+    platform = Platform(
+        backend,
+        seed=args.seed,
+        extra_vms=args.vms,
+        extra_hosts=max(0, args.hosts - 1),
+        token_ttl=args.token_ttl,
+    )
     try:
         server = SimServer(platform, args.host, args.port, record=args.record)
     except OSError as exc:

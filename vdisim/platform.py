@@ -152,13 +152,20 @@ class Platform:
     """All state of one simulated platform. Thread-safe (one lock; backend calls outside it)."""
 
     def __init__(
-        self, backend=None, *, seed: str = "lab", extra_vms: int = 0, token_ttl: float | None = None
+        self,
+        backend=None,
+        *,
+        seed: str = "lab",
+        extra_vms: int = 0,
+        extra_hosts: int = 0,
+        token_ttl: float | None = None,
     ):
         self.backend = backend or MemoryBackend()
         self.lock = threading.RLock()
         self.tasks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vdisim-task")
         self.seed = seed
         self.extra_vms = extra_vms
+        self.extra_hosts = extra_hosts  # memory backend: more (empty) online hosts
         self.token_ttl = token_ttl
         self._last_discovery = 0.0
         self.reset()
@@ -201,6 +208,14 @@ class Platform:
             }
         }
         self.host_id = host_id
+        for i in range(2, 2 + self.extra_hosts):
+            extra_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vdisim:{self.backend.name}:host{i}"))
+            self.hosts[extra_id] = {
+                **self.hosts[host_id],
+                "id": extra_id,
+                "name": f"{facts['name']}-{i}",
+                "ip": f"192.0.2.{i}",
+            }
         self.domains: dict[str, dict] = {}
         self.desk_pools: dict[str, dict] = {}
         self.groups: dict[str, dict] = {}
