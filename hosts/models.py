@@ -56,6 +56,17 @@ class VdiEndpoint(models.Model):
     verify_tls = models.BooleanField(default=True)
     tags = models.JSONField(default=list, blank=True)
     enabled = models.BooleanField(default=True)
+    libvirt_host = models.ForeignKey(
+        Host,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="for verify: the libvirt host the platform's VMs run on (empty: from host IPs)",
+    )
+    name_prefix = models.CharField(
+        max_length=64, blank=True, help_text="sync/verify only VMs whose name starts with this"
+    )
     # health, refreshed by "test login" and sync
     reachable = models.BooleanField(null=True)
     last_error = models.TextField(blank=True)

@@ -10,10 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from atp_core.errors import AtpError
-from atp_core.protocol import VmSession
-from atp_core.transport.inventory import list_domains
 
-from .connections import ensure_host, transport
 from .models import AgentPing, Host, VirtualMachine
 
 INVENTORY_GROUP = "inventory"
@@ -30,6 +27,10 @@ def ensure_local_host() -> Host:
 
 def sync_host_vms(host: Host) -> list[VirtualMachine]:
     """Store the host's domains as libvirt reports them now."""
+    from atp_core.transport.inventory import list_domains
+
+    from .connections import ensure_host, transport
+
     domains = transport().execute_on_host(ensure_host(host), list_domains)
     now = timezone.now()
     vms = []
@@ -51,6 +52,10 @@ def sync_host_vms(host: Host) -> list[VirtualMachine]:
 
 def ping_guest_agent(host: Host, vm_name: str) -> AgentPing:
     """Ping the VM's guest agent, store the result and broadcast it to the inventory page."""
+    from atp_core.protocol import VmSession
+
+    from .connections import ensure_host, transport
+
     vm, _ = VirtualMachine.objects.get_or_create(host=host, name=vm_name)
     started = time.monotonic()
     try:
@@ -79,3 +84,121 @@ def broadcast_inventory_event(payload: dict) -> None:
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(INVENTORY_GROUP, {"type": "inventory.event", **payload})
+
+
+# --- hosts: add, test connection (health), full sync with thumbnails ------------------------
+
+THUMBNAIL_WIDTH = 320
+
+
+def add_host(
+    name: str,
+    uri: str,
+    *,
+    description: str = "",
+    credentials_ref: str = "",
+    tags: list[str] | None = None,
+    slots: int = 4,
+) -> Host:
+    """Register a libvirt host; the name is a slug, the URI a libvirt URI."""
+    from django.utils.text import slugify
+
+    from atp_core.errors import InvalidInput
+
+    slug = slugify(name)[:64]
+    if not slug or slug != name:
+        raise InvalidInput(f"host name {name!r}: use lowercase letters, digits, '-' or '_'")
+    if "://" not in uri and uri.split(":", 1)[0] not in ("qemu", "test"):
+        raise InvalidInput(f"URI {uri!r}: expected a libvirt URI such as qemu:///system")
+    if slots < 1:
+        raise InvalidInput(f"slots: {slots}; a host runs at least 1 run at a time")
+    if Host.objects.filter(name=slug).exists():
+        raise InvalidInput(f"a host named {slug!r} already exists")
+    return Host.objects.create(
+        name=slug,
+        uri=uri,
+        description=description,
+        credentials_ref=credentials_ref,
+        tags=list(tags or []),
+        slots=slots,
+    )
+
+
+def test_host_connection(host: Host) -> Host:
+    """Connect to the host, read its health, store it; errors are stored, not raised."""
+    from atp_core.transport.inventory import host_info
+
+    from .connections import ensure_host, transport
+
+    host.last_checked = timezone.now()
+    try:
+        info = transport().execute_on_host(ensure_host(host), host_info)
+    except (AtpError, OSError) as exc:
+        host.reachable = False
+        host.last_error = str(exc) or type(exc).__name__
+    else:
+        host.reachable = True
+        host.last_error = ""
+        host.libvirt_version = str(info.libvirt_version)[:32]
+        host.hypervisor_version = str(info.hypervisor_version)[:32]
+        host.cpus = info.cpus
+        host.memory_mib = info.memory_mib
+        host.running_domains = info.running_domains
+    host.save()
+    broadcast_inventory_event({"kind": "host_health", "host": host.name, "health": host.health})
+    return host
+
+
+def capture_thumbnail(host: Host, vm: VirtualMachine) -> bool:
+    """Store a small PNG of the VM's screen (libvirt screenshot); False when it cannot."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from atp_core.protocol import VmSession
+
+    from .connections import ensure_host, transport
+
+    try:
+        connection = transport().connection(ensure_host(host))
+        png = VmSession(connection, vm.name, agent_timeout=5.0).screen.screenshot()
+        with Image.open(io.BytesIO(png)) as img:
+            img = img.convert("RGB")
+            ratio = THUMBNAIL_WIDTH / max(img.width, 1)
+            if ratio < 1:
+                img = img.resize((THUMBNAIL_WIDTH, max(1, int(img.height * ratio))))
+            buf = io.BytesIO()
+            img.save(buf, "PNG", optimize=True)
+    except (AtpError, OSError):
+        return False
+    if vm.thumbnail:
+        vm.thumbnail.delete(save=False)
+    vm.thumbnail.save(f"{host.name}-{vm.name}.png", ContentFile(buf.getvalue()), save=False)
+    vm.thumbnail_taken = timezone.now()
+    vm.save(update_fields=["thumbnail", "thumbnail_taken"])
+    return True
+
+
+def sync_host(host: Host, *, thumbnails: bool = True) -> dict:
+    """Health, the VM list (VMs no longer on the host are marked ``gone``) and thumbnails."""
+    test_host_connection(host)
+    if not host.reachable:
+        return {"host": host.name, "ok": False, "error": host.last_error, "vms": 0}
+    try:
+        vms = sync_host_vms(host)
+    except (AtpError, OSError) as exc:
+        return {"host": host.name, "ok": False, "error": str(exc), "vms": 0}
+    seen = [vm.pk for vm in vms]
+    gone = (
+        VirtualMachine.objects.filter(host=host, source=VirtualMachine.SOURCE_LIBVIRT)
+        .exclude(pk__in=seen)
+        .update(state="gone")
+    )
+    shots = 0
+    if thumbnails:
+        for vm in vms:
+            if vm.state == "running" and capture_thumbnail(host, vm):
+                shots += 1
+    broadcast_inventory_event({"kind": "host_synced", "host": host.name, "vms": len(vms)})
+    return {"host": host.name, "ok": True, "vms": len(vms), "gone": gone, "thumbnails": shots}

@@ -1,0 +1,230 @@
+"""REST API of the inventory: hosts, VMs, VDI endpoints (password write-only, never returned)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from atp_site.permissions import ViewerReadAdminWrite, ViewerReadOperatorWrite
+
+from . import services, vdi
+from .models import Host, VdiEndpoint, VirtualMachine
+
+
+class HostSerializer(serializers.ModelSerializer):
+    health = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Host
+        fields = [
+            "id",
+            "name",
+            "uri",
+            "description",
+            "credentials_ref",
+            "tags",
+            "slots",
+            "enabled",
+            "health",
+            "reachable",
+            "libvirt_version",
+            "hypervisor_version",
+            "cpus",
+            "memory_mib",
+            "running_domains",
+            "last_error",
+            "last_checked",
+            "created",
+        ]
+        read_only_fields = [
+            "reachable",
+            "libvirt_version",
+            "hypervisor_version",
+            "cpus",
+            "memory_mib",
+            "running_domains",
+            "last_error",
+            "last_checked",
+            "created",
+        ]
+
+    def validate_tags(self, value):
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise serializers.ValidationError("a list of strings")
+        return value
+
+
+class VirtualMachineSerializer(serializers.ModelSerializer):
+    host = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    vdi_endpoint = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VirtualMachine
+        fields = [
+            "id",
+            "name",
+            "host",
+            "vdi_endpoint",
+            "vdi_id",
+            "source",
+            "desk_pool",
+            "uuid",
+            "state",
+            "tags",
+            "vcpus",
+            "memory_mib",
+            "thumbnail_url",
+            "thumbnail_taken",
+            "last_seen",
+        ]
+        read_only_fields = [f for f in fields if f != "tags"]
+
+    def get_thumbnail_url(self, vm) -> str | None:
+        return f"/vms/{vm.pk}/thumbnail.png" if vm.thumbnail else None
+
+
+class VdiEndpointSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True, required=False, allow_blank=False, style={"input_type": "password"}
+    )
+    health = serializers.CharField(read_only=True)
+    has_password = serializers.BooleanField(read_only=True)
+    libvirt_host = serializers.SlugRelatedField(
+        slug_field="name", queryset=Host.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = VdiEndpoint
+        fields = [
+            "id",
+            "name",
+            "url",
+            "username",
+            "password",
+            "has_password",
+            "verify_tls",
+            "tags",
+            "enabled",
+            "name_prefix",
+            "libvirt_host",
+            "health",
+            "reachable",
+            "last_error",
+            "last_checked",
+            "last_synced",
+            "last_verify",
+            "created",
+        ]
+        read_only_fields = [
+            "reachable",
+            "last_error",
+            "last_checked",
+            "last_synced",
+            "last_verify",
+            "created",
+        ]
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": "required for a new endpoint"})
+        return attrs
+
+    def create(self, validated):
+        password = validated.pop("password")
+        endpoint = VdiEndpoint(**validated)
+        endpoint.set_password(password)
+        endpoint.save()
+        return endpoint
+
+    def update(self, instance, validated):
+        password = validated.pop("password", None)
+        for key, value in validated.items():
+            setattr(instance, key, value)
+        if password:
+            instance.set_password(password)
+        instance.save()
+        return instance
+
+
+class OperatorActionMixin:
+    """Reads for viewers, create/update/delete for admins, actions (test/sync) for operators."""
+
+    def get_permissions(self):
+        if getattr(self, "action", None) in self.operator_actions:
+            return [ViewerReadOperatorWrite()]
+        return [ViewerReadAdminWrite()]
+
+
+class HostViewSet(OperatorActionMixin, viewsets.ModelViewSet):
+    queryset = Host.objects.order_by("name")
+    serializer_class = HostSerializer
+    lookup_field = "name"
+    operator_actions = ("test", "sync")
+
+    @extend_schema(request=None, responses=HostSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request, name=None):
+        """Connect and refresh the host's health."""
+        host = services.test_host_connection(self.get_object())
+        return Response(HostSerializer(host).data)
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["post"])
+    def sync(self, request, name=None):
+        """Store the host's VMs as libvirt reports them, with thumbnails of running ones."""
+        thumbnails = request.query_params.get("thumbnails", "1") not in ("0", "false")
+        return Response(services.sync_host(self.get_object(), thumbnails=thumbnails))
+
+
+class VirtualMachineViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """VMs as last synced; only ``tags`` can be changed (operators)."""
+
+    serializer_class = VirtualMachineSerializer
+    permission_classes = [ViewerReadOperatorWrite]
+
+    def get_queryset(self):
+        qs = VirtualMachine.objects.select_related("host", "vdi_endpoint").order_by(
+            "host__name", "name"
+        )
+        params = self.request.query_params
+        if params.get("host"):
+            qs = qs.filter(host__name=params["host"])
+        if params.get("name"):
+            qs = qs.filter(name=params["name"])
+        if params.get("tag"):
+            qs = qs.filter(tags__icontains=f'"{params["tag"]}"')
+        if params.get("source"):
+            qs = qs.filter(source=params["source"])
+        return qs
+
+
+class VdiEndpointViewSet(OperatorActionMixin, viewsets.ModelViewSet):
+    queryset = VdiEndpoint.objects.select_related("libvirt_host").order_by("name")
+    serializer_class = VdiEndpointSerializer
+    lookup_field = "name"
+    operator_actions = ("test", "sync", "verify")
+
+    @extend_schema(request=None, responses=VdiEndpointSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request, name=None):
+        """Log in (and out) with the stored credentials; refreshes the endpoint's health."""
+        return Response(VdiEndpointSerializer(vdi.test_login(self.get_object())).data)
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["post"])
+    def sync(self, request, name=None):
+        return Response(vdi.sync_endpoint(self.get_object()))
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, name=None):
+        """``vdi verify``: platform vs libvirt, both directions."""
+        return Response(vdi.verify_endpoint(self.get_object()))

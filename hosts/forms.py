@@ -1,0 +1,60 @@
+from django import forms
+
+from .models import Host, VdiEndpoint
+
+
+def _tags(value: str) -> list[str]:
+    return [t.strip() for t in (value or "").split(",") if t.strip()]
+
+
+class TagsField(forms.CharField):
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return _tags(super().to_python(value))
+
+
+class HostForm(forms.ModelForm):
+    tags = TagsField(required=False, help_text="comma separated")
+
+    class Meta:
+        model = Host
+        fields = ["name", "uri", "description", "credentials_ref", "tags", "slots", "enabled"]
+
+
+class VdiEndpointForm(forms.ModelForm):
+    tags = TagsField(required=False, help_text="comma separated")
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="stored encrypted; leave empty to keep the current one",
+    )
+
+    class Meta:
+        model = VdiEndpoint
+        fields = [
+            "name",
+            "url",
+            "username",
+            "password",
+            "verify_tls",
+            "tags",
+            "name_prefix",
+            "libvirt_host",
+            "enabled",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk and not data.get("password"):
+            self.add_error("password", "required for a new endpoint")
+        return data
+
+    def save(self, commit=True):
+        endpoint = super().save(commit=False)
+        if self.cleaned_data.get("password"):
+            endpoint.set_password(self.cleaned_data["password"])
+        if commit:
+            endpoint.save()
+        return endpoint

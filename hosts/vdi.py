@@ -1,0 +1,155 @@
+"""VDI endpoints: add, test login, sync their VMs into the inventory, verify against libvirt.
+
+The password is decrypted only to build a client and is never put in a message, a log line,
+an exception text or an API answer.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.text import slugify
+
+from atp_core.errors import AtpError, InvalidInput
+from atp_core.vdiplatform import VdiClient, VdiError
+
+from .models import VdiEndpoint, VirtualMachine
+from .secrets import SecretUnreadable
+
+VDI_TIMEOUT = 10.0
+
+
+def add_endpoint(
+    name: str,
+    url: str,
+    username: str,
+    password: str,
+    *,
+    verify_tls: bool = True,
+    tags: list[str] | None = None,
+    name_prefix: str = "",
+    libvirt_host=None,
+) -> VdiEndpoint:
+    slug = slugify(name)[:64]
+    if not slug or slug != name:
+        raise InvalidInput(f"endpoint name {name!r}: use lowercase letters, digits, '-' or '_'")
+    if not url.startswith(("http://", "https://")):
+        raise InvalidInput(f"URL {url!r}: must start with http:// or https://")
+    if not username:
+        raise InvalidInput("username: required")
+    if VdiEndpoint.objects.filter(name=slug).exists():
+        raise InvalidInput(f"a VDI endpoint named {slug!r} already exists")
+    endpoint = VdiEndpoint(
+        name=slug,
+        url=url.rstrip("/"),
+        username=username,
+        verify_tls=verify_tls,
+        tags=list(tags or []),
+        name_prefix=name_prefix,
+        libvirt_host=libvirt_host,
+    )
+    endpoint.set_password(password)
+    endpoint.save()
+    return endpoint
+
+
+def client_for(endpoint: VdiEndpoint, *, timeout: float = VDI_TIMEOUT) -> VdiClient:
+    return VdiClient(
+        endpoint.url,
+        endpoint.username,
+        endpoint.get_password(),
+        timeout=timeout,
+        retries=1,
+        verify_ssl=endpoint.verify_tls,
+    )
+
+
+def _safe_error(endpoint: VdiEndpoint, exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    try:
+        password = endpoint.get_password()
+    except SecretUnreadable:
+        password = ""
+    if password and password in text:
+        text = text.replace(password, "***")
+    return text[:2000]
+
+
+def _record(endpoint: VdiEndpoint, ok: bool, error: str = "", **fields) -> VdiEndpoint:
+    endpoint.reachable = ok
+    endpoint.last_error = error
+    endpoint.last_checked = timezone.now()
+    for key, value in fields.items():
+        setattr(endpoint, key, value)
+    endpoint.save()
+    return endpoint
+
+
+def test_login(endpoint: VdiEndpoint) -> VdiEndpoint:
+    """Log in and out; the outcome is stored on the endpoint (health), never raised."""
+    try:
+        with client_for(endpoint) as client:
+            client.login()
+    except (VdiError, AtpError, OSError) as exc:
+        return _record(endpoint, False, _safe_error(endpoint, exc))
+    return _record(endpoint, True)
+
+
+def _status_label(status) -> str:
+    label = getattr(status, "label", None)
+    return str(label if label is not None else ("unknown" if status is None else status))
+
+
+def sync_endpoint(endpoint: VdiEndpoint) -> dict:
+    """Store the platform's VMs (not templates) as inventory VMs of source ``vdi``."""
+    now = timezone.now()
+    try:
+        with client_for(endpoint) as client:
+            domains = [d for d in client.domains.list() if not d.is_model]
+            pools = {p.id: p.name for p in client.desk_pools.list()}
+    except (VdiError, AtpError, OSError) as exc:
+        _record(endpoint, False, _safe_error(endpoint, exc))
+        return {"endpoint": endpoint.name, "ok": False, "error": endpoint.last_error, "vms": 0}
+    if endpoint.name_prefix:
+        domains = [d for d in domains if d.name.startswith(endpoint.name_prefix)]
+    seen = []
+    for d in domains:
+        vm, _ = VirtualMachine.objects.update_or_create(
+            vdi_endpoint=endpoint,
+            vdi_id=d.id,
+            defaults={
+                "name": d.name,
+                "host": None,
+                "source": VirtualMachine.SOURCE_VDI,
+                "state": _status_label(d.status),
+                "vcpus": d.cpu,
+                "memory_mib": d.memory_mb,
+                "desk_pool": pools.get(d.desk_pool_id or "", d.desk_pool_id or ""),
+                "last_seen": now,
+            },
+        )
+        seen.append(vm.pk)
+    gone = (
+        VirtualMachine.objects.filter(vdi_endpoint=endpoint, source=VirtualMachine.SOURCE_VDI)
+        .exclude(pk__in=seen)
+        .update(state="gone")
+    )
+    _record(endpoint, True, last_synced=now)
+    return {"endpoint": endpoint.name, "ok": True, "vms": len(seen), "gone": gone}
+
+
+def verify_endpoint(endpoint: VdiEndpoint) -> dict:
+    """``vdi verify`` (platform vs libvirt, both directions); the report is stored as JSON."""
+    from atp_core.vdiplatform import verify_platform
+
+    libvirt = endpoint.libvirt_host.uri if endpoint.libvirt_host_id else None
+    try:
+        with client_for(endpoint) as client:
+            report = verify_platform(client, libvirt, name_prefix=endpoint.name_prefix or None)
+    except (VdiError, AtpError, OSError) as exc:
+        _record(endpoint, False, _safe_error(endpoint, exc))
+        return {"ok": False, "error": endpoint.last_error}
+    data = report.to_dict()
+    data["consistent"] = report.consistent
+    data["checked_at"] = timezone.now().isoformat()
+    _record(endpoint, True, last_verify=data)
+    return {"ok": True, **data}

@@ -1,0 +1,243 @@
+"""REST API of the scenario library: scenarios, revisions, validate, reference images."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from atp_core.errors import InvalidInput
+from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
+
+from . import engine, launch, selectors, services
+from .models import ReferenceImage, Scenario, ScenarioRevision
+
+ValidateResponse = inline_serializer(
+    "ValidateResponse",
+    {
+        "ok": serializers.BooleanField(),
+        "issues": inline_serializer(
+            "ValidationIssue",
+            {
+                "line": serializers.IntegerField(allow_null=True),
+                "column": serializers.IntegerField(allow_null=True),
+                "path": serializers.CharField(),
+                "message": serializers.CharField(),
+                "allowed": serializers.JSONField(allow_null=True),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class AnyRole(RolePermission):
+    """Read-only POSTs (validate): every role may call them, anonymous users may not."""
+
+    write_role = "viewer"
+
+
+class ContentSerializer(serializers.Serializer):
+    content = serializers.CharField(trim_whitespace=False, max_length=services.MAX_SCENARIO_BYTES)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class RevisionSummarySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ScenarioRevision
+        fields = ["number", "author", "created", "message", "format", "runnable", "content_sha256"]
+
+
+class RevisionSerializer(RevisionSummarySerializer):
+    class Meta(RevisionSummarySerializer.Meta):
+        fields = [*RevisionSummarySerializer.Meta.fields, "content", "diff", "parsed", "issues"]
+
+
+class ScenarioSerializer(serializers.ModelSerializer):
+    current_revision = RevisionSummarySerializer(read_only=True)
+    revision_count = serializers.IntegerField(read_only=True)
+    content = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=services.MAX_SCENARIO_BYTES
+    )
+    name = serializers.SlugField(max_length=120, required=False)
+
+    class Meta:
+        model = Scenario
+        fields = [
+            "id",
+            "name",
+            "title",
+            "description",
+            "tags",
+            "archived",
+            "current_revision",
+            "revision_count",
+            "created",
+            "updated",
+            "content",
+        ]
+        read_only_fields = ["title", "description", "tags", "created", "updated"]
+
+
+def _invalid(exc: InvalidInput) -> ValidationError:
+    if isinstance(exc, services.ScenarioInvalid):
+        return ValidationError({"content": [str(exc)], "issues": exc.issues})
+    return ValidationError({"detail": str(exc)})
+
+
+class ScenarioViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Scenarios. Creating one needs valid content; its text changes through ``revisions``."""
+
+    serializer_class = ScenarioSerializer
+    permission_classes = [ViewerReadOperatorWrite]
+    lookup_field = "name"
+
+    def get_queryset(self):
+        params = self.request.query_params
+        if self.action == "list":
+            return selectors.scenario_list(
+                params.get("q", ""), params.get("tag", ""), params.get("archived") == "1"
+            )
+        return Scenario.objects.select_related(
+            "current_revision", "current_revision__author"
+        ).annotate(revision_count=Count("revisions"))
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            scenario = services.create_scenario(
+                serializer.validated_data["content"],
+                request.user,
+                name=serializer.validated_data.get("name"),
+            )
+        except InvalidInput as exc:
+            raise _invalid(exc) from None
+        scenario = self.get_queryset().get(pk=scenario.pk)
+        return Response(self.get_serializer(scenario).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContentSerializer, responses=ValidateResponse)
+    @action(detail=False, methods=["post"], permission_classes=[AnyRole])
+    def validate(self, request):
+        """Validate text with the engine's loader; issues carry line and column."""
+        serializer = ContentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = engine.validate(serializer.validated_data["content"])
+        return Response({"ok": result.ok, "issues": result.issues})
+
+    @extend_schema(responses=dict)
+    @action(detail=False, methods=["get"], url_path="schema")
+    def json_schema(self, request):
+        """The scenario format's JSON Schema (generated by the engine)."""
+        return Response(engine.json_schema())
+
+    @extend_schema(methods=["get"], responses=RevisionSummarySerializer(many=True))
+    @extend_schema(methods=["post"], request=ContentSerializer, responses=RevisionSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def revisions(self, request, name=None):
+        """GET: the history, newest first. POST: save content as the next revision."""
+        scenario = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.revisions_of(scenario))
+            return self.get_paginated_response(RevisionSummarySerializer(page, many=True).data)
+        serializer = ContentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            saved = services.save_revision(
+                scenario,
+                serializer.validated_data["content"],
+                request.user,
+                message=serializer.validated_data.get("message", ""),
+            )
+        except InvalidInput as exc:
+            raise _invalid(exc) from None
+        return Response(
+            RevisionSerializer(saved.revision).data,
+            status=status.HTTP_201_CREATED if saved.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(responses=RevisionSerializer)
+    @action(detail=True, methods=["get"], url_path=r"revisions/(?P<number>\d+)")
+    def revision(self, request, name=None, number=None):
+        scenario = self.get_object()
+        try:
+            revision = ScenarioRevision.objects.select_related("author").get(
+                scenario=scenario, number=int(number)
+            )
+        except ScenarioRevision.DoesNotExist:
+            return Response({"detail": "no such revision"}, status=status.HTTP_404_NOT_FOUND)
+        return Response(RevisionSerializer(revision).data)
+
+    @extend_schema(
+        request=inline_serializer(
+            "LaunchRequest",
+            {
+                "revision": serializers.IntegerField(required=False),
+                "targets": serializers.ListField(child=serializers.DictField(), required=False),
+                "variables": serializers.DictField(required=False),
+            },
+        ),
+        responses=dict,
+    )
+    @action(detail=True, methods=["post"])
+    def run(self, request, name=None):
+        """Launch a run of a revision (default: the current one) on targets with overrides."""
+        scenario = self.get_object()
+        number = request.data.get("revision")
+        revision = scenario.current_revision
+        if number:
+            revision = scenario.revisions.filter(number=number).first()
+        if revision is None:
+            return Response({"detail": "no such revision"}, status=status.HTTP_404_NOT_FOUND)
+        targets = request.data.get("targets") or []
+        variables = request.data.get("variables") or {}
+        if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
+            raise ValidationError({"targets": "a list of {vm, host} or {tag} objects"})
+        if not isinstance(variables, dict):
+            raise ValidationError({"variables": "an object of name: value"})
+        try:
+            run = launch.launch(revision, targets, variables, request.user)
+        except InvalidInput as exc:
+            raise _invalid(exc) from None
+        return Response({"run": run.pk}, status=status.HTTP_201_CREATED)
+
+
+class ReferenceImageSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReferenceImage
+        fields = [
+            "id",
+            "name",
+            "tags",
+            "width",
+            "height",
+            "areas",
+            "threshold",
+            "source",
+            "image_url",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+    def get_image_url(self, ref) -> str:
+        return f"/references/{ref.name}/image.png"
+
+
+class ReferenceImageViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = ReferenceImage.objects.order_by("name")
+    serializer_class = ReferenceImageSerializer
+    permission_classes = [ViewerReadOperatorWrite]
+    lookup_field = "name"

@@ -1,0 +1,263 @@
+"""Writes to the scenario library: scenarios, revisions, import/export, reference images."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+
+import yaml
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.text import slugify
+
+from atp_core.errors import InvalidInput
+
+from . import engine
+from .models import ReferenceImage, Scenario, ScenarioRevision
+
+MAX_SCENARIO_BYTES = 512 * 1024
+MAX_REFERENCE_BYTES = 8 * 1024 * 1024
+
+
+class ScenarioInvalid(InvalidInput):
+    """The scenario text does not validate; ``issues`` says where and why."""
+
+    def __init__(self, issues: list[dict]):
+        self.issues = issues
+        first = issues[0] if issues else {}
+        where = f"line {first.get('line')}, column {first.get('column')}: " if first else ""
+        more = f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""
+        super().__init__(f"scenario does not validate: {where}{first.get('message', '')}{more}")
+
+
+def detect_format(text: str, filename: str | None = None) -> str:
+    if filename and filename.lower().endswith(".json"):
+        return ScenarioRevision.FORMAT_JSON
+    return (
+        ScenarioRevision.FORMAT_JSON
+        if text.lstrip().startswith(("{", "["))
+        else ScenarioRevision.FORMAT_YAML
+    )
+
+
+def _check_size(text: str) -> None:
+    if len(text.encode()) > MAX_SCENARIO_BYTES:
+        raise InvalidInput(f"scenario is larger than {MAX_SCENARIO_BYTES // 1024} KiB")
+
+
+def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=old_label,
+        tofile=new_label,
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _apply_metadata(scenario: Scenario, result: engine.Validation) -> None:
+    scenario.tags = result.tags
+    scenario.title = result.name[:255]
+    scenario.description = result.description
+
+
+@dataclass
+class SaveResult:
+    revision: ScenarioRevision
+    created: bool
+
+
+@transaction.atomic
+def save_revision(
+    scenario: Scenario, content: str, user, message: str = "", filename: str | None = None
+) -> SaveResult:
+    """Validate ``content`` and store it as the scenario's next revision.
+
+    Content that does not validate is never stored (raises ``ScenarioInvalid``); content equal
+    to the current revision creates nothing.
+    """
+    _check_size(content)
+    result = engine.validate(content, filename=filename)
+    if not result.ok:
+        raise ScenarioInvalid(result.issues)
+    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+    previous = scenario.revisions.order_by("-number").first()
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    if previous is not None and previous.content_sha256 == digest:
+        return SaveResult(previous, created=False)
+    number = previous.number + 1 if previous else 1
+    revision = ScenarioRevision.objects.create(
+        scenario=scenario,
+        number=number,
+        content=content,
+        format=detect_format(content, filename),
+        content_sha256=digest,
+        parsed=result.parsed,
+        runnable=True,
+        diff=unified_diff(
+            previous.content if previous else "",
+            content,
+            f"revision {previous.number}" if previous else "empty",
+            f"revision {number}",
+        ),
+        message=message[:255],
+        author=user if getattr(user, "is_authenticated", False) else None,
+    )
+    _apply_metadata(scenario, result)
+    scenario.current_revision = revision
+    scenario.save()
+    return SaveResult(revision, created=True)
+
+
+def _name_from(result: engine.Validation, filename: str | None) -> str:
+    base = result.name or (filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if filename else "")
+    name = slugify(base)[:120]
+    if not name:
+        raise InvalidInput("the scenario has no name: set `name:` at the top level")
+    return name
+
+
+@transaction.atomic
+def create_scenario(content: str, user, *, name: str | None = None, filename: str | None = None):
+    """A new scenario whose first revision is ``content`` (which must validate)."""
+    _check_size(content)
+    result = engine.validate(content, filename=filename)
+    if not result.ok:
+        raise ScenarioInvalid(result.issues)
+    slug = slugify(name)[:120] if name else _name_from(result, filename)
+    if not slug:
+        raise InvalidInput("name: use letters, digits, '-' or '_'")
+    if Scenario.objects.filter(name=slug).exists():
+        raise InvalidInput(f"a scenario named {slug!r} already exists")
+    scenario = Scenario.objects.create(name=slug, created_by=user if user else None)
+    save_revision(scenario, content, user, message="created", filename=filename)
+    scenario.refresh_from_db()
+    return scenario
+
+
+@dataclass
+class ImportResult:
+    scenario: Scenario
+    created: bool  # new scenario
+    revision_created: bool
+
+
+def import_file(content: bytes | str, filename: str, user) -> ImportResult:
+    """Import a YAML/JSON (or legacy) file: a new scenario, or a new revision of the same name."""
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{filename}: not UTF-8 text") from None
+    _check_size(content)
+    result = engine.validate(content, filename=filename)
+    if not result.ok:
+        raise ScenarioInvalid(result.issues)
+    slug = _name_from(result, filename)
+    existing = Scenario.objects.filter(name=slug).first()
+    if existing is None:
+        scenario = create_scenario(content, user, name=slug, filename=filename)
+        return ImportResult(scenario, True, True)
+    message = f"imported {filename}"
+    saved = save_revision(existing, content, user, message=message, filename=filename)
+    return ImportResult(existing, False, saved.created)
+
+
+def export_text(revision: ScenarioRevision, fmt: str) -> tuple[str, str]:
+    """(text, content type) of a revision as YAML or JSON; the stored text when formats match."""
+    if fmt not in ("yaml", "json"):
+        raise InvalidInput(f"format {fmt!r}: allowed yaml, json")
+    if fmt == revision.format:
+        text = revision.content
+    else:
+        data = revision.parsed
+        if data is None:
+            loader = json.loads if revision.format == "json" else yaml.safe_load
+            data = loader(revision.content)
+        if fmt == "json":
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        else:
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return text, ("application/json" if fmt == "json" else "application/yaml")
+
+
+# --- reference images -------------------------------------------------------------------------
+
+AREA_TYPES = ("match", "exclude")
+
+
+def clean_areas(areas, width: int, height: int) -> list[dict]:
+    """Areas as stored: ints inside the image, a known type, an optional 0-1 threshold."""
+    if not isinstance(areas, list) or not areas:
+        raise InvalidInput("areas: give at least one area {x, y, width, height, type}")
+    cleaned = []
+    for i, area in enumerate(areas):
+        where = f"areas[{i}]"
+        if not isinstance(area, dict):
+            raise InvalidInput(f"{where}: expected an object with x, y, width, height")
+        try:
+            x, y = int(area["x"]), int(area["y"])
+            w, h = int(area["width"]), int(area["height"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(f"{where}: x, y, width and height must be integers") from None
+        if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
+            raise InvalidInput(
+                f"{where}: {w}x{h}+{x}+{y} is not inside the {width}x{height} screenshot"
+            )
+        kind = area.get("type", "match")
+        if kind not in AREA_TYPES:
+            raise InvalidInput(f"{where}.type: {kind!r}; allowed {', '.join(AREA_TYPES)}")
+        item = {"x": x, "y": y, "width": w, "height": h, "type": kind}
+        if area.get("threshold") not in (None, ""):
+            threshold = float(area["threshold"])
+            if not 0 < threshold <= 1:
+                raise InvalidInput(f"{where}.threshold: {threshold}; allowed 0 < t <= 1")
+            item["threshold"] = threshold
+        cleaned.append(item)
+    if not any(a["type"] == "match" for a in cleaned):
+        raise InvalidInput("areas: at least one area must be of type 'match'")
+    return cleaned
+
+
+def save_reference_image(
+    *,
+    name: str,
+    png: bytes,
+    areas: list,
+    user,
+    threshold: float = 0.96,
+    tags: list[str] | None = None,
+    source: str = "",
+) -> ReferenceImage:
+    """Create or replace the reference ``name`` from a screenshot and its match areas."""
+    from PIL import Image, UnidentifiedImageError
+
+    slug = slugify(name)[:120]
+    if not slug:
+        raise InvalidInput("name: use letters, digits, '-' or '_'")
+    if len(png) > MAX_REFERENCE_BYTES:
+        raise InvalidInput("the screenshot is larger than 8 MiB")
+    try:
+        with Image.open(io.BytesIO(png)) as img:
+            width, height = img.size
+            buf = io.BytesIO()
+            img.convert("RGB").save(buf, "PNG")
+    except (UnidentifiedImageError, OSError):
+        raise InvalidInput("the screenshot is not a readable image") from None
+    if not 0 < float(threshold) <= 1:
+        raise InvalidInput(f"threshold: {threshold}; allowed 0 < t <= 1")
+    cleaned = clean_areas(areas, width, height)
+    ref, _ = ReferenceImage.objects.get_or_create(name=slug, defaults={"created_by": user})
+    if ref.image:
+        ref.image.delete(save=False)
+    ref.image.save(f"{slug}.png", ContentFile(buf.getvalue()), save=False)
+    ref.width, ref.height = width, height
+    ref.areas = cleaned
+    ref.threshold = float(threshold)
+    ref.tags = [str(t) for t in (tags or [])]
+    ref.source = source[:255]
+    ref.save()
+    return ref

@@ -1,0 +1,394 @@
+"""Scenario library, editor, revisions, run form and reference images (server-rendered pages).
+
+Thin: reads through selectors, writes through services; the editor's background calls
+(validate, save) answer JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from atp_core.errors import InvalidInput
+from atp_site.permissions import has_role, role_required
+from hosts.models import VirtualMachine
+
+from . import engine, launch, selectors, services
+from .models import ReferenceImage, Scenario, ScenarioRevision
+
+NEW_SCENARIO_TEMPLATE = """\
+version: 1
+name: {name}
+description: ""
+tags: []
+steps:
+  - type: send_text
+    text: "hello\\n"
+"""
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get("x-requested-with") == "fetch" or "json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _editor_context(request) -> dict:
+    try:
+        completion = engine.completion_model()
+    except ImportError:
+        completion = {"top_level": [], "step_types": {}, "descriptions": {}}
+    return {"completion": completion, "can_edit": has_role(request.user, "operator")}
+
+
+@require_GET
+def scenario_list(request):
+    query = request.GET.get("q", "").strip()
+    tag = request.GET.get("tag", "").strip()
+    return render(
+        request,
+        "scenarios/scenario_list.html",
+        {
+            "scenarios": selectors.scenario_list(query, tag),
+            "tags": selectors.all_tags(),
+            "query": query,
+            "tag": tag,
+            "can_edit": has_role(request.user, "operator"),
+        },
+    )
+
+
+@role_required("operator")
+def scenario_new(request):
+    if request.method == "POST":
+        content = request.POST.get("content", "")
+        try:
+            scenario = services.create_scenario(
+                content, request.user, name=request.POST.get("name") or None
+            )
+        except services.ScenarioInvalid as exc:
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "issues": exc.issues}, status=400)
+            messages.error(request, str(exc))
+        except InvalidInput as exc:
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "error": str(exc), "issues": []}, status=400)
+            messages.error(request, str(exc))
+        else:
+            url = reverse("scenarios:detail", args=[scenario.name])
+            if _wants_json(request):
+                return JsonResponse({"ok": True, "url": url, "revision": 1})
+            return redirect(url)
+    name = request.GET.get("name", "new-scenario")
+    return render(
+        request,
+        "scenarios/editor.html",
+        {
+            **_editor_context(request),
+            "scenario": None,
+            "content": request.POST.get("content") or NEW_SCENARIO_TEMPLATE.format(name=name),
+            "save_url": reverse("scenarios:new"),
+        },
+    )
+
+
+@require_POST
+@role_required("operator")
+def scenario_import(request):
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "choose a YAML or JSON file to import")
+        return redirect("scenarios:list")
+    try:
+        result = services.import_file(upload.read(), upload.name, request.user)
+    except services.ScenarioInvalid as exc:
+        messages.error(request, f"{upload.name}: {exc}")
+        return redirect("scenarios:list")
+    except InvalidInput as exc:
+        messages.error(request, str(exc))
+        return redirect("scenarios:list")
+    if result.created:
+        messages.info(request, f"Imported {upload.name} as {result.scenario.name}")
+    elif result.revision_created:
+        messages.info(request, f"Imported {upload.name} as a new revision of {result.scenario}")
+    else:
+        messages.info(request, f"{upload.name} is identical to {result.scenario.name}'s revision")
+    return redirect("scenarios:detail", result.scenario.name)
+
+
+@require_POST
+def validate(request):
+    """Validate editor text (read-only: viewers may call it)."""
+    content = request.POST.get("content")
+    if content is None:
+        try:
+            content = json.loads(request.body or b"{}").get("content", "")
+        except (ValueError, AttributeError):
+            return JsonResponse({"ok": False, "issues": [], "error": "send content"}, status=400)
+    if len(content.encode()) > services.MAX_SCENARIO_BYTES:
+        return JsonResponse({"ok": False, "issues": [], "error": "scenario too large"}, status=400)
+    result = engine.validate(content)
+    return JsonResponse({"ok": result.ok, "issues": result.issues})
+
+
+@require_GET
+def schema(request):
+    return JsonResponse(engine.json_schema())
+
+
+def _scenario(name: str) -> Scenario:
+    return get_object_or_404(Scenario.objects.select_related("current_revision"), name=name)
+
+
+@require_GET
+def scenario_detail(request, name: str):
+    scenario = _scenario(name)
+    revision = scenario.current_revision
+    vms = VirtualMachine.objects.select_related("host").order_by("host__name", "name")
+    return render(
+        request,
+        "scenarios/editor.html",
+        {
+            **_editor_context(request),
+            "scenario": scenario,
+            "revision": revision,
+            "content": revision.content if revision else "",
+            "revisions": selectors.revisions_of(scenario)[:50],
+            "save_url": reverse("scenarios:save", args=[scenario.name]),
+            "vms": vms,
+            "vm_tags": sorted({t for tags in vms.values_list("tags", flat=True) for t in tags}),
+        },
+    )
+
+
+@require_POST
+@role_required("operator")
+def scenario_save(request, name: str):
+    scenario = _scenario(name)
+    try:
+        saved = services.save_revision(
+            scenario,
+            request.POST.get("content", ""),
+            request.user,
+            message=request.POST.get("message", ""),
+        )
+    except services.ScenarioInvalid as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "issues": exc.issues}, status=400)
+        messages.error(request, str(exc))
+        return redirect("scenarios:detail", name)
+    except InvalidInput as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": str(exc), "issues": []}, status=400)
+        messages.error(request, str(exc))
+        return redirect("scenarios:detail", name)
+    payload = {
+        "ok": True,
+        "created": saved.created,
+        "revision": saved.revision.number,
+        "url": reverse("scenarios:detail", args=[name]),
+    }
+    if _wants_json(request):
+        return JsonResponse(payload)
+    messages.info(request, f"Saved revision {saved.revision.number}")
+    return redirect("scenarios:detail", name)
+
+
+@require_GET
+def revision_detail(request, name: str, number: int):
+    scenario = _scenario(name)
+    revision = get_object_or_404(
+        ScenarioRevision.objects.select_related("author"), scenario=scenario, number=number
+    )
+    return render(
+        request,
+        "scenarios/revision.html",
+        {
+            "scenario": scenario,
+            "revision": revision,
+            "diff_lines": revision.diff.splitlines(),
+            "revisions": selectors.revisions_of(scenario)[:50],
+        },
+    )
+
+
+@require_GET
+def scenario_export(request, name: str):
+    scenario = _scenario(name)
+    number = request.GET.get("revision")
+    revision = (
+        get_object_or_404(ScenarioRevision, scenario=scenario, number=number)
+        if number
+        else scenario.current_revision
+    )
+    if revision is None:
+        raise Http404("no revision")
+    fmt = request.GET.get("format", revision.format)
+    try:
+        text, content_type = services.export_text(revision, fmt)
+    except InvalidInput as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    ext = "json" if fmt == "json" else "yaml"
+    response["Content-Disposition"] = (
+        f'attachment; filename="{scenario.name}-r{revision.number}.{ext}"'
+    )
+    return response
+
+
+@require_POST
+@role_required("operator")
+def scenario_run(request, name: str):
+    scenario = _scenario(name)
+    number = request.POST.get("revision")
+    revision = (
+        get_object_or_404(ScenarioRevision, scenario=scenario, number=number)
+        if number
+        else scenario.current_revision
+    )
+    try:
+        if revision is None:
+            raise InvalidInput("save the scenario before running it")
+        targets = launch.parse_targets(request.POST.getlist("vm"), request.POST.get("tags", ""))
+        variables = launch.parse_variables(request.POST.get("variables", ""))
+        run = launch.launch(revision, targets, variables, request.user)
+    except InvalidInput as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+        messages.error(request, f"Not launched: {exc}")
+        return redirect("scenarios:detail", name)
+    url = run.get_absolute_url() if hasattr(run, "get_absolute_url") else "/"
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "run": run.pk, "url": url})
+    return redirect(url)
+
+
+@require_POST
+@role_required("operator")
+def scenario_archive(request, name: str):
+    scenario = _scenario(name)
+    scenario.archived = not scenario.archived
+    scenario.save(update_fields=["archived", "updated"])
+    messages.info(request, f"{name} {'archived' if scenario.archived else 'restored'}")
+    return redirect("scenarios:list")
+
+
+# --- reference images -------------------------------------------------------------------------
+
+
+@require_GET
+def reference_list(request):
+    query = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "scenarios/reference_list.html",
+        {
+            "references": selectors.reference_list(query),
+            "query": query,
+            "can_edit": has_role(request.user, "operator"),
+        },
+    )
+
+
+@require_GET
+def reference_detail(request, name: str):
+    ref = get_object_or_404(ReferenceImage, name=name)
+    return render(
+        request,
+        "scenarios/reference_editor.html",
+        {
+            "reference": ref,
+            "image_url": reverse("scenarios:reference_image", args=[ref.name]),
+            "areas_json": ref.areas,
+            "can_edit": has_role(request.user, "operator"),
+        },
+    )
+
+
+@require_GET
+def reference_image(request, name: str):
+    ref = get_object_or_404(ReferenceImage, name=name)
+    if not ref.image:
+        raise Http404("no image")
+    return FileResponse(ref.image.open("rb"), content_type="image/png")
+
+
+def _screenshot_source(request) -> tuple[bytes | None, str]:
+    """The screenshot to crop from: an upload, a VM's thumbnail, or a posted data URL."""
+    upload = request.FILES.get("screenshot")
+    if upload is not None:
+        return upload.read(), f"upload {upload.name}"
+    vm_id = request.GET.get("vm") or request.POST.get("vm")
+    if vm_id:
+        vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=vm_id)
+        if vm.thumbnail:
+            with vm.thumbnail.open("rb") as fh:
+                return fh.read(), f"screenshot of {vm}"
+    data_url = request.POST.get("image_data", "")
+    if data_url.startswith("data:image/png;base64,"):
+        try:
+            return base64.b64decode(data_url.split(",", 1)[1], validate=True), request.POST.get(
+                "source", "editor"
+            )
+        except ValueError:
+            raise InvalidInput("image_data: not base64") from None
+    return None, ""
+
+
+@role_required("operator")
+def reference_new(request):
+    """Pick an area on a screenshot and save it as a reference (GET shows, POST saves)."""
+    if request.method == "POST" and request.POST.get("areas"):
+        try:
+            png, source = _screenshot_source(request)
+            if png is None:
+                raise InvalidInput("no screenshot: upload one or pick a VM")
+            try:
+                areas = json.loads(request.POST["areas"])
+            except ValueError:
+                raise InvalidInput("areas: not JSON") from None
+            ref = services.save_reference_image(
+                name=request.POST.get("name", ""),
+                png=png,
+                areas=areas,
+                user=request.user,
+                threshold=float(request.POST.get("threshold") or 0.96),
+                tags=[t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()],
+                source=request.POST.get("source") or source,
+            )
+        except (InvalidInput, ValueError) as exc:
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+            messages.error(request, str(exc))
+            return redirect("scenarios:references")
+        url = reverse("scenarios:reference", args=[ref.name])
+        if _wants_json(request):
+            return JsonResponse({"ok": True, "url": url, "name": ref.name})
+        messages.info(request, f"Saved reference {ref.name}")
+        return redirect(url)
+    # GET, or a POST that only uploads the screenshot to work on
+    try:
+        png, source = _screenshot_source(request)
+    except InvalidInput as exc:
+        messages.error(request, str(exc))
+        return redirect("scenarios:references")
+    image_data = "data:image/png;base64," + base64.b64encode(png).decode() if png else ""
+    vms = VirtualMachine.objects.select_related("host").exclude(thumbnail="")
+    return render(
+        request,
+        "scenarios/reference_editor.html",
+        {
+            "reference": None,
+            "image_data": image_data,
+            "source": source,
+            "vms": vms,
+            "areas_json": [],
+            "can_edit": True,
+        },
+    )
