@@ -24,6 +24,7 @@ class HostForm(forms.ModelForm):
 
 
 class VdiEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=255, assume_scheme="https", help_text="http(s)://host:port")
     tags = TagsField(required=False, help_text="comma separated")
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
