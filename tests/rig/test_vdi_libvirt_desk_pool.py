@@ -18,6 +18,7 @@ import pytest
 
 from atp_core.vdiplatform import DomainStatus, LibvirtState
 from atp_core.vdiplatform.verify import STATE_MISMATCH, verify_platform
+from tests.unit.test_vdi_contract import check_record
 
 pytestmark = pytest.mark.rig
 
@@ -119,5 +120,11 @@ def test_desk_pool_of_two_real_guests_and_verify(vdisim_libvirt, libvirt_uri):
         for name in names:
             with pytest.raises(libvirt.libvirtError):
                 conn.lookupByName(name)
+
+        # the libvirt backend speaks the vendor contract too
+        records = vdisim_libvirt.records()
+        assert len(records) > 10
+        problems = [p for r in records for p in check_record(r)]
+        assert problems == [], "\n".join(problems[:20])
     finally:
         conn.close()
