@@ -64,8 +64,17 @@ def main() -> int:
 
     port = free_port()
     sim = subprocess.Popen(
-        [sys.executable, "-m", "vdisim", "--port", str(port), "--seed", "empty",
-         "--vms", str(args.vms)],
+        [
+            sys.executable,
+            "-m",
+            "vdisim",
+            "--port",
+            str(port),
+            "--seed",
+            "empty",
+            "--vms",
+            str(args.vms),
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
