@@ -12,9 +12,12 @@
   let drag = null;
 
   function toImage(e) {
+    // content box only: the border must not shift the picked pixels
     const r = canvas.getBoundingClientRect();
-    return { x: Math.round((e.clientX - r.left) * canvas.width / r.width),
-             y: Math.round((e.clientY - r.top) * canvas.height / r.height) };
+    const x = (e.clientX - r.left - canvas.clientLeft) * canvas.width / canvas.clientWidth;
+    const y = (e.clientY - r.top - canvas.clientTop) * canvas.height / canvas.clientHeight;
+    return { x: Math.max(0, Math.min(canvas.width, Math.round(x))),
+             y: Math.max(0, Math.min(canvas.height, Math.round(y))) };
   }
   function draw() {
     ctx.drawImage(img, 0, 0);

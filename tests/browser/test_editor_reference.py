@@ -1,0 +1,47 @@
+"""In a real browser: upload a screenshot, drag an area on it, save it as a reference image."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from scenarios.models import ReferenceImage
+from tests.fixtures.web import ARTIFACTS, browser_login, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_pick_area_and_save_reference(live_server, page, tmp_path):
+    shot = tmp_path / "screen.png"
+    Image.new("RGB", (400, 300), "navy").save(shot)
+    make_user("olga", "operator")
+    browser_login(page, live_server, "olga")
+    page.goto(live_server + "/references/new")
+    page.set_input_files("input[name=screenshot]", str(shot))
+    page.get_by_role("button", name="Use this PNG").click()
+    canvas = page.locator("#ref-canvas")
+    page.wait_for_function("document.getElementById('ref-canvas').width === 400")
+
+    box = canvas.bounding_box()
+    border = canvas.evaluate("(c) => c.clientLeft")
+    scale = canvas.evaluate("(c) => c.clientWidth") / 400  # may be drawn smaller than the image
+    x0, y0 = box["x"] + border, box["y"] + border
+    page.mouse.move(x0 + 50 * scale, y0 + 40 * scale)
+    page.mouse.down()
+    page.mouse.move(x0 + 150 * scale, y0 + 100 * scale, steps=5)
+    page.mouse.up()
+    assert "match 100×60 at (50, 40)" in page.locator("#area-list").inner_text()
+
+    page.fill("input[name=name]", "blue-screen")
+    page.fill("input[name=tags]", "boot")
+    page.screenshot(path=str(ARTIFACTS / "reference-editor.png"), full_page=True)
+    page.get_by_role("button", name="Save reference").click()
+    page.wait_for_url(live_server + "/references/blue-screen/")
+
+    ref = ReferenceImage.objects.get(name="blue-screen")
+    assert ref.areas == [{"x": 50, "y": 40, "width": 100, "height": 60, "type": "match"}]
+    assert (ref.width, ref.height) == (400, 300) and ref.tags == ["boot"]
+    with ref.image.open("rb") as fh:
+        assert Image.open(io.BytesIO(fh.read())).getpixel((10, 10)) == (0, 0, 128)
