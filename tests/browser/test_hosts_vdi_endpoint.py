@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.web import browser_login, make_user
+from tests.fixtures.web import ARTIFACTS, browser_login, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -27,5 +27,6 @@ def test_add_vdi_endpoint_and_sync(live_server, page, vdisim_memory):
     page.wait_for_selector("text=VM(s) synced")
     assert page.locator("table.vms tr[data-vm]").count() > 3
     assert vdisim_memory.password not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "vdi-endpoint-synced.png"), full_page=True)
     page.goto(live_server + "/vdi/1/edit".replace("1", page.url.rstrip("/").rsplit("/", 1)[-1]))
     assert page.input_value("input[name=password]") == ""
