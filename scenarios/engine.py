@@ -12,7 +12,13 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from atp_core.errors import InvalidInput
+
 log = logging.getLogger(__name__)
+
+
+class EngineUnavailable(InvalidInput):
+    """atp_core.orchestrator (the loader) cannot be imported in this process."""
 
 
 @dataclass
@@ -53,7 +59,10 @@ def _as_json(scenario) -> dict | None:
 
 def validate(text: str, *, filename: str | None = None) -> Validation:
     """Load ``text`` with the engine's loader; never raises for bad content."""
-    from atp_core.orchestrator import ScenarioValidationError, load_scenario
+    try:
+        from atp_core.orchestrator import ScenarioValidationError, load_scenario
+    except ImportError as exc:
+        raise EngineUnavailable(f"the scenario engine is not available: {exc}") from None
 
     if not text.strip():
         return Validation(ok=False, issues=[_issue("the scenario is empty")])
@@ -85,8 +94,10 @@ def convert(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def json_schema() -> dict:
-    from atp_core.orchestrator import scenario_json_schema
-
+    try:
+        from atp_core.orchestrator import scenario_json_schema
+    except ImportError as exc:
+        raise EngineUnavailable(f"the scenario engine is not available: {exc}") from None
     return scenario_json_schema()
 
 

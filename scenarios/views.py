@@ -42,7 +42,7 @@ def _wants_json(request) -> bool:
 def _editor_context(request) -> dict:
     try:
         completion = engine.completion_model()
-    except ImportError:
+    except engine.EngineUnavailable:
         completion = {"top_level": [], "step_types": {}, "descriptions": {}}
     return {"completion": completion, "can_edit": has_role(request.user, "operator")}
 
@@ -133,13 +133,19 @@ def validate(request):
             return JsonResponse({"ok": False, "issues": [], "error": "send content"}, status=400)
     if len(content.encode()) > services.MAX_SCENARIO_BYTES:
         return JsonResponse({"ok": False, "issues": [], "error": "scenario too large"}, status=400)
-    result = engine.validate(content)
+    try:
+        result = engine.validate(content)
+    except engine.EngineUnavailable as exc:
+        return JsonResponse({"ok": False, "issues": [], "error": str(exc)}, status=503)
     return JsonResponse({"ok": result.ok, "issues": result.issues})
 
 
 @require_GET
 def schema(request):
-    return JsonResponse(engine.json_schema())
+    try:
+        return JsonResponse(engine.json_schema())
+    except engine.EngineUnavailable as exc:
+        return JsonResponse({"error": str(exc)}, status=503)
 
 
 def _scenario(name: str) -> Scenario:

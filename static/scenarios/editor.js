@@ -57,6 +57,11 @@
       method: "POST", body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" },
     }).then((r) => r.json()).then((data) => {
+      if (data.error && !(data.issues || []).length) {
+        setState("invalid", data.error);
+        showIssues([]);
+        return { ok: false, issues: [] };
+      }
       lastIssues = data.issues || [];
       showIssues(lastIssues);
       if (data.ok) setState("valid", "valid");
