@@ -149,6 +149,16 @@ def test_host_connection(host: Host) -> Host:
     return host
 
 
+def take_screenshot(host: Host, vm_name: str) -> bytes:
+    """A full-resolution PNG of the VM's screen now (libvirt screenshot); raises AtpError."""
+    from atp_core.protocol import VmSession
+
+    from .connections import ensure_host, transport
+
+    connection = transport().connection(ensure_host(host))
+    return VmSession(connection, vm_name, agent_timeout=5.0).screen.screenshot()
+
+
 def capture_thumbnail(host: Host, vm: VirtualMachine) -> bool:
     """Store a small PNG of the VM's screen (libvirt screenshot); False when it cannot."""
     import io
@@ -156,13 +166,8 @@ def capture_thumbnail(host: Host, vm: VirtualMachine) -> bool:
     from django.core.files.base import ContentFile
     from PIL import Image
 
-    from atp_core.protocol import VmSession
-
-    from .connections import ensure_host, transport
-
     try:
-        connection = transport().connection(ensure_host(host))
-        png = VmSession(connection, vm.name, agent_timeout=5.0).screen.screenshot()
+        png = take_screenshot(host, vm.name)
         with Image.open(io.BytesIO(png)) as img:
             img = img.convert("RGB")
             ratio = THUMBNAIL_WIDTH / max(img.width, 1)

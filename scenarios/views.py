@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import InvalidInput
@@ -332,10 +333,17 @@ def _screenshot_source(request) -> tuple[bytes | None, str]:
         return upload.read(), f"upload {upload.name}"
     vm_id = request.GET.get("vm") or request.POST.get("vm")
     if vm_id:
+        from atp_core.errors import AtpError
+        from hosts.services import take_screenshot
+
         vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=vm_id)
-        if vm.thumbnail:
-            with vm.thumbnail.open("rb") as fh:
-                return fh.read(), f"screenshot of {vm}"
+        if vm.host is None:
+            raise InvalidInput(f"{vm.name} is known only from a VDI platform: sync its host first")
+        try:
+            png = take_screenshot(vm.host, vm.name)
+        except (AtpError, OSError) as exc:
+            raise InvalidInput(f"no screenshot of {vm}: {exc}") from None
+        return png, f"screenshot of {vm} at {timezone.now():%Y-%m-%d %H:%M:%S}"
     data_url = request.POST.get("image_data", "")
     if data_url.startswith("data:image/png;base64,"):
         try:
@@ -385,7 +393,7 @@ def reference_new(request):
         messages.error(request, str(exc))
         return redirect("scenarios:references")
     image_data = "data:image/png;base64," + base64.b64encode(png).decode() if png else ""
-    vms = VirtualMachine.objects.select_related("host").exclude(thumbnail="")
+    vms = VirtualMachine.objects.select_related("host").filter(host__isnull=False, state="running")
     return render(
         request,
         "scenarios/reference_editor.html",
