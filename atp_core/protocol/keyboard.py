@@ -1,0 +1,112 @@
+"""Keyboard input: key names and chords, and text typed key by key with correct Shift."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import libvirt
+
+from atp_core.cancel import NEVER, CancelToken
+from atp_core.errors import InvalidInput
+
+from .domain import DomainRef
+from .keymap import ALIASES, QCODE_TO_LINUX, US_LAYOUT
+
+DEFAULT_HOLD_MS = 30
+DEFAULT_INTERVAL_MS = 15
+
+
+def normalize_key(name: str) -> str:
+    """A key name as its qcode (``Enter`` -> ``ret``, ``win`` -> ``meta_l``), or InvalidInput."""
+    if not isinstance(name, str) or not name:
+        raise InvalidInput(f"key {name!r}: expected a key name such as 'ret', 'a', 'ctrl'")
+    key = name if len(name) == 1 else name.strip().lower()
+    key = ALIASES.get(key, key)
+    if len(key) == 1 and key.isalpha():
+        key = key.lower()
+    if key.startswith("key_") and key[4:] in QCODE_TO_LINUX:
+        key = key[4:]
+    if key not in QCODE_TO_LINUX:
+        raise InvalidInput(
+            f"unknown key {name!r}; use a qcode name (a-z, 0-9, ret, esc, tab, spc, f1-f12, "
+            "up/down/left/right, ctrl, shift, alt, meta_l, delete, ...) or an alias "
+            "(enter, escape, space, win, del, pageup, ...)"
+        )
+    return key
+
+
+def parse_key(key: str | list[str]) -> list[str]:
+    """One chord as qcodes: ``"ctrl+alt+del"``, ``"ctrl-c"``, ``["ctrl", "c"]``, ``"ret"``."""
+    if isinstance(key, list | tuple):
+        parts = [str(k) for k in key]
+    elif isinstance(key, str):
+        if len(key) == 1:
+            parts = [key]
+        else:
+            parts = [p for p in re.split(r"(?<=.)[+-](?=.)", key) if p != ""]
+    else:
+        raise InvalidInput(f"key {key!r}: expected a string or a list of key names")
+    if not parts:
+        raise InvalidInput("key: empty chord")
+    return [normalize_key(p) for p in parts]
+
+
+def validate_text(text: str) -> None:
+    """Raise InvalidInput naming the first character the US layout cannot type."""
+    for index, ch in enumerate(text):
+        if ch not in US_LAYOUT:
+            raise InvalidInput(
+                f"character {ch!r} (U+{ord(ch):04X}) at position {index} cannot be typed on a "
+                "US keyboard; allowed: printable ASCII, newline and tab"
+            )
+
+
+def text_to_chords(text: str) -> list[list[str]]:
+    validate_text(text)
+    chords = []
+    for ch in text:
+        qcode, shift = US_LAYOUT[ch]
+        chords.append(["shift", qcode] if shift else [qcode])
+    return chords
+
+
+class Keyboard:
+    """Keys go through libvirt ``virDomainSendKey`` (Linux key codes): press all, hold, release."""
+
+    def __init__(self, domain: DomainRef) -> None:
+        self.domain = domain
+
+    def _send(self, qcodes: list[str], hold_ms: int) -> None:
+        codes = [QCODE_TO_LINUX[q] for q in qcodes]
+        self.domain.call(
+            "send key",
+            lambda d: d.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, hold_ms, codes, len(codes), 0),
+        )
+
+    def send_key(self, key: str | list[str], hold_ms: int | None = None) -> None:
+        """Press one key or chord and release it."""
+        self._send(parse_key(key), DEFAULT_HOLD_MS if hold_ms is None else hold_ms)
+
+    def send_keys(self, keys: list[str | list[str]], interval_ms: int | None = None) -> None:
+        for i, key in enumerate(keys):
+            if i:
+                time.sleep((DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000)
+            self.send_key(key)
+
+    def send_text(
+        self,
+        text: str,
+        interval_ms: int | None = None,
+        hold_ms: int | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        """Type ``text`` key by key (Shift where the US layout needs it)."""
+        cancel = cancel or NEVER
+        chords = text_to_chords(text)
+        interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
+        hold = DEFAULT_HOLD_MS if hold_ms is None else hold_ms
+        for i, chord in enumerate(chords):
+            if i:
+                cancel.wait(interval)
+            self._send(chord, hold)

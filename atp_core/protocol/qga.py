@@ -1,0 +1,244 @@
+"""The QEMU guest agent: ping, info, exec with a deadline, files, shutdown."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import libvirt_qemu
+
+from atp_core.cancel import NEVER, CancelToken
+from atp_core.errors import AgentUnavailable, InvalidInput, OperationTimeout, ProtocolError
+
+from .domain import DomainRef
+
+FILE_CHUNK = 48 * 1024
+SHELLS = ("auto", "sh", "cmd", "powershell")
+
+
+def decode_output(data: bytes) -> str:
+    """Guest output as text: UTF-8, then GBK (Chinese Windows), then UTF-8 with replacements."""
+    for encoding in ("utf-8", "gbk"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass
+class ExecResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    pid: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"exit_code": self.exit_code, "stdout": self.stdout, "stderr": self.stderr}
+
+
+class ExecTimeout(OperationTimeout):
+    """A guest command outlived its timeout; it was killed. Carries what it printed so far."""
+
+    def __init__(self, message: str, partial: ExecResult | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class GuestAgent:
+    def __init__(self, domain: DomainRef, timeout: float = 10.0) -> None:
+        self.domain = domain
+        self.timeout = timeout
+        self._os: str | None = None
+
+    # -- raw command ------------------------------------------------------------------------
+    def command(self, name: str, arguments: dict | None = None, timeout: float | None = None):
+        """Send one agent command and return its ``return`` value."""
+        msg: dict[str, Any] = {"execute": name}
+        if arguments is not None:
+            msg["arguments"] = arguments
+        wait = max(1, int(round(timeout if timeout is not None else self.timeout)))
+        reply = self.domain.call(
+            name, lambda d: libvirt_qemu.qemuAgentCommand(d, json.dumps(msg), wait, 0)
+        )
+        try:
+            data = json.loads(reply)
+        except (TypeError, ValueError) as exc:
+            raise ProtocolError(f"{self.domain.name}: {name}: unreadable reply") from exc
+        if "error" in data:
+            desc = data["error"].get("desc", data["error"])
+            raise ProtocolError(f"{self.domain.name}: {name}: {desc}")
+        return data.get("return")
+
+    def ping(self, timeout: float | None = None) -> None:
+        self.command("guest-ping", timeout=timeout)
+
+    def sync(self) -> None:
+        token = int(time.time() * 1000) % 2**31
+        if self.command("guest-sync", {"id": token}) != token:
+            raise ProtocolError(f"{self.domain.name}: guest-sync answered another id")
+
+    def info(self) -> dict:
+        return self.command("guest-info")
+
+    def osinfo(self) -> dict:
+        return self.command("guest-get-osinfo")
+
+    def os_family(self) -> str:
+        """``windows`` or ``linux`` (anything not Windows is treated as POSIX)."""
+        if self._os is None:
+            try:
+                os_id = str(self.osinfo().get("id", "")).lower()
+            except ProtocolError:
+                os_id = ""
+            self._os = "windows" if "mswindows" in os_id or "windows" in os_id else "linux"
+        return self._os
+
+    # -- exec -------------------------------------------------------------------------------
+    def _argv(self, command: str | None, argv: list[str] | None, shell: str) -> list[str]:
+        if (command is None) == (argv is None):
+            raise InvalidInput("exec: give exactly one of command (a shell string) or argv")
+        if shell not in SHELLS:
+            raise InvalidInput(f"exec: shell {shell!r}: allowed {', '.join(SHELLS)}")
+        if argv is not None:
+            if not argv or not all(isinstance(a, str) for a in argv):
+                raise InvalidInput("exec: argv must be a non-empty list of strings")
+            return list(argv)
+        if shell == "auto":
+            shell = "cmd" if self.os_family() == "windows" else "sh"
+        if shell == "sh":
+            return ["/bin/sh", "-c", command]
+        if shell == "cmd":
+            return ["cmd.exe", "/c", command]
+        return ["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", command]
+
+    def exec(
+        self,
+        command: str | None = None,
+        argv: list[str] | None = None,
+        *,
+        shell: str = "auto",
+        env: dict[str, str] | None = None,
+        stdin: str | bytes | None = None,
+        timeout: float = 60.0,
+        cancel: CancelToken | None = None,
+    ) -> ExecResult:
+        """Run a command in the guest and wait for it; on timeout kill it and raise ExecTimeout."""
+        cancel = cancel or NEVER
+        args = self._argv(command, argv, shell)
+        request: dict[str, Any] = {"path": args[0], "arg": args[1:], "capture-output": True}
+        if env:
+            request["env"] = [f"{k}={v}" for k, v in env.items()]
+        if stdin is not None:
+            raw = stdin.encode() if isinstance(stdin, str) else stdin
+            request["input-data"] = base64.b64encode(raw).decode()
+        started = time.monotonic()
+        pid = self.command("guest-exec", request)["pid"]
+        deadline = started + timeout
+        delay = 0.005
+        while True:
+            status = self.command("guest-exec-status", {"pid": pid})
+            if status.get("exited"):
+                return self._result(status, started, pid)
+            if time.monotonic() >= deadline:
+                partial = self._kill(pid, started)
+                raise ExecTimeout(
+                    f"{self.domain.name}: command {' '.join(args)!r} still running after "
+                    f"{timeout:g} s; killed (pid {pid})",
+                    partial,
+                )
+            try:
+                cancel.wait(min(delay, max(0.0, deadline - time.monotonic())))
+            except Exception:
+                self._kill(pid, started)
+                raise
+            delay = min(delay * 2, 0.1)
+
+    def _result(self, status: dict, started: float, pid: int, timed_out=False) -> ExecResult:
+        out = base64.b64decode(status.get("out-data", "") or "")
+        err = base64.b64decode(status.get("err-data", "") or "")
+        code = status.get("exitcode")
+        if code is None:
+            code = -int(status.get("signal", 0) or 0) or -1
+        return ExecResult(
+            exit_code=code,
+            stdout=decode_output(out),
+            stderr=decode_output(err),
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            pid=pid,
+        )
+
+    def _kill(self, pid: int, started: float) -> ExecResult | None:
+        """Kill a guest process (and its children); return its final status if it was reaped."""
+        if self.os_family() == "windows":
+            killer = ["taskkill.exe", "/F", "/T", "/PID", str(pid)]
+        else:
+            killer = ["/bin/sh", "-c", f"pkill -KILL -P {pid}; kill -KILL {pid}"]
+        try:
+            self.command("guest-exec", {"path": killer[0], "arg": killer[1:]})
+        except (ProtocolError, AgentUnavailable):
+            return None
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            try:
+                status = self.command("guest-exec-status", {"pid": pid})
+            except ProtocolError:
+                return None
+            if status.get("exited"):
+                return self._result(status, started, pid, timed_out=True)
+            time.sleep(0.02)
+        return None
+
+    # -- files ------------------------------------------------------------------------------
+    def file_read(self, path: str, *, offset: int = 0) -> bytes:
+        handle = self.command("guest-file-open", {"path": path, "mode": "rb"})
+        try:
+            if offset:
+                self.command("guest-file-seek", {"handle": handle, "offset": offset, "whence": 0})
+            chunks = []
+            while True:
+                part = self.command("guest-file-read", {"handle": handle, "count": FILE_CHUNK})
+                chunks.append(base64.b64decode(part.get("buf-b64", "")))
+                if part.get("eof") or not part.get("count"):
+                    break
+            return b"".join(chunks)
+        finally:
+            self.command("guest-file-close", {"handle": handle})
+
+    def file_size(self, path: str) -> int:
+        handle = self.command("guest-file-open", {"path": path, "mode": "rb"})
+        try:
+            pos = self.command("guest-file-seek", {"handle": handle, "offset": 0, "whence": 2})
+            return int(pos["position"])
+        finally:
+            self.command("guest-file-close", {"handle": handle})
+
+    def file_write(self, path: str, data: bytes | str) -> None:
+        raw = data.encode() if isinstance(data, str) else data
+        handle = self.command("guest-file-open", {"path": path, "mode": "wb"})
+        try:
+            for i in range(0, len(raw), FILE_CHUNK):
+                chunk = base64.b64encode(raw[i : i + FILE_CHUNK]).decode()
+                self.command("guest-file-write", {"handle": handle, "buf-b64": chunk})
+            self.command("guest-file-flush", {"handle": handle})
+        finally:
+            self.command("guest-file-close", {"handle": handle})
+
+    # -- power ------------------------------------------------------------------------------
+    def _shutdown(self, mode: str) -> None:
+        try:
+            self.command("guest-shutdown", {"mode": mode})
+        except (ProtocolError, AgentUnavailable, OperationTimeout):
+            pass  # the agent often goes away before it can answer
+
+    def shutdown(self) -> None:
+        self._shutdown("powerdown")
+
+    def reboot(self) -> None:
+        self._shutdown("reboot")
