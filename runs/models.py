@@ -1,1 +1,245 @@
-"""Models of the runs app."""
+"""Runs: one execution of a scenario revision on its targets, with steps, events and artifacts.
+
+The worker's event sink (``runs.events``) is the only writer of ``RunEvent``; it numbers events
+with ``Run.last_seq`` so every client (websocket or polling) can resume after the last one seen.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+OUTPUT_CAP = 64 * 1024
+NOT_IN_LOOP = -1
+
+
+class Run(models.Model):
+    STATE_QUEUED = "queued"
+    STATE_RUNNING = "running"
+    STATE_FINISHED = "finished"
+    STATE_CHOICES = [
+        (STATE_QUEUED, "queued"),
+        (STATE_RUNNING, "running"),
+        (STATE_FINISHED, "finished"),
+    ]
+    RESULT_PASSED = "passed"
+    RESULT_FAILED = "failed"
+    RESULT_ERROR = "error"
+    RESULT_CANCELLED = "cancelled"
+    RESULT_TIMED_OUT = "timed_out"
+    RESULT_CHOICES = [
+        (RESULT_PASSED, "passed"),
+        (RESULT_FAILED, "failed"),
+        (RESULT_ERROR, "error"),
+        (RESULT_CANCELLED, "cancelled"),
+        (RESULT_TIMED_OUT, "timed out"),
+    ]
+
+    scenario = models.ForeignKey(
+        "scenarios.Scenario", on_delete=models.PROTECT, related_name="runs"
+    )
+    revision = models.ForeignKey(
+        "scenarios.ScenarioRevision", on_delete=models.PROTECT, related_name="runs"
+    )
+    source = models.TextField(help_text="the scenario text at launch: what the worker runs")
+    name = models.CharField(max_length=120, help_text="scenario name at launch")
+    targets = models.JSONField(default=list, blank=True, help_text="targets as requested")
+    variables = models.JSONField(default=dict, blank=True)
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    state = models.CharField(
+        max_length=16, choices=STATE_CHOICES, default=STATE_QUEUED, db_index=True
+    )
+    result = models.CharField(
+        max_length=16, choices=RESULT_CHOICES, null=True, blank=True, db_index=True
+    )
+    reason = models.TextField(blank=True, help_text="why the run errored or was cancelled")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    queue = models.CharField(max_length=128, blank=True, help_text="Celery queue, host.<name>")
+    worker = models.CharField(max_length=255, blank=True, help_text="Celery worker hostname")
+    task_id = models.CharField(max_length=64, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    heartbeat = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempt = models.PositiveIntegerField(default=1)
+    max_attempts = models.PositiveIntegerField(default=1)
+    last_seq = models.PositiveIntegerField(default=0)
+    totals = models.JSONField(default=dict, blank=True)
+    rerun_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
+    )
+    schedule = models.CharField(max_length=120, blank=True, help_text="schedule that launched it")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["scenario", "-created"], name="run_scenario_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.name}"
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish (or None if it never started or has not finished)."""
+        if self.started and self.finished:
+            return (self.finished - self.started).total_seconds()
+        return None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != self.STATE_FINISHED
+
+    @property
+    def group_name(self) -> str:
+        return f"run_{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        try:
+            return reverse("runs:detail", args=[self.pk])
+        except NoReverseMatch:
+            return f"/runs/{self.pk}/"
+
+
+class RunTarget(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="run_targets")
+    name = models.CharField(max_length=255, help_text="display name, host/vm")
+    vm = models.ForeignKey(
+        "hosts.VirtualMachine",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="run_targets",
+    )
+    host = models.ForeignKey(
+        "hosts.Host", on_delete=models.SET_NULL, null=True, blank=True, related_name="run_targets"
+    )
+    vm_name = models.CharField(max_length=255)
+    host_uri = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=16, default=Run.STATE_QUEUED)
+    result = models.CharField(max_length=16, null=True, blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    totals = models.JSONField(default=dict, blank=True)
+    ordinal = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "name"], name="unique_target_name_per_run"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration(self) -> float | None:
+        if self.started and self.finished:
+            return (self.finished - self.started).total_seconds()
+        return None
+
+
+class StepResult(models.Model):
+    STATUS_CHOICES = [
+        (s, s) for s in ("pending", "running", "passed", "failed", "error", "skipped", "cancelled")
+    ]
+    PHASE_CHOICES = [("main", "main"), ("finally", "finally")]
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    target = models.ForeignKey(RunTarget, on_delete=models.CASCADE, related_name="steps")
+    step_id = models.CharField(max_length=64, help_text='plan id, e.g. "3.1" or "F1"')
+    iteration = models.IntegerField(default=NOT_IN_LOOP, help_text="loop index; -1 outside loops")
+    ordinal = models.PositiveIntegerField(default=0, help_text="plan order")
+    name = models.CharField(max_length=255, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    depth = models.PositiveIntegerField(default=0)
+    phase = models.CharField(max_length=8, choices=PHASE_CHOICES, default="main")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="pending")
+    attempt = models.PositiveIntegerField(default=0)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    output = models.TextField(blank=True, help_text="capped at 64 KiB")
+
+    class Meta:
+        ordering = ["target", "ordinal", "iteration"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "step_id", "iteration"], name="unique_step_per_target"
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="step_run_status")]
+
+    def __str__(self) -> str:
+        return f"{self.step_id} {self.name}"
+
+    @staticmethod
+    def cap_output(text: str) -> str:
+        """``text`` cut to 64 KiB (UTF-8), with a note saying how much was cut."""
+        if not text:
+            return ""
+        raw = text.encode("utf-8", "replace")
+        if len(raw) <= OUTPUT_CAP:
+            return text
+        kept = raw[: OUTPUT_CAP - 200].decode("utf-8", "ignore")
+        return f"{kept}\n[output cut: {len(raw)} bytes, first {len(kept.encode())} kept]"
+
+
+class RunEvent(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=32)
+    target = models.CharField(max_length=255, blank=True)
+    step_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(default=timezone.now, help_text="when the engine emitted it")
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="unique_event_seq")]
+        indexes = [models.Index(fields=["run", "seq"], name="event_run_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.seq} {self.type}"
+
+    def to_client(self) -> dict:
+        """The event as sent to browsers and API clients."""
+        return {
+            "seq": self.seq,
+            "type": self.type,
+            "ts": self.created.timestamp() if self.created else None,
+            "target": self.target,
+            "step_id": self.step_id,
+            "data": self.payload,
+        }
+
+
+class Artifact(models.Model):
+    KIND_CHOICES = [(k, k) for k in ("screenshot", "diff", "file", "report", "log")]
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="artifacts")
+    target = models.ForeignKey(
+        RunTarget, on_delete=models.CASCADE, null=True, blank=True, related_name="artifacts"
+    )
+    step_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES, default="file")
+    file = models.FileField(upload_to="runs/%Y/%m/%d/", max_length=255)
+    mime = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "created", "id"]
+
+    def __str__(self) -> str:
+        return self.name
