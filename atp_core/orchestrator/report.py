@@ -1,0 +1,192 @@
+"""Run reports: every planned step with status, duration, output, error and artifacts.
+
+JSON (``to_dict``/``to_json``) and JUnit XML (one ``testsuite`` per target, one ``testcase`` per
+step execution).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any
+
+STEP_STATUSES = ("passed", "failed", "error", "skipped", "cancelled")
+RUN_RESULTS = ("passed", "failed", "error", "cancelled", "timed_out")
+
+
+def empty_totals() -> dict[str, int]:
+    return {status: 0 for status in STEP_STATUSES}
+
+
+@dataclass
+class StepReport:
+    id: str
+    name: str
+    type: str
+    status: str = "skipped"
+    duration: float = 0.0
+    error: str | None = None
+    output: str = ""
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    iteration: int | None = None
+    attempts: int = 0
+    depth: int = 0
+    phase: str = "main"
+    branch: str | None = None
+    started_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "status": self.status,
+            "duration": round(self.duration, 4),
+            "error": self.error,
+            "output": self.output,
+            "artifacts": list(self.artifacts),
+            "iteration": self.iteration,
+            "attempts": self.attempts,
+            "depth": self.depth,
+            "phase": self.phase,
+            "branch": self.branch,
+        }
+
+
+@dataclass
+class TargetReport:
+    name: str
+    vm: str = ""
+    host_uri: str = ""
+    result: str = "passed"
+    duration: float = 0.0
+    error: str | None = None
+    steps: list[StepReport] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = empty_totals()
+        for step in self.steps:
+            totals[step.status] = totals.get(step.status, 0) + 1
+        return totals
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "vm": self.vm,
+            "host_uri": self.host_uri,
+            "result": self.result,
+            "duration": round(self.duration, 4),
+            "error": self.error,
+            "totals": self.totals,
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+def combine_results(results: list[str]) -> str:
+    """The run's result from its targets': cancelled > timed_out > error > failed > passed."""
+    for result in ("cancelled", "timed_out", "error", "failed"):
+        if result in results:
+            return result
+    return "passed"
+
+
+@dataclass
+class RunReport:
+    scenario: str
+    run_id: str = ""
+    result: str = "passed"
+    duration: float = 0.0
+    started_at: float = 0.0
+    error: str | None = None
+    targets: list[TargetReport] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = empty_totals()
+        for target in self.targets:
+            for status, n in target.totals.items():
+                totals[status] = totals.get(status, 0) + n
+        return totals
+
+    @property
+    def steps(self) -> list[StepReport]:
+        return [s for t in self.targets for s in t.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "run_id": self.run_id,
+            "result": self.result,
+            "duration": round(self.duration, 4),
+            "started_at": self.started_at,
+            "error": self.error,
+            "totals": self.totals,
+            "targets": [t.to_dict() for t in self.targets],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)
+
+    def to_junit_xml(self) -> str:
+        """JUnit XML: a ``testsuite`` per target, a ``testcase`` per step execution."""
+        root = ET.Element("testsuites", name=self.scenario)
+        totals = self.totals
+        root.set("tests", str(sum(totals.values())))
+        root.set("failures", str(totals["failed"]))
+        root.set("errors", str(totals["error"]))
+        root.set("skipped", str(totals["skipped"] + totals["cancelled"]))
+        root.set("time", f"{self.duration:.3f}")
+        for target in self.targets:
+            t = target.totals
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                name=f"{self.scenario} [{target.name}]",
+                tests=str(len(target.steps)),
+                failures=str(t["failed"]),
+                errors=str(t["error"]),
+                skipped=str(t["skipped"] + t["cancelled"]),
+                time=f"{target.duration:.3f}",
+            )
+            props = ET.SubElement(suite, "properties")
+            for key, value in (
+                ("target", target.name),
+                ("vm", target.vm),
+                ("result", target.result),
+            ):
+                ET.SubElement(props, "property", name=key, value=str(value))
+            for step in target.steps:
+                name = f"{step.id} {step.name}"
+                if step.iteration is not None:
+                    name += f" [{step.iteration}]"
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=f"{_classname(self.scenario)}.{_classname(target.name)}",
+                    name=name,
+                    time=f"{step.duration:.3f}",
+                )
+                message = _xml_safe(step.error or "")
+                if step.status == "failed":
+                    el = ET.SubElement(case, "failure", message=message, type=step.type)
+                    el.text = message
+                elif step.status == "error":
+                    el = ET.SubElement(case, "error", message=message, type=step.type)
+                    el.text = message
+                elif step.status in ("skipped", "cancelled"):
+                    ET.SubElement(case, "skipped", message=message or step.status)
+                if step.output:
+                    ET.SubElement(case, "system-out").text = _xml_safe(step.output)
+        ET.indent(root)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _classname(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text) or "_"
+
+
+def _xml_safe(text: str) -> str:
+    """Text without the control characters XML 1.0 cannot carry (guest output may have them)."""
+    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20)
