@@ -22,6 +22,12 @@ class HostForm(forms.ModelForm):
         model = Host
         fields = ["name", "uri", "description", "credentials_ref", "tags", "slots", "enabled"]
 
+    def clean_slots(self):
+        slots = self.cleaned_data.get("slots")
+        if slots is not None and slots < 1:
+            raise forms.ValidationError("at least 1: the number of runs this host takes at once")
+        return slots
+
 
 class VdiEndpointForm(forms.ModelForm):
     url = forms.URLField(max_length=255, assume_scheme="https", help_text="http(s)://host:port")

@@ -1,0 +1,51 @@
+"""Sync stores the host's VMs with their state and a PNG thumbnail taken with libvirt's
+screenshot; VMs that left the host are marked gone; the page shows the thumbnails."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from hosts import services
+from hosts.models import Host, VirtualMachine
+from tests.fixtures.web import make_user
+
+pytestmark = [pytest.mark.rig, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_sync_stores_vms_and_thumbnails(client, rig_vm):
+    host = Host.objects.create(name="local", uri=rig_vm.uri)
+    ghost = VirtualMachine.objects.create(host=host, name="atp-wa-long-gone", state="running")
+    client.force_login(make_user("olga", "operator"))
+
+    result = client.post(f"/hosts/{host.pk}/sync", HTTP_X_REQUESTED_WITH="fetch").json()
+
+    assert result["ok"] and result["vms"] >= 1 and result["thumbnails"] >= 1, result
+    vm = VirtualMachine.objects.get(host=host, name=rig_vm.name)
+    assert vm.state == "running" and vm.uuid and vm.last_seen
+    assert vm.thumbnail and vm.thumbnail_taken
+    served = client.get(f"/vms/{vm.pk}/thumbnail.png")
+    assert served["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(b"".join(served.streaming_content)))
+    assert image.width == services.THUMBNAIL_WIDTH
+    assert len(set(image.convert("L").getdata())) > 1, "the thumbnail is blank"
+    ghost.refresh_from_db()
+    assert ghost.state == "gone"
+
+    html = client.get("/hosts/").content.decode()
+    assert f'src="/vms/{vm.pk}/thumbnail.png' in html
+
+
+def test_sync_of_unreachable_host_reports_error(rig_vm):
+    host = Host.objects.create(name="far", uri="qemu+tcp://127.0.0.1:1/system")
+    result = services.sync_host(host)
+    assert result["ok"] is False and result["error"]
+    host.refresh_from_db()
+    assert host.health == "down"
