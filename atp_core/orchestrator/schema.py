@@ -1,0 +1,830 @@
+"""The scenario language, version 1, as pydantic v2 models (the one place it is defined).
+
+One model per step kind, a discriminated union :data:`Step` on ``type``; every model forbids
+unknown fields so a typo is an error naming the allowed ones. Durations are float seconds.
+Strings may hold ``${...}`` variables, resolved by the executor at run time; literal parts of
+``send_text.text`` and ``send_key.key`` are checked against the US keyboard here.
+
+Conventions for the executor:
+
+- common fields default to ``None`` = "inherit from ``Scenario.defaults``";
+- ``finally_``, ``from_`` and ``as_`` are the Python names of ``finally``, ``from`` and ``as``
+  (``model_dump()`` writes the YAML names: the models serialise by alias);
+- ``vdi_create_desk_pool.name`` is the pool's name, not the step's display name: use
+  :func:`display_name` for what to show.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from atp_core.errors import AtpError
+from atp_core.orchestrator.durations import DURATION_REGEX, format_duration, parse_duration
+from atp_core.protocol.keyboard import parse_key, validate_text
+
+VARIABLE = re.compile(r"\$\{[^}]*\}")
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def has_variables(value: object) -> bool:
+    """True when ``value`` (a string, or a list of them) contains a ``${...}`` reference."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, list | tuple):
+        return any(has_variables(v) for v in value)
+    return False
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": DURATION_REGEX},
+            ],
+            "description": "seconds, or a number with a unit: 500ms, 2s, 1.5m, 1h",
+        }
+    ),
+]
+VarName = Annotated[str, Field(pattern=IDENTIFIER, max_length=100)]
+Button = Literal["left", "right", "middle"]
+KeySpec = str | list[str]
+Point = tuple[int, int]
+DOMAIN_STATES = (
+    "running",
+    "shutoff",
+    "paused",
+    "blocked",
+    "shutdown",
+    "crashed",
+    "pmsuspended",
+    "nostate",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        coerce_numbers_to_str=True,
+        str_max_length=1_000_000,
+    )
+
+
+def _check_key(value: KeySpec) -> KeySpec:
+    if has_variables(value):
+        return value
+    try:
+        parse_key(value)
+    except AtpError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _check_text(value: str) -> str:
+    literal = VARIABLE.sub("", value)
+    try:
+        validate_text(literal)
+    except AtpError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _exactly_one(model: BaseModel, *names: str) -> None:
+    given = [n for n in names if getattr(model, n) is not None]
+    shown = " or ".join(f"'{n.rstrip('_')}'" for n in names)
+    if len(given) != 1:
+        which = "none" if not given else "both"
+        raise ValueError(f"give exactly one of {shown} ({which} given)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Top level pieces
+
+
+class TargetRef(_Model):
+    """A VM (or a set of VMs) the scenario runs on: by name, inventory tag or VDI desk pool."""
+
+    vm: str | None = Field(None, description="VM (libvirt domain) name")
+    host: str | None = Field(None, description="host name, when VM names are ambiguous")
+    tag: str | None = Field(None, description="every VM with this inventory tag")
+    desk_pool: str | None = Field(None, description="every VM of this VDI desk pool")
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> TargetRef:
+        given = [n for n in ("vm", "tag", "desk_pool") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a target needs exactly one of 'vm', 'tag' or 'desk_pool' "
+                f"({'none' if not given else ', '.join(given)} given)"
+            )
+        return self
+
+
+class StepDefaults(_Model):
+    """Values every step gets unless it sets its own."""
+
+    timeout: Duration | None = Field(
+        None, description="bound on each step; unset = the step kind's own default"
+    )
+    retries: int = Field(0, ge=0, le=100, description="re-attempts of a failed step")
+    retry_delay: Duration = Field(1.0, description="pause between attempts")
+    continue_on_error: bool = Field(False, description="a failed step does not stop the run")
+
+
+class Expect(_Model):
+    """What a command must produce to pass (default: exit code 0)."""
+
+    exit_code: int | Literal["any"] = Field(0, description="required exit code, or 'any'")
+    stdout_contains: str | None = None
+    stdout_regex: str | None = None
+    stderr_contains: str | None = None
+
+    @field_validator("stdout_regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None and not has_variables(value):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+
+class Area(_Model):
+    """A rectangle of the screen in screenshot pixels."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+
+class StepBase(_Model):
+    """Fields every step has."""
+
+    kind: ClassVar[str] = ""
+
+    name: str | None = Field(None, description="shown in the live view and the report")
+    timeout: Duration | None = Field(None, description="bound on this step")
+    retries: int | None = Field(None, ge=0, le=100, description="re-attempts on failure")
+    retry_delay: Duration | None = Field(None, description="pause between attempts")
+    continue_on_error: bool | None = Field(
+        None, description="a failure of this step does not stop the run"
+    )
+    capture: VarName | None = Field(None, description="store the step's result in this variable")
+    target: str | None = Field(None, description="run this step on another VM of the run")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("type")
+        if field is not None and isinstance(field.default, str):
+            cls.kind = field.default
+
+
+# -- input ------------------------------------------------------------------------------------
+
+
+class SendKey(StepBase):
+    """Press a key or a chord (ret, ctrl+alt+del, ["ctrl", "c"]) and release it."""
+
+    type: Literal["send_key"] = "send_key"
+    key: KeySpec = Field(description="key or chord: ret, ctrl+alt+del, ctrl-c, [ctrl, c]")
+    hold: Duration | None = Field(None, description="how long the keys stay down")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: KeySpec) -> KeySpec:
+        return _check_key(value)
+
+
+class SendText(StepBase):
+    """Type text key by key (US layout; newline = Enter, tab = Tab)."""
+
+    type: Literal["send_text"] = "send_text"
+    text: str = Field(description="text to type; unknown characters are an error")
+    interval: Duration | None = Field(None, description="pause between keys")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _check_text(value)
+
+
+class MouseMove(StepBase):
+    """Move the mouse pointer to a screen position (or by an offset when relative)."""
+
+    type: Literal["mouse_move"] = "mouse_move"
+    x: int
+    y: int
+    relative: bool = Field(False, description="x and y are an offset, not a position")
+
+
+class MouseClick(StepBase):
+    """Click a mouse button, after moving to x, y when given."""
+
+    type: Literal["mouse_click"] = "mouse_click"
+    x: int | None = None
+    y: int | None = None
+    button: Button = "left"
+    double: bool = Field(False, description="double click")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> MouseClick:
+        if (self.x is None) != (self.y is None):
+            raise ValueError("give both 'x' and 'y', or neither")
+        return self
+
+
+class MouseDrag(StepBase):
+    """Press a button at one point, move to another, release."""
+
+    type: Literal["mouse_drag"] = "mouse_drag"
+    from_: Point = Field(alias="from", description="[x, y] where the drag starts")
+    to: Point = Field(description="[x, y] where the drag ends")
+    button: Button = "left"
+
+
+class MouseScroll(StepBase):
+    """Turn the mouse wheel: positive delta scrolls up, negative down."""
+
+    type: Literal["mouse_scroll"] = "mouse_scroll"
+    delta: int
+
+    @field_validator("delta")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("delta 0 scrolls nothing; use positive (up) or negative (down)")
+        return value
+
+
+# -- guest commands and files -----------------------------------------------------------------
+
+
+class _CommandFields(StepBase):
+    command: str | None = Field(None, description="a shell command line")
+    argv: list[str] | None = Field(None, min_length=1, description="program and arguments")
+    shell: Literal["auto", "sh", "cmd", "powershell"] = "auto"
+    env: dict[str, str] | None = None
+    stdin: str | None = None
+    expect: Expect = Field(default_factory=Expect)
+
+    @model_validator(mode="after")
+    def _command_or_argv(self) -> _CommandFields:
+        _exactly_one(self, "command", "argv")
+        return self
+
+
+class ExecCommand(_CommandFields):
+    """Run a command in the guest through the guest agent; a mismatch of expect is an error."""
+
+    type: Literal["exec_command"] = "exec_command"
+
+
+class VerifyCommand(_CommandFields):
+    """Check: run a command in the guest; a mismatch of expect makes the step failed."""
+
+    type: Literal["verify_command"] = "verify_command"
+
+
+class FileWrite(StepBase):
+    """Write a file in the guest through the guest agent."""
+
+    type: Literal["file_write"] = "file_write"
+    path: str
+    content: str = ""
+
+
+class FileRead(StepBase):
+    """Read a file of the guest (capture it to use the content)."""
+
+    type: Literal["file_read"] = "file_read"
+    path: str
+
+
+class GuestPing(StepBase):
+    """Check that the guest agent answers."""
+
+    type: Literal["guest_ping"] = "guest_ping"
+
+
+# -- waits and checks -------------------------------------------------------------------------
+
+
+class Wait(StepBase):
+    """Sleep for a duration (cancellable)."""
+
+    type: Literal["wait"] = "wait"
+    duration: Duration
+
+
+class Screenshot(StepBase):
+    """Save a PNG of the screen as an artifact."""
+
+    type: Literal["screenshot"] = "screenshot"
+    label: str | None = Field(None, description="artifact name")
+
+
+class VerifyDomainStatus(StepBase):
+    """Check: poll the libvirt state of the VM until it is the expected one."""
+
+    type: Literal["verify_domain_status"] = "verify_domain_status"
+    expected: Literal[DOMAIN_STATES]  # type: ignore[valid-type]
+    interval: Duration | None = None
+
+
+class VerifyScreen(StepBase):
+    """Check: poll screenshots until the reference image matches."""
+
+    type: Literal["verify_screen"] = "verify_screen"
+    reference: str = Field(description="name of a reference image")
+    area: Area | None = Field(None, description="compare only this rectangle")
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="similarity 0-1 needed; default: the reference's"
+    )
+    method: Literal["template", "ssim"] | None = Field(
+        None, description="template matching or SSIM"
+    )
+    interval: Duration | None = None
+
+
+class VerifyInput(StepBase):
+    """Check: the guest's input devices saw exactly these key presses."""
+
+    type: Literal["verify_input"] = "verify_input"
+    text: str | None = None
+    keys: list[KeySpec] | None = Field(None, min_length=1)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return value if value is None else _check_text(value)
+
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, value: list[KeySpec] | None) -> list[KeySpec] | None:
+        for key in value or []:
+            _check_key(key)
+        return value
+
+    @model_validator(mode="after")
+    def _text_or_keys(self) -> VerifyInput:
+        _exactly_one(self, "text", "keys")
+        return self
+
+
+# -- VM power ---------------------------------------------------------------------------------
+
+
+class _Power(StepBase):
+    force: bool = Field(False, description="skip the graceful path")
+    wait: bool = Field(False, description="wait until the agent answers / the VM is off")
+
+
+class VmStart(_Power):
+    """Start the VM through libvirt."""
+
+    type: Literal["vm_start"] = "vm_start"
+
+
+class VmShutdown(_Power):
+    """Shut the VM down (ACPI, or the guest agent)."""
+
+    type: Literal["vm_shutdown"] = "vm_shutdown"
+
+
+class VmReboot(_Power):
+    """Reboot the VM."""
+
+    type: Literal["vm_reboot"] = "vm_reboot"
+
+
+class VmReset(_Power):
+    """Hard-reset the VM (like the reset button)."""
+
+    type: Literal["vm_reset"] = "vm_reset"
+
+
+class VmDestroy(_Power):
+    """Power the VM off at once (pull the plug)."""
+
+    type: Literal["vm_destroy"] = "vm_destroy"
+
+
+# -- VDI platform -----------------------------------------------------------------------------
+
+
+class VdiLogin(StepBase):
+    """Log in to the VDI platform (default: the endpoint's stored credentials)."""
+
+    type: Literal["vdi_login"] = "vdi_login"
+    endpoint: str | None = Field(None, description="name of a VDI endpoint")
+    username: str | None = None
+    password: str | None = None
+
+
+class _VdiDomainOp(StepBase):
+    domain: str | list[str] = Field(description="VM id or name, or a list of them")
+    force: bool = False
+    wait: bool = Field(False, description="follow the platform's event until done")
+
+
+class VdiStartDomain(_VdiDomainOp):
+    """Start VMs through the VDI platform."""
+
+    type: Literal["vdi_start_domain"] = "vdi_start_domain"
+
+
+class VdiShutdownDomain(_VdiDomainOp):
+    """Shut VMs down through the VDI platform."""
+
+    type: Literal["vdi_shutdown_domain"] = "vdi_shutdown_domain"
+
+
+class VdiRebootDomain(_VdiDomainOp):
+    """Reboot VMs through the VDI platform."""
+
+    type: Literal["vdi_reboot_domain"] = "vdi_reboot_domain"
+
+
+class VdiSuspendDomain(_VdiDomainOp):
+    """Suspend VMs through the VDI platform."""
+
+    type: Literal["vdi_suspend_domain"] = "vdi_suspend_domain"
+
+
+class VdiResumeDomain(_VdiDomainOp):
+    """Resume suspended VMs through the VDI platform."""
+
+    type: Literal["vdi_resume_domain"] = "vdi_resume_domain"
+
+
+class VdiDeleteDomain(_VdiDomainOp):
+    """Delete VMs through the VDI platform."""
+
+    type: Literal["vdi_delete_domain"] = "vdi_delete_domain"
+
+
+class VdiCreateDeskPool(StepBase):
+    """Create a VDI desk pool of linked clones (capture it to use the pool)."""
+
+    type: Literal["vdi_create_desk_pool"] = "vdi_create_desk_pool"
+    name: str = Field(description="the pool's name (also this step's display name)")
+    template: str = Field(description="template (model) id or name")
+    count: int = Field(1, ge=1, le=10_000, description="number of VMs")
+    prefix: str | None = Field(None, description="VM name prefix")
+    pool_type: Literal["dedicated", "shared", "teaching"] = "dedicated"
+    remark: str | None = None
+
+
+class _VdiPoolOp(StepBase):
+    pool: str = Field(description="desk pool id or name")
+
+
+class VdiEnableDeskPool(_VdiPoolOp):
+    """Enable a VDI desk pool."""
+
+    type: Literal["vdi_enable_desk_pool"] = "vdi_enable_desk_pool"
+
+
+class VdiDisableDeskPool(_VdiPoolOp):
+    """Disable a VDI desk pool."""
+
+    type: Literal["vdi_disable_desk_pool"] = "vdi_disable_desk_pool"
+
+
+class VdiDeleteDeskPool(_VdiPoolOp):
+    """Delete a VDI desk pool."""
+
+    type: Literal["vdi_delete_desk_pool"] = "vdi_delete_desk_pool"
+
+
+class VdiGetDeskPoolDomains(_VdiPoolOp):
+    """List the VMs of a VDI desk pool (capture them)."""
+
+    type: Literal["vdi_get_desk_pool_domains"] = "vdi_get_desk_pool_domains"
+
+
+class VdiBindUser(StepBase):
+    """Bind a VDI user to a VM."""
+
+    type: Literal["vdi_bind_user"] = "vdi_bind_user"
+    domain: str
+    user: str
+
+
+class VerifyVdiDomainStatus(StepBase):
+    """Check: poll the VDI platform's status of a VM until it is the expected one."""
+
+    type: Literal["verify_vdi_domain_status"] = "verify_vdi_domain_status"
+    domain: str
+    expected: str = Field(description="off, running, suspended, ...")
+    interval: Duration | None = None
+
+
+class VerifyVdiDomainsRunning(_VdiPoolOp):
+    """Check: poll until every VM of a desk pool is running."""
+
+    type: Literal["verify_vdi_domains_running"] = "verify_vdi_domains_running"
+    interval: Duration | None = None
+
+
+# -- flow -------------------------------------------------------------------------------------
+
+
+class Set(StepBase):
+    """Assign variables."""
+
+    type: Literal["set"] = "set"
+    values: dict[VarName, Any] = Field(min_length=1)
+
+
+class Loop(StepBase):
+    """Repeat steps count times, or once per item of a list (${loop.index}, ${loop.item})."""
+
+    type: Literal["loop"] = "loop"
+    count: int | None = Field(None, ge=0, le=1_000_000)
+    for_each: str | list[Any] | None = Field(None, description="a list, or ${var} of a list")
+    as_: VarName | None = Field(None, alias="as", description="also name the item like this")
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _count_or_list(self) -> Loop:
+        _exactly_one(self, "count", "for_each")
+        return self
+
+
+class Parallel(StepBase):
+    """Run the nested steps in parallel branches: one per item or per target VM."""
+
+    type: Literal["parallel"] = "parallel"
+    for_each: str | list[Any] | None = Field(None, description="a list, or ${var} of a list")
+    targets: list[str] | None = Field(None, min_length=1, description="VM names")
+    as_: VarName | None = Field(None, alias="as", description="also name the item like this")
+    max_concurrency: int | None = Field(None, ge=1, le=1000)
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _list_or_targets(self) -> Parallel:
+        _exactly_one(self, "for_each", "targets")
+        return self
+
+
+class Group(StepBase):
+    """A named block of steps with its own teardown (finally)."""
+
+    type: Literal["group"] = "group"
+    steps: list[Step] = Field(min_length=1)
+    finally_: list[Step] = Field(default_factory=list, alias="finally")
+
+
+# Everything a wait_until may poll.
+CheckStep = Annotated[
+    VerifyDomainStatus
+    | VerifyCommand
+    | VerifyScreen
+    | VerifyInput
+    | VerifyVdiDomainStatus
+    | VerifyVdiDomainsRunning
+    | GuestPing
+    | FileRead,
+    Field(discriminator="type"),
+]
+
+
+class WaitUntil(StepBase):
+    """Poll a check step until it passes or the timeout expires."""
+
+    type: Literal["wait_until"] = "wait_until"
+    check: CheckStep
+    interval: Duration | None = Field(None, description="pause between attempts")
+
+
+STEP_MODELS: tuple[type[StepBase], ...] = (
+    SendKey,
+    SendText,
+    MouseMove,
+    MouseClick,
+    MouseDrag,
+    MouseScroll,
+    ExecCommand,
+    FileWrite,
+    FileRead,
+    Wait,
+    WaitUntil,
+    Screenshot,
+    VerifyDomainStatus,
+    VerifyCommand,
+    VerifyScreen,
+    VerifyInput,
+    VmStart,
+    VmShutdown,
+    VmReboot,
+    VmReset,
+    VmDestroy,
+    GuestPing,
+    VdiLogin,
+    VdiStartDomain,
+    VdiShutdownDomain,
+    VdiRebootDomain,
+    VdiSuspendDomain,
+    VdiResumeDomain,
+    VdiDeleteDomain,
+    VdiCreateDeskPool,
+    VdiEnableDeskPool,
+    VdiDisableDeskPool,
+    VdiDeleteDeskPool,
+    VdiGetDeskPoolDomains,
+    VdiBindUser,
+    VerifyVdiDomainStatus,
+    VerifyVdiDomainsRunning,
+    Set,
+    Loop,
+    Parallel,
+    Group,
+)
+STEP_TYPES: dict[str, type[StepBase]] = {m.kind: m for m in STEP_MODELS}
+STEP_KINDS: list[str] = list(STEP_TYPES)
+CHECK_KINDS: list[str] = [
+    "verify_domain_status",
+    "verify_command",
+    "verify_screen",
+    "verify_input",
+    "verify_vdi_domain_status",
+    "verify_vdi_domains_running",
+    "guest_ping",
+    "file_read",
+]
+CONTAINER_KINDS = ("loop", "parallel", "group")
+
+Step = Annotated[
+    SendKey
+    | SendText
+    | MouseMove
+    | MouseClick
+    | MouseDrag
+    | MouseScroll
+    | ExecCommand
+    | FileWrite
+    | FileRead
+    | Wait
+    | WaitUntil
+    | Screenshot
+    | VerifyDomainStatus
+    | VerifyCommand
+    | VerifyScreen
+    | VerifyInput
+    | VmStart
+    | VmShutdown
+    | VmReboot
+    | VmReset
+    | VmDestroy
+    | GuestPing
+    | VdiLogin
+    | VdiStartDomain
+    | VdiShutdownDomain
+    | VdiRebootDomain
+    | VdiSuspendDomain
+    | VdiResumeDomain
+    | VdiDeleteDomain
+    | VdiCreateDeskPool
+    | VdiEnableDeskPool
+    | VdiDisableDeskPool
+    | VdiDeleteDeskPool
+    | VdiGetDeskPoolDomains
+    | VdiBindUser
+    | VerifyVdiDomainStatus
+    | VerifyVdiDomainsRunning
+    | Set
+    | Loop
+    | Parallel
+    | Group,
+    Field(discriminator="type"),
+]
+
+
+class Scenario(_Model):
+    """A test scenario, version 1: targets, variables, steps and teardown."""
+
+    version: Literal[1] = Field(1, description="format version; absent = 1")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    timeout: Duration = Field(3600.0, description="whole run per target; default 1h")
+    targets: list[TargetRef] = Field(default_factory=list)
+    variables: dict[VarName, Any] = Field(default_factory=dict)
+    defaults: StepDefaults = Field(default_factory=StepDefaults)
+    steps: list[Step]
+    finally_: list[Step] = Field(
+        default_factory=list, alias="finally", description="teardown: always runs"
+    )
+
+
+for _model in (Loop, Parallel, Group, WaitUntil, Scenario):
+    _model.model_rebuild()
+
+
+# ---------------------------------------------------------------------------------------------
+# Default step names
+
+
+def _short(value: object, limit: int = 40) -> str:
+    if isinstance(value, list | tuple):
+        text = " ".join(str(v) if not isinstance(v, list) else "+".join(v) for v in value)
+    else:
+        text = str(value)
+    text = text.replace("\n", "\\n").replace("\t", "\\t")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"'{text}'"
+
+
+def _key_text(key: KeySpec) -> str:
+    return "+".join(key) if isinstance(key, list) else key
+
+
+def describe(step: StepBase) -> str:
+    """The default display name of a step: ``send_text 'Hello'``, ``exec_command 'uname -a'``."""
+    kind = step.kind or type(step).__name__
+    detail = ""
+    if isinstance(step, SendKey):
+        detail = _short(_key_text(step.key))
+    elif isinstance(step, SendText):
+        detail = _short(step.text)
+    elif isinstance(step, MouseMove):
+        detail = f"{'by' if step.relative else 'to'} ({step.x}, {step.y})"
+    elif isinstance(step, MouseClick):
+        detail = step.button + (" double" if step.double else "")
+        if step.x is not None:
+            detail += f" at ({step.x}, {step.y})"
+    elif isinstance(step, MouseDrag):
+        detail = f"({step.from_[0]}, {step.from_[1]}) → ({step.to[0]}, {step.to[1]})"
+    elif isinstance(step, MouseScroll):
+        detail = f"{step.delta:+d}"
+    elif isinstance(step, _CommandFields):
+        detail = _short(step.command if step.command is not None else step.argv)
+    elif isinstance(step, FileWrite | FileRead):
+        detail = _short(step.path)
+    elif isinstance(step, Wait):
+        detail = format_duration(step.duration)
+    elif isinstance(step, WaitUntil):
+        detail = describe(step.check)
+    elif isinstance(step, Screenshot):
+        detail = _short(step.label) if step.label else ""
+    elif isinstance(step, VerifyDomainStatus):
+        detail = step.expected
+    elif isinstance(step, VerifyScreen):
+        detail = _short(step.reference)
+    elif isinstance(step, VerifyInput):
+        detail = _short(step.text if step.text is not None else [_key_text(k) for k in step.keys])
+    elif isinstance(step, VdiLogin):
+        detail = _short(step.endpoint) if step.endpoint else ""
+    elif isinstance(step, _VdiDomainOp | VdiBindUser):
+        detail = _short(step.domain)
+        if isinstance(step, VdiBindUser):
+            detail += f" → {_short(step.user)}"
+    elif isinstance(step, VdiCreateDeskPool):
+        detail = _short(step.name)
+    elif isinstance(step, _VdiPoolOp):
+        detail = _short(step.pool)
+    elif isinstance(step, VerifyVdiDomainStatus):
+        detail = f"{_short(step.domain)} {step.expected}"
+    elif isinstance(step, Set):
+        detail = ", ".join(step.values)
+    elif isinstance(step, Loop):
+        detail = f"×{step.count}" if step.count is not None else f"over {_short(step.for_each)}"
+    elif isinstance(step, Parallel):
+        detail = (
+            f"over {_short(step.for_each)}"
+            if step.for_each is not None
+            else f"on {_short(step.targets)}"
+        )
+    return f"{kind} {detail}".strip()
+
+
+def display_name(step: StepBase) -> str:
+    """What the live view and the report show for a step: its ``name``, else :func:`describe`."""
+    if isinstance(step, VdiCreateDeskPool):
+        return describe(step)
+    return step.name or describe(step)
