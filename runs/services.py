@@ -1,0 +1,271 @@
+"""Launching, cancelling and re-running runs.
+
+``launch_run`` resolves the requested targets against the inventory, stores the Run with its
+RunTargets, records a ``queued`` event and, once the transaction commits, sends
+``runs.tasks.execute_run`` to the queue of the first target's host (``host.<name>``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from atp_core.errors import InvalidInput
+from hosts.models import Host, VirtualMachine
+
+from .events import record_event
+from .models import Run, RunTarget
+
+log = logging.getLogger(__name__)
+
+TARGET_KEYS = ("vm", "host", "tag", "desk_pool")
+
+
+def _scenario_default_targets(revision) -> list[dict]:
+    parsed = revision.parsed or {}
+    targets = parsed.get("targets") or []
+    return [{k: v for k, v in t.items() if v not in (None, "")} for t in targets]
+
+
+def _vm_target(vm: VirtualMachine) -> dict:
+    return {"vm": vm, "host": vm.host, "name": f"{vm.host.name}/{vm.name}"}
+
+
+def resolve_targets(targets: list[dict]) -> list[dict]:
+    """Each requested target as ``{"vm": VirtualMachine|None, "host": Host, "name", "vm_name"}``.
+
+    ``{"vm": name, "host": host}`` names one VM (the host may be left out when the name is
+    unique in the inventory; a VM not synced yet is accepted when its host is given);
+    ``{"tag": t}`` every libvirt VM tagged ``t``; ``{"desk_pool": p}`` every VM of a desk pool
+    that runs on a known host. Duplicates are dropped, order is kept.
+    """
+    resolved: list[dict] = []
+    seen: set[str] = set()
+
+    def add(entry: dict) -> None:
+        if entry["name"] not in seen:
+            seen.add(entry["name"])
+            entry.setdefault("vm_name", entry["vm"].name if entry["vm"] else "")
+            resolved.append(entry)
+
+    hosts = {h.name: h for h in Host.objects.all()}
+    for n, raw in enumerate(targets):
+        where = f"targets[{n}]"
+        if not isinstance(raw, dict):
+            raise InvalidInput(f"{where}: expected a mapping like {{vm: NAME, host: HOST}}")
+        unknown = sorted(set(raw) - set(TARGET_KEYS))
+        if unknown:
+            raise InvalidInput(
+                f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(TARGET_KEYS)})"
+            )
+        vm_name, host_name = raw.get("vm"), raw.get("host")
+        tag, pool = raw.get("tag"), raw.get("desk_pool")
+        if vm_name:
+            vm_name = str(vm_name)
+            if host_name:
+                host = hosts.get(str(host_name))
+                if host is None:
+                    raise InvalidInput(
+                        f"{where}: no host named {host_name!r} (known: {', '.join(hosts) or '-'})"
+                    )
+                vm = VirtualMachine.objects.filter(host=host, name=vm_name).first()
+                if vm is not None:
+                    entry = _vm_target(vm)
+                else:  # not synced yet: the engine will find out whether it exists
+                    entry = {"vm": None, "host": host, "name": f"{host.name}/{vm_name}"}
+                entry["vm_name"] = vm_name
+                add(entry)
+                continue
+            vms = list(
+                VirtualMachine.objects.filter(name=vm_name, host__isnull=False).select_related(
+                    "host"
+                )
+            )
+            if not vms:
+                raise InvalidInput(f"{where}: no VM named {vm_name!r} on any host")
+            if len(vms) > 1:
+                names = ", ".join(v.host.name for v in vms)
+                raise InvalidInput(
+                    f"{where}: VM {vm_name!r} is on several hosts ({names}): give its host"
+                )
+            add(_vm_target(vms[0]))
+        elif tag:
+            tagged = [
+                vm
+                for vm in VirtualMachine.objects.filter(host__isnull=False)
+                .select_related("host")
+                .order_by("host__name", "name")
+                if str(tag) in (vm.tags or []) and (not host_name or vm.host.name == str(host_name))
+            ]
+            for vm in tagged:
+                add(_vm_target(vm))
+        elif pool:
+            for vm in (
+                VirtualMachine.objects.filter(desk_pool=str(pool), host__isnull=False)
+                .select_related("host")
+                .order_by("name")
+            ):
+                add(_vm_target(vm))
+        else:
+            raise InvalidInput(f"{where}: give vm (with host), tag or desk_pool")
+    return resolved
+
+
+def _run_retries(variables: dict) -> int:
+    value = variables.pop("run_retries", 0)
+    try:
+        retries = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"run_retries: expected a whole number, got {value!r}") from None
+    if not 0 <= retries <= 10:
+        raise InvalidInput(f"run_retries: {retries} is out of range (0-10)")
+    return retries
+
+
+def send_run(run: Run) -> None:
+    """Send the run's task to its queue (with time limits from the scenario timeout)."""
+    from atp_site.celery import run_task_options
+
+    from .tasks import execute_run
+
+    try:
+        result = execute_run.apply_async(args=[run.pk], **run_task_options(run))
+    except Exception as exc:  # broker down: the run must not stay queued forever unnoticed
+        log.exception("run %s: could not be queued", run.pk)
+        finish_without_engine(run.pk, Run.RESULT_ERROR, f"could not be queued: {exc}")
+        return
+    Run.objects.filter(pk=run.pk).update(task_id=result.id or "")
+
+
+def launch_run(
+    revision,
+    targets: list[dict],
+    variables: dict,
+    user,
+    *,
+    schedule: str = "",
+    rerun_of: Run | None = None,
+) -> Run:
+    """Create a queued Run of ``revision`` on ``targets`` and send it to its host's queue."""
+    from atp_site.celery import queue_for_host
+
+    if not revision.runnable:
+        raise InvalidInput(f"revision {revision.number} did not validate and cannot run")
+    variables = dict(variables or {})
+    retries = _run_retries(variables)
+    requested = list(targets or []) or _scenario_default_targets(revision)
+    if not requested:
+        raise InvalidInput("no targets: choose VMs or a tag, or give the scenario default targets")
+    resolved = resolve_targets(requested)
+    if not resolved:
+        raise InvalidInput(f"no VM matches the targets {requested!r}")
+    scenario = revision.scenario
+    with transaction.atomic():
+        run = Run.objects.create(
+            scenario=scenario,
+            revision=revision,
+            source=revision.content,
+            name=scenario.name,
+            targets=requested,
+            variables=variables,
+            launched_by=user if getattr(user, "is_authenticated", False) else None,
+            queue=queue_for_host(resolved[0]["host"].name),
+            max_attempts=1 + retries,
+            rerun_of=rerun_of,
+            schedule=schedule,
+        )
+        RunTarget.objects.bulk_create(
+            RunTarget(
+                run=run,
+                ordinal=i,
+                name=t["name"],
+                vm=t["vm"],
+                host=t["host"],
+                vm_name=t["vm_name"],
+                host_uri=t["host"].uri,
+            )
+            for i, t in enumerate(resolved)
+        )
+        record_event(
+            run,
+            "queued",
+            {
+                "queue": run.queue,
+                "targets": [t["name"] for t in resolved],
+                "by": getattr(user, "username", "") or "",
+                "schedule": schedule,
+                "rerun_of": rerun_of.pk if rerun_of else None,
+            },
+        )
+        transaction.on_commit(lambda: send_run(run))
+    return run
+
+
+def finish_without_engine(run_id: int, result: str, reason: str) -> bool:
+    """End a run that the engine is not (or no longer) running: result, reason, open steps and
+    targets closed, a final ``run_finished`` event. False if it had already finished."""
+    from .models import StepResult
+
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.state == Run.STATE_FINISHED:
+            return False
+        step_status = "cancelled" if result == Run.RESULT_CANCELLED else "skipped"
+        StepResult.objects.filter(run=run, status="running").update(
+            status=step_status if result == Run.RESULT_CANCELLED else "error",
+            finished=now,
+            error=reason,
+        )
+        StepResult.objects.filter(run=run, status="pending").update(status="skipped")
+        run.run_targets.filter(finished__isnull=True).update(
+            state=Run.STATE_FINISHED, result=result, finished=now
+        )
+        run.state = Run.STATE_FINISHED
+        run.result = result
+        run.reason = reason
+        run.finished = now
+        run.save(update_fields=["state", "result", "reason", "finished"])
+        duration = run.duration
+        record_event(
+            run,
+            "run_finished",
+            {"result": result, "duration": duration, "totals": run.totals, "reason": reason},
+        )
+    return True
+
+
+def request_cancel(run: Run, user) -> Run:
+    """Ask the worker to stop ``run``; a run still queued is cancelled at once."""
+    who = getattr(user, "username", "") or "someone"
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.state == Run.STATE_FINISHED:
+            raise InvalidInput(f"run {run.pk} has already finished ({locked.result})")
+        if locked.cancel_requested:
+            return locked
+        locked.cancel_requested = True
+        locked.save(update_fields=["cancel_requested"])
+        record_event(locked, "cancel_requested", {"by": who})
+        queued = locked.state == Run.STATE_QUEUED
+    if queued:
+        finish_without_engine(run.pk, Run.RESULT_CANCELLED, f"cancelled by {who} before it started")
+        if locked.task_id:
+            try:
+                from atp_site.celery import app
+
+                app.control.revoke(locked.task_id)
+            except Exception:  # the task checks the state when it starts anyway
+                log.warning("run %s: revoke of queued task failed", run.pk, exc_info=True)
+    run.refresh_from_db()
+    return run
+
+
+def rerun(run: Run, user) -> Run:
+    """A new run of the same revision, targets and variables, linked to ``run``."""
+    variables = dict(run.variables or {})
+    if run.max_attempts > 1:
+        variables["run_retries"] = run.max_attempts - 1
+    return launch_run(run.revision, list(run.targets or []), variables, user, rerun_of=run)
