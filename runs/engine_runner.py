@@ -1,0 +1,273 @@
+"""The Django-facing adapter around the engine's ``run_scenario``.
+
+``execute(run_id, worker=...)`` turns a claimed (``running``) Run into engine inputs — one
+``Target`` per RunTarget, ``VdiSettings`` from the first enabled VDI endpoint, the screen-check
+references from ``scenarios.ReferenceImage``, a ``CancelToken`` fed by the run's
+``cancel_requested`` flag — runs it with a ``RunEventSink``, keeps ``Run.heartbeat`` fresh
+from a watcher thread, stores the JSON and JUnit reports as artifacts, and ends the run.
+
+Whatever goes wrong outside the engine (engine missing, scenario no longer loads, database
+hiccup, a bug here) ends the run ``error`` with the reason: a worker never crashes on a run
+and a run never stays ``running``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.utils import timezone
+
+from .events import RunEventSink, record_event
+from .models import Artifact, Run
+
+log = logging.getLogger(__name__)
+
+
+class RunWatcher:
+    """A thread that writes ``Run.heartbeat`` every ``interval`` seconds and polls
+    ``cancel_requested`` every ``poll`` seconds, so engine threads never touch the database
+    for it. ``cancelled`` is what the engine's CancelToken polls."""
+
+    def __init__(self, run_id: int, *, interval: float | None = None, poll: float = 0.5):
+        self.run_id = run_id
+        self.interval = interval or float(getattr(settings, "ATP_HEARTBEAT_INTERVAL", 5))
+        self.poll = poll
+        self._cancel = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"run-{run_id}-watch", daemon=True)
+        self.beats = 0
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def start(self) -> RunWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _loop(self) -> None:
+        import time
+
+        next_beat = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                try:
+                    if now >= next_beat:
+                        Run.objects.filter(pk=self.run_id).update(heartbeat=timezone.now())
+                        self.beats += 1
+                        next_beat = now + self.interval
+                    flag = (
+                        Run.objects.filter(pk=self.run_id)
+                        .values_list("cancel_requested", flat=True)
+                        .first()
+                    )
+                    if flag:
+                        self._cancel.set()
+                except Exception:  # database away for a moment: try again next tick
+                    log.warning("run %s: heartbeat/cancel poll failed", self.run_id, exc_info=True)
+                    connection.close()
+                self._stop.wait(self.poll)
+        finally:
+            connection.close()
+
+
+# ---------------------------------------------------------------------------- engine inputs
+
+
+def build_targets(run: Run) -> list:
+    from atp_core.orchestrator import Target
+
+    targets = []
+    for rt in run.run_targets.select_related("host").order_by("ordinal"):
+        uri = rt.host.uri if rt.host_id else rt.host_uri
+        if not uri:
+            raise ValueError(f"target {rt.name}: its host has no libvirt URI")
+        targets.append(
+            Target(
+                name=rt.name,
+                host_uri=uri,
+                vm=rt.vm_name,
+                host_name=rt.host.name if rt.host_id else rt.name.split("/", 1)[0],
+            )
+        )
+    if not targets:
+        raise ValueError("the run has no targets")
+    return targets
+
+
+def build_vdi():
+    """VdiSettings of the first enabled VDI endpoint (password decrypted), or None."""
+    from hosts.models import VdiEndpoint
+
+    endpoint = VdiEndpoint.objects.filter(enabled=True).order_by("pk").first()
+    if endpoint is None:
+        return None
+    from atp_core.orchestrator import VdiSettings
+
+    return VdiSettings(
+        url=endpoint.url,
+        username=endpoint.username,
+        password=endpoint.get_password(),
+        verify_tls=endpoint.verify_tls,
+    )
+
+
+def build_references() -> dict[str, Any]:
+    """``{name: ReferenceSpec(path, areas, threshold)}`` of every stored reference image.
+
+    ``areas`` are the ``match`` areas as (x, y, w, h); exclude areas are passed as
+    ``exclude`` when the engine's ReferenceSpec has that field.
+    """
+    from scenarios.models import ReferenceImage
+
+    try:
+        from atp_core.orchestrator import ReferenceSpec
+    except ImportError:
+        ReferenceSpec = None  # noqa: N806 - engine without screen checks yet
+    refs: dict[str, Any] = {}
+    for ref in ReferenceImage.objects.all():
+        if not ref.image:
+            continue
+        try:
+            path = ref.image.path
+        except NotImplementedError:  # remote storage: not supported by the engine
+            continue
+        match, exclude = [], []
+        for area in ref.areas or []:
+            box = (int(area["x"]), int(area["y"]), int(area["width"]), int(area["height"]))
+            (exclude if area.get("type") == "exclude" else match).append(box)
+        if ReferenceSpec is None:
+            refs[ref.name] = {"path": path, "areas": match, "threshold": ref.threshold}
+            continue
+        params = inspect.signature(ReferenceSpec).parameters
+        kwargs: dict[str, Any] = {"path": path, "areas": match, "threshold": ref.threshold}
+        if "exclude" in params:
+            kwargs["exclude"] = exclude
+        refs[ref.name] = ReferenceSpec(**{k: v for k, v in kwargs.items() if k in params})
+    return refs
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+def _store_report(run: Run, name: str, content: str, mime: str) -> Artifact:
+    artifact = Artifact(run=run, name=name, kind="report", mime=mime)
+    artifact.file.save(f"run{run.pk}-{name}", ContentFile(content.encode("utf-8")), save=False)
+    artifact.size = artifact.file.size
+    artifact.save()
+    return artifact
+
+
+def _finish(run_id: int, result: str, reason: str, data: dict | None = None) -> None:
+    """The last event of the run; its projection marks the run finished."""
+    payload = dict(data or {})
+    payload["result"] = result
+    if reason:
+        payload["reason"] = reason
+    record_event(run_id, "run_finished", payload)
+
+
+def execute(run_id: int, *, worker: str = "") -> str:
+    """Run a claimed run to its end; returns the result. Never raises."""
+    run = Run.objects.select_related("revision", "scenario").get(pk=run_id)
+    record_event(run_id, "worker_started", {"worker": worker, "attempt": run.attempt})
+    watcher = RunWatcher(run_id).start()
+    sink = RunEventSink(run_id, hold=("run_finished",))
+    artifact_dir = Path(tempfile.mkdtemp(prefix=f"atp-run{run_id}-"))
+    try:
+        return _execute(run, sink, watcher, artifact_dir)
+    except Exception as exc:
+        log.exception("run %s: failed outside the engine", run_id)
+        reason = f"{type(exc).__name__}: {exc}".strip()
+        try:
+            sink.close()
+        except Exception:
+            log.exception("run %s: event sink close failed", run_id)
+        try:
+            from .services import finish_without_engine
+
+            finish_without_engine(run_id, Run.RESULT_ERROR, reason)
+        except Exception:
+            log.exception("run %s: could not record the error", run_id)
+            Run.objects.filter(pk=run_id).exclude(state=Run.STATE_FINISHED).update(
+                state=Run.STATE_FINISHED,
+                result=Run.RESULT_ERROR,
+                reason=reason[:4000],
+                finished=timezone.now(),
+            )
+        return Run.RESULT_ERROR
+    finally:
+        watcher.stop()
+        sink.close()
+        shutil.rmtree(artifact_dir, ignore_errors=True)
+
+
+def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Path) -> str:
+    try:
+        from atp_core.cancel import CancelToken
+        from atp_core.orchestrator import load_scenario, run_scenario
+    except ImportError as exc:
+        raise RuntimeError(f"the scenario engine is not available in this worker: {exc}") from None
+
+    scenario = load_scenario(run.source, filename=f"{run.name}.yaml")
+    targets = build_targets(run)
+    kwargs: dict[str, Any] = {
+        "sink": sink,
+        "variables": dict(run.variables or {}),
+        "cancel": CancelToken(poll=watcher.cancelled, poll_interval=0.25),
+        "run_id": str(run.pk),
+        "artifact_dir": artifact_dir,
+        "vdi": build_vdi(),
+    }
+    params = inspect.signature(run_scenario).parameters
+    if "references" in params:
+        kwargs["references"] = build_references()
+    max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
+    if max_parallel and "max_parallel" in params:
+        kwargs["max_parallel"] = int(max_parallel)
+
+    report = run_scenario(scenario, targets, **kwargs)
+
+    sink.flush()
+    result = getattr(report, "result", None) or Run.RESULT_ERROR
+    totals = dict(getattr(report, "totals", None) or {})
+    for name, render, mime in (
+        ("report.json", "to_json", "application/json"),
+        ("junit.xml", "to_junit_xml", "application/xml"),
+    ):
+        try:
+            _store_report(run, name, getattr(report, render)(), mime)
+        except Exception:
+            log.exception("run %s: %s could not be written", run.pk, name)
+    reason = ""
+    if result == Run.RESULT_CANCELLED:
+        reason = "cancelled on request" if watcher.cancelled() else "cancelled"
+    elif result in (Run.RESULT_ERROR, Run.RESULT_TIMED_OUT):
+        reason = _first_error(report) or result.replace("_", " ")
+    held = [e for e in sink.held if e.type == "run_finished"]
+    data = dict(held[-1].to_dict()["data"]) if held else {}
+    data.update(result=result, totals=totals, duration=getattr(report, "duration", None))
+    sink.close()
+    _finish(run.pk, result, reason, data)
+    return result
+
+
+def _first_error(report) -> str:
+    for target in getattr(report, "targets", []) or []:
+        for step in getattr(target, "steps", []) or []:
+            if getattr(step, "status", "") in ("error", "failed") and getattr(step, "error", ""):
+                return f"{getattr(target, 'name', '')} step {step.id}: {step.error}"[:2000]
+    return ""

@@ -1,0 +1,149 @@
+"""Reads of runs: the filtered list, one run with its targets and steps, events after a seq.
+
+Every function issues a fixed number of queries whatever the number of runs, targets, steps.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from atp_core.errors import InvalidInput
+
+from .models import Artifact, Run, RunEvent, RunTarget, StepResult
+
+FILTERS = ("scenario", "state", "result", "host", "user", "date", "date_from", "date_to", "q")
+EVENTS_MAX = 500
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _choice(value: str, name: str, choices) -> str:
+    allowed = [c for c, _ in choices]
+    if value not in allowed:
+        raise InvalidInput(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def run_list(filters=None) -> QuerySet[Run]:
+    """Runs, newest first, filtered by any of: ``scenario`` (name or id), ``state``,
+    ``result``, ``host`` (name of a target's host), ``user`` (username of who launched it),
+    ``date`` (one day) or ``date_from``/``date_to`` (inclusive days), ``q`` (name contains).
+
+    ``filters`` is a dict or a QueryDict; empty values are ignored; a bad value raises
+    ``InvalidInput``. Rows carry ``scenario``, ``launched_by`` (one join) and their targets
+    (one prefetch query per page).
+    """
+    filters = filters or {}
+    get = filters.get
+    qs = Run.objects.select_related("scenario", "launched_by").prefetch_related(
+        Prefetch(
+            "run_targets",
+            queryset=RunTarget.objects.select_related("host").order_by("ordinal"),
+        )
+    )
+    if value := str(get("scenario") or "").strip():
+        qs = qs.filter(scenario_id=int(value)) if value.isdigit() else qs.filter(scenario__name=value)
+    if value := get("state"):
+        qs = qs.filter(state=_choice(value, "state", Run.STATE_CHOICES))
+    if value := get("result"):
+        qs = qs.filter(result=_choice(value, "result", Run.RESULT_CHOICES))
+    if value := get("host"):
+        qs = qs.filter(
+            Exists(RunTarget.objects.filter(run_id=OuterRef("pk"), host__name=str(value)))
+        )
+    if value := get("user"):
+        qs = qs.filter(launched_by__username=str(value))
+    if value := get("date"):
+        day = _day(value, "date")
+        qs = qs.filter(created__gte=_start_of(day), created__lt=_start_of(day + timedelta(1)))
+    if value := get("date_from"):
+        qs = qs.filter(created__gte=_start_of(_day(value, "date_from")))
+    if value := get("date_to"):
+        qs = qs.filter(created__lt=_start_of(_day(value, "date_to") + timedelta(1)))
+    if value := get("q"):
+        qs = qs.filter(Q(name__icontains=value) | Q(reason__icontains=value))
+    return qs.order_by("-created", "-id")
+
+
+# the name other helpers may look for
+runs_list = run_list
+
+
+def run_detail(run_id: int) -> Run:
+    """One run with its targets (each with ``steps`` in plan order and ``artifacts``) and
+    its run-level artifacts; raises ``Run.DoesNotExist``. Five queries."""
+    steps = StepResult.objects.order_by("ordinal", "iteration", "id")
+    artifacts = Artifact.objects.order_by("created", "id")
+    return (
+        Run.objects.select_related("scenario", "revision", "launched_by", "rerun_of")
+        .prefetch_related(
+            Prefetch(
+                "run_targets",
+                queryset=RunTarget.objects.select_related("host", "vm")
+                .order_by("ordinal")
+                .prefetch_related(
+                    Prefetch("steps", queryset=steps),
+                    Prefetch("artifacts", queryset=artifacts),
+                ),
+            ),
+            Prefetch("artifacts", queryset=artifacts, to_attr="all_artifacts"),
+        )
+        .get(pk=run_id)
+    )
+
+
+def events_since(run: Run | int, after: int = 0, limit: int = EVENTS_MAX) -> list[dict]:
+    """Events of ``run`` with ``seq > after`` in order, at most ``limit`` (capped at 500),
+    as client dicts ``{seq, type, ts, target, step_id, data}``."""
+    run_id = run if isinstance(run, int) else run.pk
+    try:
+        after = max(0, int(after or 0))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"after: {after!r} is not a sequence number") from None
+    limit = max(1, min(int(limit or EVENTS_MAX), EVENTS_MAX))
+    rows = RunEvent.objects.filter(run_id=run_id, seq__gt=after).order_by("seq")[:limit]
+    return [ev.to_client() for ev in rows]
+
+
+def events_between(run_id: int, after: int, upto: int) -> list[dict]:
+    """Events with ``after < seq < upto`` (a gap a live client has to fill)."""
+    rows = RunEvent.objects.filter(run_id=run_id, seq__gt=after, seq__lt=upto).order_by("seq")
+    return [ev.to_client() for ev in rows]
+
+
+def events_page(run: Run, after: int = 0, limit: int = EVENTS_MAX) -> dict:
+    """What the polling endpoints answer: ``{events, state, result, last_seq, more}``."""
+    events = events_since(run, after, limit)
+    run.refresh_from_db(fields=["state", "result", "last_seq", "reason"])
+    last = events[-1]["seq"] if events else max(0, int(after or 0))
+    return {
+        "events": events,
+        "state": run.state,
+        "result": run.result,
+        "reason": run.reason,
+        "last_seq": run.last_seq,
+        "next_after": last,
+        "more": last < run.last_seq,
+    }
+
+
+def previous_next(run: Run) -> tuple[Run | None, Run | None]:
+    """The run of the same scenario just before and just after ``run``."""
+    same = Run.objects.filter(scenario_id=run.scenario_id).only("id", "created", "result")
+    before = same.filter(
+        Q(created__lt=run.created) | Q(created=run.created, id__lt=run.pk)
+    ).order_by("-created", "-id")
+    after = same.filter(Q(created__gt=run.created) | Q(created=run.created, id__gt=run.pk))
+    return before.first(), after.order_by("created", "id").first()

@@ -1,0 +1,43 @@
+"""The worker side of a run: claim a slot, run the engine, end the run. Thin on purpose:
+the engine call lives in ``runs.engine_runner``, slot accounting in ``runs.slots``."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="runs.execute_run", bind=True, acks_late=True)
+def execute_run(self, run_id: int) -> str:
+    """Run ``run_id`` if it is still queued and its hosts have a free slot; returns the result
+    (or ``stale``/``requeued``). Never raises for a run's problems."""
+    from . import engine_runner, slots
+    from .models import Run
+    from .services import finish_without_engine
+
+    worker = getattr(self.request, "hostname", "") or ""
+    task_id = getattr(self.request, "id", "") or ""
+    run = Run.objects.filter(pk=run_id).only("state", "cancel_requested").first()
+    if run is None or run.state != Run.STATE_QUEUED:
+        log.info("run %s: not queued (%s), task dropped", run_id, run and run.state)
+        return "stale"
+    if run.cancel_requested:
+        finish_without_engine(run_id, Run.RESULT_CANCELLED, "cancelled before it started")
+        return Run.RESULT_CANCELLED
+    claim = slots.claim_run(run_id, worker=worker, task_id=task_id)
+    if claim.outcome == slots.STALE:
+        return "stale"
+    if not claim.ok:
+        countdown = float(getattr(settings, "ATP_SLOT_RETRY_COUNTDOWN", 10))
+        log.info("run %s: %s; again in %ss", run_id, claim.reason, countdown)
+        from atp_site.celery import run_task_options
+
+        run = Run.objects.select_related("revision").get(pk=run_id)
+        sent = execute_run.apply_async(args=[run_id], countdown=countdown, **run_task_options(run))
+        Run.objects.filter(pk=run_id, state=Run.STATE_QUEUED).update(task_id=sent.id or "")
+        return "requeued"
+    return engine_runner.execute(run_id, worker=worker)
