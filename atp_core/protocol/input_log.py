@@ -22,6 +22,7 @@ REL_X, REL_Y, REL_WHEEL = 0x00, 0x01, 0x08
 ABS_X, ABS_Y = 0x00, 0x01
 BUTTONS = {0x110: "left", 0x111: "right", 0x112: "middle"}
 DEVICE_LIST = "/tmp/input-devices.txt"
+ABS_LOOKBACK = 240 * EVENT.size  # bytes read back per step when looking for an old position
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,44 @@ class InputLog:
                 held.remove(ev.name)
         return result
 
+    def _last_abs_before(self, device: str, offset: int) -> tuple[int | None, int | None]:
+        """The last ABS_X/ABS_Y a device reported before ``offset`` (the kernel sends an axis
+        only when it changes, so a move along one axis needs the other one from earlier)."""
+        x = y = None
+        end = offset - offset % EVENT.size
+        while end > 0 and (x is None or y is None):
+            start = max(0, end - ABS_LOOKBACK)
+            raw = self.agent.file_read(f"/tmp/{device}.bin", offset=start, size=end - start)
+            for ev in reversed(parse_events(raw)):
+                if ev.type == EV_ABS and ev.code == ABS_X and x is None:
+                    x = ev.value
+                elif ev.type == EV_ABS and ev.code == ABS_Y and y is None:
+                    y = ev.value
+            end = start
+        return x, y
+
     def mouse_events_since(self, mark: InputMark) -> MouseEvents:
+        """Pointer activity after ``mark`` from every pointer device, in device order."""
         summary = MouseEvents()
+        for dev in sorted(self.devices()):
+            if self._kind(dev) != "pointer":
+                continue
+            offset = mark.offsets.get(dev, 0)
+            raw = self.agent.file_read(f"/tmp/{dev}.bin", offset=offset)
+            self._summarize(dev, offset, parse_events(raw), summary)
+        return summary
+
+    def _summarize(
+        self, dev: str, offset: int, events: list[InputEvent], summary: MouseEvents
+    ) -> None:
         x = y = None
         moved = False
-        for ev in self.events_since(mark, "pointer"):
+        for ev in events:
             if ev.type == EV_SYN:
+                if moved and (x is None or y is None):
+                    old_x, old_y = self._last_abs_before(dev, offset)
+                    x = old_x if x is None else x
+                    y = old_y if y is None else y
                 if moved and x is not None and y is not None:
                     summary.abs_positions.append((x, y))
                 moved = False
@@ -173,4 +206,3 @@ class InputLog:
                 target = summary.button_presses if ev.value == 1 else summary.button_releases
                 if ev.value in (0, 1):
                     target.append(BUTTONS[ev.code])
-        return summary

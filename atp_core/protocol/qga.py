@@ -196,15 +196,23 @@ class GuestAgent:
         return None
 
     # -- files ------------------------------------------------------------------------------
-    def file_read(self, path: str, *, offset: int = 0) -> bytes:
+    def file_read(self, path: str, *, offset: int = 0, size: int | None = None) -> bytes:
+        """The file's bytes from ``offset`` to its end, or at most ``size`` of them."""
+        if offset < 0 or (size is not None and size < 0):
+            raise InvalidInput(f"file_read {path}: offset and size must not be negative")
         handle = self.command("guest-file-open", {"path": path, "mode": "rb"})
         try:
             if offset:
                 self.command("guest-file-seek", {"handle": handle, "offset": offset, "whence": 0})
             chunks = []
-            while True:
-                part = self.command("guest-file-read", {"handle": handle, "count": FILE_CHUNK})
-                chunks.append(base64.b64decode(part.get("buf-b64", "")))
+            left = size
+            while left is None or left > 0:
+                count = FILE_CHUNK if left is None else min(FILE_CHUNK, left)
+                part = self.command("guest-file-read", {"handle": handle, "count": count})
+                data = base64.b64decode(part.get("buf-b64", ""))
+                chunks.append(data)
+                if left is not None:
+                    left -= len(data)
                 if part.get("eof") or not part.get("count"):
                     break
             return b"".join(chunks)
