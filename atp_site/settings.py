@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "hosts",
     "scenarios",
     "runs",
+    "schedules",
 ]
 
 MIDDLEWARE = [
@@ -136,14 +137,65 @@ CHANNEL_LAYERS = {
     }
 }
 
+# --- Celery: long runs on workers near the hypervisors (docs/deployment.md) -------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "atp"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A run's scenario timeout defaults to 1 h; the task's soft limit is that timeout plus a margin
+# (teardown, reports), the hard limit a grace after it (atp_site.celery.run_task_options).
+ATP_RUN_DEFAULT_TIMEOUT = float(os.environ.get("ATP_RUN_DEFAULT_TIMEOUT", "3600"))
+ATP_RUN_TIME_LIMIT_MARGIN = float(os.environ.get("ATP_RUN_TIME_LIMIT_MARGIN", "300"))
+ATP_RUN_HARD_LIMIT_GRACE = float(os.environ.get("ATP_RUN_HARD_LIMIT_GRACE", "120"))
+# The longest run accepted (scenario timeouts above it are clamped to it by the time limits).
+ATP_RUN_MAX_SECONDS = float(os.environ.get("ATP_RUN_MAX_SECONDS", str(6 * 3600)))
+# Redis/SQS redeliver an unacknowledged message after the visibility timeout: it must be above
+# the longest run (hard limit included) or a second worker would start the same run.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(
+        ATP_RUN_MAX_SECONDS + ATP_RUN_TIME_LIMIT_MARGIN + ATP_RUN_HARD_LIMIT_GRACE + 1800
+    ),
+    "socket_timeout": 30,
+    "socket_connect_timeout": 10,
+    "socket_keepalive": True,
+    "retry_on_timeout": True,
+    "health_check_interval": 25,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a broker restart never ends a worker
+# A broker blip must not cancel runs in progress: their state lives in the database.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_TASK_REJECT_ON_WORKER_LOST = False  # the reaper re-queues; no blind redelivery
+CELERY_TASK_SEND_SENT_EVENT = False
+CELERY_IMPORTS = ["runs.reaper", "runs.notify"]
+# Heartbeats of running runs and the reaper that watches them (runs/reaper.py).
+ATP_HEARTBEAT_INTERVAL = float(os.environ.get("ATP_HEARTBEAT_INTERVAL", "5"))
+ATP_HEARTBEAT_WINDOW = float(os.environ.get("ATP_HEARTBEAT_WINDOW", "30"))
+ATP_REAPER_INTERVAL = float(os.environ.get("ATP_REAPER_INTERVAL", "15"))
+# Seconds a run may ignore its cancel flag before its task is terminated.
+ATP_CANCEL_GRACE = float(os.environ.get("ATP_CANCEL_GRACE", "30"))
+# A queued run whose task message is in no queue (lost) is re-sent after this many seconds.
+ATP_QUEUED_LOST_AFTER = float(os.environ.get("ATP_QUEUED_LOST_AFTER", "120"))
+# A run that finds no free slot on its host is re-queued after this many seconds.
+ATP_SLOT_RETRY_COUNTDOWN = float(os.environ.get("ATP_SLOT_RETRY_COUNTDOWN", "10"))
+CELERY_BEAT_SCHEDULE = {
+    "runs-reaper": {"task": "runs.reap", "schedule": ATP_REAPER_INTERVAL},
+}
+
+# --- Notifications on run finish (runs/notify.py; per-scenario hooks in schedules/) ---------
+ATP_SITE_URL = os.environ.get("ATP_SITE_URL", "http://localhost:8000").rstrip("/")
+ATP_WEBHOOK_URLS = [u for u in os.environ.get("ATP_WEBHOOK_URLS", "").split(",") if u]
+ATP_WEBHOOK_TIMEOUT = float(os.environ.get("ATP_WEBHOOK_TIMEOUT", "10"))
+ATP_WEBHOOK_RETRIES = int(os.environ.get("ATP_WEBHOOK_RETRIES", "3"))
+ATP_NOTIFY_EMAILS = [a for a in os.environ.get("ATP_NOTIFY_EMAILS", "").split(",") if a]
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "atp@localhost")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from runs import views as runs_views
 
 
 def healthz(_request):
@@ -18,5 +19,7 @@ urlpatterns = [
     path("", include("hosts.urls")),
     path("", include("scenarios.urls")),
     path("", include("accounts.urls")),
-    path("", RedirectView.as_view(pattern_name="hosts:list", permanent=False), name="home"),
+    path("", include("schedules.urls")),
+    path("", include("runs.urls")),
+    path("", runs_views.dashboard, name="home"),
 ]

@@ -1,0 +1,98 @@
+"""Per-host slot limits, honoured across every worker on every machine.
+
+``Host.slots`` is the number of runs a host takes at once. The count is the database's: a run
+holds a slot on each host of its targets while its state is ``running``. ``claim_run`` is the
+worker's first step: in one transaction it locks the run and its hosts (``SELECT ... FOR UPDATE``
+on PostgreSQL; SQLite serialises every write transaction), counts the running runs per host and
+either marks the run running or leaves it queued. Nothing to release: a run that finishes (or is
+reaped after its worker died) stops counting. So a worker killed with -9 never leaks a slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+CLAIMED = "claimed"
+NO_SLOT = "no_slot"
+STALE = "stale"  # the run is no longer queued (duplicate or late message): do nothing
+
+
+@dataclass
+class Claim:
+    outcome: str
+    reason: str = ""
+    full_hosts: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == CLAIMED
+
+
+def full_hosts(slots_by_host: dict[str, int], running_by_host: dict[str, int]) -> list[str]:
+    """Names of the hosts with no free slot (pure: the decision, for unit tests)."""
+    return sorted(
+        name for name, slots in slots_by_host.items() if running_by_host.get(name, 0) >= slots
+    )
+
+
+def running_counts(host_ids: list[int], exclude_run_id: int | None = None) -> dict[int, int]:
+    """Running runs per host id (a run with several targets on one host counts once)."""
+    from runs.models import RunTarget
+
+    qs = RunTarget.objects.filter(host_id__in=host_ids, run__state="running")
+    if exclude_run_id is not None:
+        qs = qs.exclude(run_id=exclude_run_id)
+    rows = qs.values("host_id").annotate(n=Count("run_id", distinct=True))
+    return {row["host_id"]: row["n"] for row in rows}
+
+
+def free_slots(host) -> int:
+    """Slots of ``host`` not taken by running runs right now (may be negative after an edit)."""
+    return host.slots - running_counts([host.pk]).get(host.pk, 0)
+
+
+def claim_run(run_id: int, *, worker: str = "", task_id: str = "") -> Claim:
+    """Mark a queued run ``running`` if every host of its targets has a free slot.
+
+    Returns ``Claim(CLAIMED)`` (the run is now running: started, heartbeat, worker, task_id
+    set), ``Claim(NO_SLOT)`` (still queued: re-send the task with a countdown) or
+    ``Claim(STALE)`` (the run is not queued any more: a duplicate or late message; drop it).
+    """
+    from hosts.models import Host
+    from runs.models import Run
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            return Claim(STALE, f"run {run_id} does not exist")
+        if run.state != "queued":
+            return Claim(STALE, f"run {run_id} is {run.state}, not queued")
+        host_ids = sorted(
+            {hid for hid in run.run_targets.values_list("host_id", flat=True) if hid is not None}
+        )
+        # Lock the hosts in id order (no deadlock between two workers claiming runs that share
+        # hosts): a second worker claiming on the same host waits here until we commit.
+        hosts = list(Host.objects.select_for_update().filter(pk__in=host_ids).order_by("pk"))
+        counts = running_counts(host_ids, exclude_run_id=run.pk)
+        full = full_hosts(
+            {h.name: h.slots for h in hosts}, {h.name: counts.get(h.pk, 0) for h in hosts}
+        )
+        if full:
+            detail = ", ".join(
+                f"{h.name} ({counts.get(h.pk, 0)}/{h.slots} running)"
+                for h in hosts
+                if h.name in full
+            )
+            return Claim(NO_SLOT, f"no free slot on {detail}", full)
+        now = timezone.now()
+        run.state = "running"
+        run.started = now
+        run.heartbeat = now
+        run.worker = worker or run.worker
+        run.task_id = task_id or run.task_id
+        run.save(update_fields=["state", "started", "heartbeat", "worker", "task_id"])
+        return Claim(CLAIMED)
