@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from hosts.api import HostViewSet, VdiEndpointViewSet, VirtualMachineViewSet
+from runs.api import RunViewSet
 from scenarios.api import ReferenceImageViewSet, ScenarioViewSet
 
 SWAGGER_UI = "vendor/swagger-ui-5.35.0"
@@ -41,6 +42,7 @@ router.register("vms", VirtualMachineViewSet, basename="vm")
 router.register("vdi-endpoints", VdiEndpointViewSet, basename="vdi-endpoint")
 router.register("scenarios", ScenarioViewSet, basename="scenario")
 router.register("references", ReferenceImageViewSet, basename="reference")
+router.register("runs", RunViewSet, basename="run")
 
 urlpatterns = [
     path("", include(router.urls)),

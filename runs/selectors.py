@@ -54,7 +54,8 @@ def run_list(filters=None) -> QuerySet[Run]:
         )
     )
     if value := str(get("scenario") or "").strip():
-        qs = qs.filter(scenario_id=int(value)) if value.isdigit() else qs.filter(scenario__name=value)
+        by = {"scenario_id": int(value)} if value.isdigit() else {"scenario__name": value}
+        qs = qs.filter(**by)
     if value := get("state"):
         qs = qs.filter(state=_choice(value, "state", Run.STATE_CHOICES))
     if value := get("result"):
@@ -147,3 +148,389 @@ def previous_next(run: Run) -> tuple[Run | None, Run | None]:
     ).order_by("-created", "-id")
     after = same.filter(Q(created__gt=run.created) | Q(created=run.created, id__gt=run.pk))
     return before.first(), after.order_by("created", "id").first()
+
+
+# --- pages (dashboard, runs list, live view/report, compare, trends) --------------------------
+# Appended by the pages helper; each function runs a fixed number of queries whatever the
+# number of runs, steps or events.
+
+PAGE_STEP_EVENT_TYPES = ("step_started", "step_log", "step_output", "artifact")
+PAGE_ACTIVE_STATES = ("queued", "running")
+PAGE_FAILED_STATUSES = ("failed", "error")
+
+
+def page_filter_choices() -> dict:
+    """Values offered by the runs list's filter drop-downs (three queries)."""
+    from django.contrib.auth import get_user_model
+
+    from hosts.models import Host
+    from scenarios.models import Scenario
+
+    return {
+        "scenarios": list(Scenario.objects.order_by("name").values_list("name", flat=True)),
+        "hosts": list(Host.objects.order_by("name").values_list("name", flat=True)),
+        "users": list(
+            get_user_model()
+            .objects.filter(runs__isnull=False)
+            .distinct()
+            .order_by("username")
+            .values_list("username", flat=True)
+        ),
+    }
+
+
+def page_pass_rate_by_day(days: int = 14, *, now=None) -> list[dict]:
+    """Per day of the last ``days`` days (oldest first): finished runs, passed, rate (or None)."""
+    import datetime as dt
+
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    from .models import Run
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first = today - dt.timedelta(days=days - 1)
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    rows = (
+        Run.objects.filter(state="finished", finished__gte=start)
+        .annotate(day=TruncDate("finished"))
+        .values("day")
+        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .order_by()
+    )
+    by_day = {r["day"]: r for r in rows}
+    out = []
+    for i in range(days):
+        day = first + dt.timedelta(days=i)
+        r = by_day.get(day)
+        total = r["total"] if r else 0
+        passed = r["passed"] if r else 0
+        out.append(
+            {
+                "day": day,
+                "total": total,
+                "passed": passed,
+                "rate": (passed / total) if total else None,
+            }
+        )
+    return out
+
+
+def page_dashboard(*, recent: int = 15, days: int = 14) -> dict:
+    """Recent finished runs, runs queued or running now (with step progress), the pass-rate
+    trend of the last ``days`` days, and the hosts with their health."""
+    from django.db.models import Count, Q
+
+    from hosts.models import Host
+
+    from .models import Run
+
+    running = list(
+        Run.objects.filter(state__in=PAGE_ACTIVE_STATES)
+        .select_related("launched_by")
+        .annotate(
+            steps_total=Count("steps"),
+            steps_done=Count("steps", filter=~Q(steps__status__in=("pending", "running"))),
+            steps_failed=Count("steps", filter=Q(steps__status__in=PAGE_FAILED_STATUSES)),
+        )
+        .order_by("-created")[:20]
+    )
+    recent_runs = list(
+        Run.objects.filter(state="finished")
+        .select_related("launched_by")
+        .order_by("-finished", "-id")[:recent]
+    )
+    trend = page_pass_rate_by_day(days)
+    totals = {
+        "runs": sum(d["total"] for d in trend),
+        "passed": sum(d["passed"] for d in trend),
+    }
+    totals["rate"] = totals["passed"] / totals["runs"] if totals["runs"] else None
+    return {
+        "running": running,
+        "recent": recent_runs,
+        "trend": trend,
+        "trend_totals": totals,
+        "hosts": list(Host.objects.order_by("name")),
+    }
+
+
+def page_run(run_id: int) -> dict:
+    """Everything the live view and the report render, as of one consistent moment.
+
+    ``last_seq`` is read in the same transaction as the steps and events (repeatable read on
+    PostgreSQL) so the page shows exactly the events up to ``last_seq`` and the browser
+    resumes after it. Step logs, outputs and artifacts are attributed to the loop iteration
+    that was running when they were emitted, the same way the browser does it.
+    """
+    from django.db import connection, transaction
+    from django.http import Http404
+
+    from .models import Artifact, Run, RunEvent, StepResult
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        run = (
+            Run.objects.select_related("scenario", "revision", "launched_by", "rerun_of")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None:
+            raise Http404(f"no run {run_id}")
+        last_seq = run.last_seq
+        targets = list(run.run_targets.select_related("host", "vm").order_by("ordinal", "id"))
+        steps = list(
+            StepResult.objects.filter(run=run).order_by("target_id", "ordinal", "iteration")
+        )
+        events = list(
+            RunEvent.objects.filter(run=run, seq__lte=last_seq, type__in=PAGE_STEP_EVENT_TYPES)
+            .order_by("seq")
+            .only("seq", "type", "target", "step_id", "payload")
+        )
+        run_events = list(
+            RunEvent.objects.filter(run=run, seq__lte=last_seq)
+            .exclude(type__in=PAGE_STEP_EVENT_TYPES)
+            .exclude(type__in=("step_finished", "target_started", "target_finished"))
+            .exclude(type__in=("run_started", "run_finished"))
+            .order_by("seq")
+            .only("seq", "type", "payload", "created")
+        )
+        artifacts = list(Artifact.objects.filter(run=run).select_related("target"))
+
+    by_target: dict[int, list] = {t.pk: [] for t in targets}
+    index: dict[tuple, object] = {}
+    for s in steps:
+        s.logs, s.shots, s.files = [], [], []
+        by_target.setdefault(s.target_id, []).append(s)
+        index[(s.target_id, s.step_id, s.iteration)] = s
+    name_to_target = {t.name: t for t in targets}
+    # Base rows (not in a loop) that have iteration rows are rendered as group headers.
+    with_iterations = {(s.target_id, s.step_id) for s in steps if s.iteration >= 0}
+    for s in steps:
+        s.has_iterations = s.iteration < 0 and (s.target_id, s.step_id) in with_iterations
+    artifact_by_key = {(a.target_id, a.step_id, a.name): a for a in artifacts}
+
+    current: dict[tuple, int] = {}
+    for ev in events:
+        target = name_to_target.get(ev.target)
+        if target is None:
+            continue
+        data = ev.payload or {}
+        key = (target.pk, ev.step_id)
+        if ev.type == "step_started":
+            it = data.get("iteration")
+            current[key] = -1 if it is None else int(it)
+            continue
+        row = index.get((target.pk, ev.step_id, current.get(key, -1))) or index.get(
+            (target.pk, ev.step_id, -1)
+        )
+        if row is None:
+            continue
+        if ev.type == "step_log":
+            row.logs.append(
+                {
+                    "seq": ev.seq,
+                    "cls": f"log-{data.get('level') or 'info'}",
+                    "text": f"[{data.get('level') or 'info'}] {data.get('message', '')}",
+                }
+            )
+        elif ev.type == "step_output":
+            row.logs.append(
+                {
+                    "seq": ev.seq,
+                    "cls": f"out-{data.get('stream') or 'stdout'}",
+                    "text": data.get("text", ""),
+                }
+            )
+        elif ev.type == "artifact":
+            art = None
+            if data.get("artifact_id"):
+                art = next((a for a in artifacts if a.pk == data["artifact_id"]), None)
+            if art is None:
+                art = artifact_by_key.get((target.pk, ev.step_id, data.get("name", "")))
+            item = {
+                "key": f"id:{data['artifact_id']}"
+                if data.get("artifact_id")
+                else f"name:{data.get('name', '')}",
+                "name": data.get("name", ""),
+                "kind": data.get("kind", "file"),
+                "mime": data.get("mime", ""),
+                "artifact": art,
+                "target": target.name,
+                "step_id": ev.step_id,
+                "url": data.get("url", ""),
+            }
+            is_image = item["kind"] in ("screenshot", "diff") or item["mime"].startswith("image/")
+            (row.shots if is_image else row.files).append(item)
+
+    for t in targets:
+        t.step_rows = by_target.get(t.pk, [])
+        counts: dict[str, int] = {}
+        for s in t.step_rows:
+            if not s.has_iterations:
+                counts[s.status] = counts.get(s.status, 0) + 1
+        t.counts = sorted(counts.items())
+    return {
+        "run": run,
+        "last_seq": last_seq,
+        "targets": targets,
+        "artifacts": artifacts,
+        "run_events": run_events,
+    }
+
+
+def page_compare(run_a, run_b) -> list[dict]:
+    """The steps of two runs aligned by (target position, step id, iteration), in plan order.
+
+    Each row: ``target``, ``step_id``, ``iteration``, ``name``, ``a`` and ``b`` (StepResult or
+    None), ``change``: ``same`` | ``changed`` | ``fixed`` (failed → passed) | ``broke``
+    (passed → failed) | ``only_a`` | ``only_b``.
+    """
+    from .models import StepResult
+
+    steps = list(
+        StepResult.objects.filter(run__in=[run_a.pk, run_b.pk])
+        .select_related("target")
+        .order_by("target__ordinal", "ordinal", "iteration")
+    )
+    rows: dict[tuple, dict] = {}
+    order: list[tuple] = []
+    for s in steps:
+        key = (s.target.ordinal, s.step_id, s.iteration)
+        if key not in rows:
+            rows[key] = {
+                "target": s.target.name,
+                "step_id": s.step_id,
+                "iteration": s.iteration,
+                "name": s.name,
+                "depth": s.depth,
+                "sort": (s.target.ordinal, s.ordinal, s.iteration),
+                "a": None,
+                "b": None,
+            }
+            order.append(key)
+        side = "a" if s.run_id == run_a.pk else "b"
+        rows[key][side] = s
+        if side == "a":
+            rows[key]["target"] = s.target.name
+    out = sorted((rows[k] for k in order), key=lambda r: r["sort"])
+    for r in out:
+        a, b = r["a"], r["b"]
+        if a is None:
+            r["change"] = "only_b"
+        elif b is None:
+            r["change"] = "only_a"
+        elif a.status == b.status:
+            r["change"] = "same"
+        elif a.status == "passed" and b.status in PAGE_FAILED_STATUSES:
+            r["change"] = "broke"
+        elif a.status in PAGE_FAILED_STATUSES and b.status == "passed":
+            r["change"] = "fixed"
+        else:
+            r["change"] = "changed"
+    return out
+
+
+def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
+    """Pass rate per scenario and per host by day over the last ``days`` days, and flaky steps:
+    steps that both passed and failed within the last ``last_runs`` finished runs of their
+    scenario (runs of the window only). Five queries."""
+    import datetime as dt
+
+    from django.db.models import Count, F, Q, Window
+    from django.db.models.functions import RowNumber, TruncDate
+    from django.utils import timezone
+
+    from .models import Run, RunTarget, StepResult
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first = today - dt.timedelta(days=days - 1)
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    day_list = [first + dt.timedelta(days=i) for i in range(days)]
+
+    def series(rows, key):
+        table: dict[str, dict] = {}
+        for r in rows:
+            entry = table.setdefault(
+                r[key] or "—", {"name": r[key] or "—", "days": {}, "total": 0, "passed": 0}
+            )
+            entry["days"][r["day"]] = (r["passed"], r["total"])
+            entry["total"] += r["total"]
+            entry["passed"] += r["passed"]
+        out = []
+        for entry in sorted(table.values(), key=lambda e: e["name"]):
+            entry["rate"] = entry["passed"] / entry["total"] if entry["total"] else None
+            entry["cells"] = [
+                {
+                    "day": d,
+                    "passed": entry["days"].get(d, (0, 0))[0],
+                    "total": entry["days"].get(d, (0, 0))[1],
+                    "rate": (entry["days"][d][0] / entry["days"][d][1])
+                    if d in entry["days"] and entry["days"][d][1]
+                    else None,
+                }
+                for d in day_list
+            ]
+            out.append(entry)
+        return out
+
+    finished = Run.objects.filter(state="finished", finished__gte=start)
+    per_scenario = (
+        finished.annotate(day=TruncDate("finished"))
+        .values("name", "day")
+        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .order_by()
+    )
+    per_host = (
+        RunTarget.objects.filter(run__state="finished", run__finished__gte=start)
+        .annotate(day=TruncDate("run__finished"))
+        .values("host__name", "day")
+        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .order_by()
+    )
+    recent_ids = list(
+        finished.annotate(
+            rn=Window(RowNumber(), partition_by=[F("scenario_id")], order_by=F("created").desc())
+        )
+        .filter(rn__lte=last_runs)
+        .values_list("id", flat=True)
+    )
+    flaky = list(
+        StepResult.objects.filter(run_id__in=recent_ids)
+        .values("run__name", "step_id", "name")
+        .annotate(
+            passed=Count("id", filter=Q(status="passed")),
+            failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
+            runs=Count("run_id", distinct=True),
+        )
+        .filter(passed__gt=0, failed__gt=0)
+        .order_by("run__name", "step_id")
+    )
+    last_failures = {}
+    if flaky:
+        keys = {(f["run__name"], f["step_id"]) for f in flaky}
+        for s in (
+            StepResult.objects.filter(run_id__in=recent_ids, status__in=PAGE_FAILED_STATUSES)
+            .select_related("run")
+            .only("run__id", "run__name", "run__created", "step_id", "error")
+            .order_by("-run__created")
+        ):
+            k = (s.run.name, s.step_id)
+            if k in keys and k not in last_failures:
+                last_failures[k] = s
+    for f in flaky:
+        f["rate"] = f["passed"] / (f["passed"] + f["failed"])
+        f["last_failure"] = last_failures.get((f["run__name"], f["step_id"]))
+    return {
+        "days": day_list,
+        "per_scenario": series(per_scenario, "name"),
+        "per_host": series(per_host, "host__name"),
+        "flaky": flaky,
+        "window_days": days,
+        "last_runs": last_runs,
+    }

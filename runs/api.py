@@ -1,0 +1,315 @@
+"""REST API of runs: list/detail, launch, cancel, re-run, events since N, report (JSON/JUnit).
+
+Everyone with a role reads; operators launch, cancel and re-run.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from atp_core.errors import InvalidInput
+from atp_site.permissions import ViewerReadOperatorWrite
+
+from . import selectors, services
+from .models import Artifact, Run, RunTarget, StepResult
+
+
+class StepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StepResult
+        fields = [
+            "step_id",
+            "iteration",
+            "ordinal",
+            "name",
+            "type",
+            "depth",
+            "phase",
+            "status",
+            "attempt",
+            "started",
+            "finished",
+            "duration",
+            "error",
+            "output",
+        ]
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    target = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Artifact
+        fields = ["id", "name", "kind", "mime", "size", "target", "step_id", "url", "created"]
+
+    def get_url(self, artifact) -> str:
+        return artifact.file.url if artifact.file else ""
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    host = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    steps = StepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RunTarget
+        fields = [
+            "name",
+            "host",
+            "vm_name",
+            "host_uri",
+            "state",
+            "result",
+            "started",
+            "finished",
+            "totals",
+            "steps",
+        ]
+
+
+class TargetSummarySerializer(serializers.ModelSerializer):
+    host = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = RunTarget
+        fields = ["name", "host", "vm_name", "state", "result"]
+
+
+class RunSerializer(serializers.ModelSerializer):
+    scenario = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    launched_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    duration = serializers.FloatField(read_only=True, allow_null=True)
+    revision = serializers.IntegerField(source="revision.number", read_only=True)
+    run_targets = TargetSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "name",
+            "scenario",
+            "revision",
+            "state",
+            "result",
+            "reason",
+            "launched_by",
+            "created",
+            "started",
+            "finished",
+            "duration",
+            "queue",
+            "worker",
+            "attempt",
+            "max_attempts",
+            "cancel_requested",
+            "last_seq",
+            "totals",
+            "targets",
+            "variables",
+            "rerun_of",
+            "schedule",
+            "run_targets",
+        ]
+
+
+class RunDetailSerializer(RunSerializer):
+    run_targets = TargetSerializer(many=True, read_only=True)
+    artifacts = serializers.SerializerMethodField()
+    source = serializers.CharField(read_only=True)
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "source", "artifacts"]
+
+    @extend_schema_field(ArtifactSerializer(many=True))
+    def get_artifacts(self, run) -> list[dict]:
+        items = getattr(run, "all_artifacts", None)
+        if items is None:
+            items = run.artifacts.select_related("target")
+        return ArtifactSerializer(items, many=True).data
+
+
+class LaunchSerializer(serializers.Serializer):
+    scenario = serializers.CharField(help_text="scenario name")
+    revision = serializers.IntegerField(
+        required=False, help_text="revision number (default: the current one)"
+    )
+    targets = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="[{vm, host}] or [{tag}] or [{desk_pool}]; empty: the scenario's own targets",
+    )
+    variables = serializers.DictField(required=False)
+
+
+EventsResponse = inline_serializer(
+    "RunEventsResponse",
+    {
+        "events": serializers.ListField(child=serializers.DictField()),
+        "state": serializers.CharField(),
+        "result": serializers.CharField(allow_null=True),
+        "reason": serializers.CharField(),
+        "last_seq": serializers.IntegerField(),
+        "next_after": serializers.IntegerField(),
+        "more": serializers.BooleanField(),
+    },
+)
+
+
+class _NoFormatOverride:
+    """api_settings without ``?format=`` renderer selection (``report`` uses ``format``)."""
+
+    URL_FORMAT_OVERRIDE = None
+
+    def __getattr__(self, name):
+        return getattr(api_settings, name)
+
+
+class ReportNegotiation(DefaultContentNegotiation):
+    settings = _NoFormatOverride()
+
+
+def _invalid(exc: InvalidInput) -> ValidationError:
+    return ValidationError({"detail": str(exc)})
+
+
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Runs, newest first. Filters: ``scenario``, ``state``, ``result``, ``host``, ``user``,
+    ``date`` (YYYY-MM-DD), ``date_from``, ``date_to``."""
+
+    permission_classes = [ViewerReadOperatorWrite]
+    serializer_class = RunSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            try:
+                return selectors.run_list(self.request.query_params).select_related("revision")
+            except InvalidInput as exc:
+                raise _invalid(exc) from None
+        return Run.objects.select_related("scenario", "revision", "launched_by")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return RunDetailSerializer
+        return RunSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        try:
+            run = selectors.run_detail(int(kwargs["pk"]))
+        except (Run.DoesNotExist, ValueError):
+            raise NotFound("no such run") from None
+        return Response(RunDetailSerializer(run, context={"request": request}).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(name, str, description=f"filter by {name}")
+            for name in ("scenario", "state", "result", "host", "user", "date", "date_from")
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=LaunchSerializer, responses={201: RunSerializer})
+    def create(self, request):
+        from scenarios.models import Scenario
+
+        data = LaunchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        scenario = Scenario.objects.filter(name=values["scenario"]).first()
+        if scenario is None:
+            raise NotFound(f"no scenario named {values['scenario']!r}")
+        if values.get("revision"):
+            revision = scenario.revisions.filter(number=values["revision"]).first()
+            if revision is None:
+                raise NotFound(f"scenario {scenario.name} has no revision {values['revision']}")
+        else:
+            revision = scenario.current_revision
+            if revision is None:
+                raise _invalid(InvalidInput(f"scenario {scenario.name} has no runnable revision"))
+        try:
+            run = services.launch_run(
+                revision, values.get("targets") or [], values.get("variables") or {}, request.user
+            )
+        except InvalidInput as exc:
+            raise _invalid(exc) from None
+        run = self.get_queryset().get(pk=run.pk)
+        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=RunSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        run = self.get_object()
+        try:
+            run = services.request_cancel(run, request.user)
+        except InvalidInput as exc:
+            raise _invalid(exc) from None
+        return Response(RunSerializer(run).data)
+
+    @extend_schema(request=None, responses={201: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        run = self.get_object()
+        try:
+            new = services.rerun(run, request.user)
+        except InvalidInput as exc:
+            raise _invalid(exc) from None
+        new = self.get_queryset().get(pk=new.pk)
+        return Response(RunSerializer(new).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="only events with a larger seq"),
+            OpenApiParameter("limit", int, description="at most this many (max 500)"),
+        ],
+        responses=EventsResponse,
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        """Stored events after ``after`` (the polling twin of the websocket)."""
+        run = self.get_object()
+        try:
+            page = selectors.events_page(
+                run, request.query_params.get("after", 0), request.query_params.get("limit", 500)
+            )
+        except (InvalidInput, ValueError) as exc:
+            raise _invalid(InvalidInput(str(exc))) from None
+        return Response(page)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=["json", "junit"], description="json (default) or junit"
+            )
+        ],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "application/xml"): str},
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=ReportNegotiation)
+    def report(self, request, pk=None):
+        """The run's report: the worker's JSON/JUnit report when it wrote one, else built from
+        the stored steps."""
+        from .reports import report_dict, report_junit
+
+        run = self.get_object()
+        fmt = request.query_params.get("format") or request.query_params.get("fmt") or "json"
+        if fmt not in ("json", "junit"):
+            raise ValidationError({"format": "json or junit"})
+        detail = selectors.run_detail(run.pk)
+        if fmt == "junit":
+            body = report_junit(detail)
+            response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-junit.xml"'
+            return response
+        return Response(report_dict(detail))
