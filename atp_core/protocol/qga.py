@@ -18,6 +18,30 @@ from .domain import DomainRef
 FILE_CHUNK = 48 * 1024
 SHELLS = ("auto", "sh", "cmd", "powershell")
 
+# Kill a process and all its descendants on a POSIX guest with nothing but /proc, sh and awk
+# (minimal guests have no pgrep/pkill). Stop first so nobody forks while the tree is listed;
+# an orphan left alive would hold the output pipes open and the agent would never report the
+# command as exited.
+KILL_TREE_SH = """
+kill -STOP ROOT 2>/dev/null
+tree() {
+  awk -v root=ROOT '
+    FNR == 1 { split(FILENAME, part, "/"); pid = part[3] }
+    /^PPid:/ { parent[pid] = $2 }
+    END {
+      n = 1; todo[1] = root; out = root
+      for (i = 1; i <= n; i++)
+        for (p in parent)
+          if (parent[p] == todo[i] && !(p in seen)) { seen[p] = 1; todo[++n] = p; out = out " " p }
+      print out
+    }' /proc/[0-9]*/status 2>/dev/null
+}
+pids=$(tree); kill -STOP $pids 2>/dev/null
+pids=$(tree); kill -KILL $pids 2>/dev/null
+kill -KILL ROOT 2>/dev/null
+true
+"""
+
 
 def decode_output(data: bytes) -> str:
     """Guest output as text: UTF-8, then GBK (Chinese Windows), then UTF-8 with replacements."""
@@ -179,7 +203,7 @@ class GuestAgent:
         if self.os_family() == "windows":
             killer = ["taskkill.exe", "/F", "/T", "/PID", str(pid)]
         else:
-            killer = ["/bin/sh", "-c", f"pkill -KILL -P {pid}; kill -KILL {pid}"]
+            killer = ["/bin/sh", "-c", KILL_TREE_SH.replace("ROOT", str(int(pid)))]
         try:
             self.command("guest-exec", {"path": killer[0], "arg": killer[1:]})
         except (ProtocolError, AgentUnavailable):
