@@ -77,22 +77,23 @@ class EventEmitter:
 
     def emit(
         self,
-        type: str,
+        kind: str,
+        /,
         *,
         target: str | None = None,
         step_id: str | None = None,
         **data: Any,
     ) -> Event:
-        if type not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {type!r}; allowed: {', '.join(EVENT_TYPES)}")
+        if kind not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {kind!r}; allowed: {', '.join(EVENT_TYPES)}")
         # numbering and delivery under one lock: the sink sees events in seq order
         with self._lock:
             self._seq += 1
-            event = Event(type, self._seq, time.time(), target, step_id, data)
+            event = Event(kind, self._seq, time.time(), target, step_id, data)
             if self._sink is not None:
                 try:
                     self._sink(event)
                 except Exception:  # the sink is the caller's; its failure must not stop the run
                     self.sink_errors += 1
-                    log.exception("event sink failed on %s #%d", type, event.seq)
+                    log.exception("event sink failed on %s #%d", kind, event.seq)
         return event

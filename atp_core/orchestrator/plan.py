@@ -26,64 +26,33 @@ class PlannedStep:
         return asdict(self)
 
 
-def as_dict(obj: Any) -> dict[str, Any]:
-    """A scenario or step (pydantic model or mapping) as a plain dict with YAML key names."""
-    if isinstance(obj, dict):
+def as_scenario(obj: Any) -> Any:
+    """A ``Scenario`` model (a mapping is validated into one)."""
+    from atp_core.orchestrator.schema import Scenario
+
+    if isinstance(obj, Scenario):
         return obj
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(by_alias=True, mode="python")
-    raise TypeError(f"expected a scenario/step model or a dict, got {type(obj).__name__}")
+    if isinstance(obj, dict):
+        return Scenario.model_validate(obj)
+    raise TypeError(f"expected a Scenario, got {type(obj).__name__}")
 
 
-def children(step: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(step.get("steps") or [])
+def children(step: Any) -> list[Any]:
+    return list(getattr(step, "steps", None) or [])
 
 
-def finally_children(step: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(step.get("finally") or step.get("finally_") or [])
+def finally_children(step: Any) -> list[Any]:
+    return list(getattr(step, "finally_", None) or [])
 
 
-def _short(value: Any, limit: int = 40) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def step_name(step: Any) -> str:
+    from atp_core.orchestrator.schema import display_name
 
-
-def describe(step: dict[str, Any]) -> str:
-    """A step's display name: its ``name``, else a description generated from its fields."""
-    if step.get("name"):
-        return str(step["name"])
-    kind = str(step.get("type", "?"))
-    for key in (
-        "text",
-        "key",
-        "keys",
-        "command",
-        "argv",
-        "path",
-        "duration",
-        "expected",
-        "reference",
-        "label",
-        "domain",
-        "pool",
-        "count",
-        "for_each",
-    ):
-        value = step.get(key)
-        if value not in (None, "", []):
-            return f"{kind} {_short(value)}"
-    if kind == "set" and step.get("values"):
-        return "set " + ", ".join(str(k) for k in step["values"])
-    if kind == "wait_until" and isinstance(step.get("check"), dict):
-        return f"wait until {describe(step['check'])}"
-    if kind in ("mouse_move", "mouse_click") and step.get("x") is not None:
-        return f"{kind} {step.get('x')},{step.get('y')}"
-    return kind
+    return display_name(step)
 
 
 def _walk(
-    steps: list[dict[str, Any]],
+    steps: list[Any],
     prefix: str,
     depth: int,
     phase: str,
@@ -93,16 +62,16 @@ def _walk(
 ) -> None:
     for index, step in enumerate(steps, start=1):
         sid = f"{prefix}{finally_mark}{index}"
-        out.append(PlannedStep(sid, describe(step), str(step.get("type")), depth, phase, parent))
-        if step.get("type") in CONTAINER_TYPES:
+        out.append(PlannedStep(sid, step_name(step), step.type, depth, phase, parent))
+        if step.type in CONTAINER_TYPES:
             _walk(children(step), sid + ".", depth + 1, phase, sid, out)
             _walk(finally_children(step), sid + ".", depth + 1, "finally", sid, out, "F")
 
 
 def plan_steps(scenario: Any) -> list[PlannedStep]:
     """Every step of ``scenario`` (main steps, then ``finally``) in execution order."""
-    data = as_dict(scenario)
+    data = as_scenario(scenario)
     out: list[PlannedStep] = []
-    _walk(list(data.get("steps") or []), "", 0, "main", None, out)
+    _walk(list(data.steps), "", 0, "main", None, out)
     _walk(finally_children(data), "", 0, "finally", None, out, "F")
     return out

@@ -1,0 +1,178 @@
+"""Screen checks: compare a screenshot with a reference image, by template matching or SSIM.
+
+- ``template`` (default): each area of the reference is searched for anywhere in the screenshot
+  (OpenCV ``TM_CCOEFF_NORMED``; a flat area, which that measure cannot score, is compared pixel
+  by pixel at its own position). The score is the worst area's best match, 0..1.
+- ``ssim``: structural similarity of each area at its own position (the screenshot is scaled to
+  the reference's size first). The score is the worst area's SSIM.
+
+Areas are ``(x, y, width, height)`` in reference pixels; no areas = the whole image.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from atp_core.errors import InvalidInput
+
+DEFAULT_THRESHOLD = 0.9
+METHODS = ("template", "ssim")
+
+Area = tuple[int, int, int, int]
+
+
+@dataclass
+class AreaScore:
+    area: Area
+    score: float
+    location: tuple[int, int]  # where the best match is in the screenshot (top-left)
+
+
+@dataclass
+class MatchResult:
+    method: str
+    threshold: float
+    score: float
+    areas: list[AreaScore] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.score >= self.threshold
+
+
+def load_image(source: bytes | str | Path | np.ndarray) -> np.ndarray:
+    """An image as a BGR uint8 array (PNG/PPM/JPEG bytes, a path, or an array)."""
+    if isinstance(source, np.ndarray):
+        return source
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidInput(f"reference image {str(path)!r} does not exist")
+        source = path.read_bytes()
+    try:
+        image = Image.open(io.BytesIO(source)).convert("RGB")
+    except Exception as exc:
+        raise InvalidInput(f"not a readable image: {exc}") from None
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise InvalidInput("could not encode the image as PNG")
+    return data.tobytes()
+
+
+def _clip(area: Area, width: int, height: int) -> Area:
+    x, y, w, h = (int(v) for v in area)
+    if w <= 0 or h <= 0 or x < 0 or y < 0 or x >= width or y >= height:
+        raise InvalidInput(f"area {area} is outside the {width}x{height} reference image")
+    return x, y, min(w, width - x), min(h, height - y)
+
+
+def _flat_score(a: np.ndarray, b: np.ndarray) -> float:
+    diff = np.abs(a.astype(np.float32) - b.astype(np.float32))
+    return float(1.0 - diff.mean() / 255.0)
+
+
+def _template(ref_gray: np.ndarray, shot_gray: np.ndarray, area: Area) -> AreaScore:
+    x, y, w, h = area
+    templ = ref_gray[y : y + h, x : x + w]
+    sh, sw = shot_gray.shape[:2]
+    if h > sh or w > sw:
+        return AreaScore(area, 0.0, (0, 0))
+    if float(templ.std()) < 1.0:  # flat: correlation is undefined; compare in place
+        if y + h <= sh and x + w <= sw:
+            return AreaScore(area, _flat_score(templ, shot_gray[y : y + h, x : x + w]), (x, y))
+        return AreaScore(area, 0.0, (0, 0))
+    result = cv2.matchTemplate(shot_gray, templ, cv2.TM_CCOEFF_NORMED)
+    result = np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
+    _, best, _, loc = cv2.minMaxLoc(result)
+    return AreaScore(area, float(max(0.0, min(1.0, best))), (int(loc[0]), int(loc[1])))
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean structural similarity of two grey images of the same size (Wang et al., 7x7 box)."""
+    a = a.astype(np.float64)
+    b = b.astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    k = (7, 7)
+    if a.shape[0] < 7 or a.shape[1] < 7:
+        k = (max(1, min(a.shape[1], 7) | 1), max(1, min(a.shape[0], 7) | 1))
+    mu_a, mu_b = cv2.blur(a, k), cv2.blur(b, k)
+    var_a = cv2.blur(a * a, k) - mu_a * mu_a
+    var_b = cv2.blur(b * b, k) - mu_b * mu_b
+    cov = cv2.blur(a * b, k) - mu_a * mu_b
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    den = (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    return float(np.clip((num / den).mean(), 0.0, 1.0))
+
+
+def compare(
+    reference: bytes | str | Path | np.ndarray,
+    screenshot: bytes | np.ndarray,
+    *,
+    areas: list[Area] | None = None,
+    threshold: float | None = None,
+    method: str | None = None,
+) -> MatchResult:
+    method = method or "template"
+    if method not in METHODS:
+        raise InvalidInput(f"screen check method {method!r}: allowed {', '.join(METHODS)}")
+    ref = load_image(reference)
+    shot = load_image(screenshot)
+    height, width = ref.shape[:2]
+    boxes = [_clip(a, width, height) for a in areas] if areas else [(0, 0, width, height)]
+    ref_gray = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY)
+    shot_gray = cv2.cvtColor(shot, cv2.COLOR_BGR2GRAY)
+    scores: list[AreaScore] = []
+    if method == "template":
+        for box in boxes:
+            scores.append(_template(ref_gray, shot_gray, box))
+    else:
+        if shot_gray.shape != ref_gray.shape:
+            shot_gray = cv2.resize(shot_gray, (width, height), interpolation=cv2.INTER_AREA)
+        for x, y, w, h in boxes:
+            value = ssim(ref_gray[y : y + h, x : x + w], shot_gray[y : y + h, x : x + w])
+            scores.append(AreaScore((x, y, w, h), value, (x, y)))
+    limit = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+    return MatchResult(method, limit, min(s.score for s in scores), scores)
+
+
+def diff_image(
+    reference: bytes | str | Path | np.ndarray, screenshot: bytes | np.ndarray, result: MatchResult
+) -> bytes:
+    """A PNG: reference | screenshot | amplified difference; areas boxed (red = below
+    threshold, green = matched), the best match location boxed in the screenshot."""
+    ref = load_image(reference)
+    shot = load_image(screenshot)
+    height, width = ref.shape[:2]
+    if shot.shape[:2] != ref.shape[:2]:
+        shot = cv2.resize(shot, (width, height), interpolation=cv2.INTER_AREA)
+    diff = cv2.absdiff(ref, shot)
+    diff = cv2.convertScaleAbs(diff, alpha=4.0)
+    ref_view, shot_view = ref.copy(), shot.copy()
+    for item in result.areas:
+        x, y, w, h = item.area
+        color = (0, 200, 0) if item.score >= result.threshold else (0, 0, 255)
+        cv2.rectangle(ref_view, (x, y), (x + w - 1, y + h - 1), color, 2)
+        cv2.rectangle(diff, (x, y), (x + w - 1, y + h - 1), color, 2)
+        lx, ly = item.location
+        cv2.rectangle(shot_view, (lx, ly), (lx + w - 1, ly + h - 1), color, 2)
+        cv2.putText(
+            shot_view,
+            f"{item.score:.3f}",
+            (lx + 2, max(12, ly - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            color,
+            1,
+        )
+    gap = np.full((height, 6, 3), 128, dtype=np.uint8)
+    return encode_png(np.hstack([ref_view, gap, shot_view, gap, diff]))

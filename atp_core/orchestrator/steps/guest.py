@@ -1,0 +1,96 @@
+"""Guest agent steps: commands, files, ping."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from atp_core.errors import CheckFailed
+
+from ..runtime import StepCall, StepError, require_vm
+from ..variables import CommandOutput
+
+
+def _expect(args: dict[str, Any]) -> dict[str, Any]:
+    expect = dict(args.get("expect") or {})
+    expect.setdefault("exit_code", 0)
+    return expect
+
+
+def mismatches(result: Any, expect: dict[str, Any]) -> list[str]:
+    problems = []
+    code = expect.get("exit_code", 0)
+    if code != "any" and code is not None and int(code) != result.exit_code:
+        problems.append(f"exit code {result.exit_code}, expected {code}")
+    needle = expect.get("stdout_contains")
+    if needle is not None and str(needle) not in result.stdout:
+        problems.append(f"stdout does not contain {str(needle)!r}")
+    pattern = expect.get("stdout_regex")
+    if pattern is not None and not re.search(str(pattern), result.stdout, re.MULTILINE):
+        problems.append(f"stdout does not match /{pattern}/")
+    needle = expect.get("stderr_contains")
+    if needle is not None and str(needle) not in result.stderr:
+        problems.append(f"stderr does not contain {str(needle)!r}")
+    return problems
+
+
+def _run(call: StepCall, check: bool) -> None:
+    require_vm(call)
+    args = call.args
+    env = args.get("env") or None
+    result = call.session().agent.exec(
+        args.get("command"),
+        args.get("argv"),
+        shell=args.get("shell") or "auto",
+        env={str(k): str(v) for k, v in env.items()} if env else None,
+        stdin=args.get("stdin"),
+        timeout=max(0.5, call.remaining() - 0.5),
+        cancel=call.token,
+    )
+    call.output(result.stdout, "stdout")
+    call.output(result.stderr, "stderr")
+    call.value = CommandOutput(
+        stdout=result.stdout, stderr=result.stderr, exit_code=result.exit_code
+    )
+    text = result.stdout
+    if result.stderr:
+        text += ("" if not text or text.endswith("\n") else "\n") + result.stderr
+    call.say(text.rstrip("\n"))
+    problems = mismatches(result, _expect(args))
+    if problems:
+        message = "; ".join(problems)
+        if result.stderr.strip():
+            message += f" (stderr: {result.stderr.strip()[:300]})"
+        raise (CheckFailed if check else StepError)(message)
+
+
+def exec_command(call: StepCall) -> None:
+    _run(call, check=False)
+
+
+def verify_command(call: StepCall) -> None:
+    _run(call, check=True)
+
+
+def file_write(call: StepCall) -> None:
+    require_vm(call)
+    content = call.args.get("content")
+    data = "" if content is None else str(content)
+    call.session().agent.file_write(str(call.args["path"]), data)
+    call.say(f"wrote {len(data.encode())} bytes to {call.args['path']}")
+
+
+def file_read(call: StepCall) -> None:
+    require_vm(call)
+    raw = call.session().agent.file_read(str(call.args["path"]))
+    from atp_core.protocol.qga import decode_output
+
+    text = decode_output(raw)
+    call.value = text
+    call.say(text)
+
+
+def guest_ping(call: StepCall) -> None:
+    require_vm(call)
+    call.session().agent.ping(timeout=max(1.0, min(10.0, call.remaining())))
+    call.say("the guest agent answered")

@@ -1,0 +1,147 @@
+"""Keyboard and mouse steps, and ``verify_input`` (the guest's input devices saw the keys)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from atp_core.errors import AtpError, CheckFailed, InfrastructureError
+from atp_core.protocol.keyboard import parse_key
+
+from ..runtime import StepCall, require_vm
+
+UNAVAILABLE = object()
+
+
+def _key(call: StepCall) -> tuple[str, str]:
+    branch = call.branch
+    uri, vm = (
+        branch.resolve_vm(call.vm_override)
+        if call.vm_override
+        else (
+            branch.target.host_uri,
+            branch.target.vm,
+        )
+    )
+    return uri, vm
+
+
+def ensure_mark(call: StepCall) -> None:
+    """Before the first input step since the last ``verify_input``: note where the logs end."""
+    key = _key(call)
+    marks = call.branch.run.input_marks
+    if key in marks:
+        return
+    try:
+        marks[key] = call.session().input_log.mark()
+    except AtpError as exc:
+        marks[key] = UNAVAILABLE
+        call.log(f"input read-back unavailable on {key[1]}: {exc}", "debug")
+
+
+def _ms(seconds: Any) -> int | None:
+    return None if seconds is None else int(round(float(seconds) * 1000))
+
+
+def send_key(call: StepCall) -> None:
+    require_vm(call)
+    ensure_mark(call)
+    key = call.args["key"]
+    call.session().keyboard.send_key(key, _ms(call.args.get("hold")))
+    call.say(f"pressed {'+'.join(parse_key(key))}")
+
+
+def send_text(call: StepCall) -> None:
+    require_vm(call)
+    ensure_mark(call)
+    text = str(call.args["text"])
+    call.session().keyboard.send_text(
+        text, interval_ms=_ms(call.args.get("interval")), cancel=call.token
+    )
+    call.say(f"typed {len(text)} characters")
+
+
+def mouse_move(call: StepCall) -> None:
+    require_vm(call)
+    ensure_mark(call)
+    x, y = int(call.args["x"]), int(call.args["y"])
+    mouse = call.session().mouse
+    if call.args.get("relative"):
+        mouse.move_relative(x, y)
+        call.say(f"moved by ({x}, {y})")
+    else:
+        mouse.move(x, y)
+        call.say(f"moved to ({x}, {y})")
+
+
+def mouse_click(call: StepCall) -> None:
+    require_vm(call)
+    ensure_mark(call)
+    x, y = call.args.get("x"), call.args.get("y")
+    call.session().mouse.click(
+        None if x is None else int(x),
+        None if y is None else int(y),
+        button=call.args.get("button") or "left",
+        double=bool(call.args.get("double")),
+    )
+
+
+def mouse_drag(call: StepCall) -> None:
+    require_vm(call)
+    ensure_mark(call)
+    start = tuple(int(v) for v in call.args["from"])
+    end = tuple(int(v) for v in call.args["to"])
+    call.session().mouse.drag(start, end, button=call.args.get("button") or "left")
+
+
+def mouse_scroll(call: StepCall) -> None:
+    require_vm(call)
+    ensure_mark(call)
+    call.session().mouse.scroll(int(call.args["delta"]))
+
+
+def verify_input(call: StepCall) -> None:
+    """Poll the guest's key events since the mark until they are exactly the expected ones."""
+    vm = require_vm(call)
+    key = _key(call)
+    mark = call.branch.run.input_marks.pop(key, None)
+    if mark is None:
+        raise InfrastructureError(
+            f"verify_input on {vm}: no keyboard or mouse step ran on this VM since the start or "
+            "the last verify_input, so there is nothing to compare"
+        )
+    if mark is UNAVAILABLE:
+        raise InfrastructureError(f"verify_input on {vm}: the guest has no input recorder")
+    log = call.session().input_log
+    text = call.args.get("text")
+    if text is not None:
+        expected: Any = str(text)
+
+        def read() -> Any:
+            return log.typed_text_since(mark)
+
+        def prefix(got: Any) -> bool:
+            return expected.startswith(got)
+    else:
+        expected = ["+".join(parse_key(k)) for k in call.args["keys"]]
+
+        def read() -> Any:
+            return log.pressed_keys_since(mark)
+
+        def prefix(got: Any) -> bool:
+            return got == expected[: len(got)]
+
+    deadline = time.monotonic() + max(0.5, call.remaining() - 0.5)
+    interval = 0.3
+    while True:
+        got = read()
+        if got == expected:
+            call.say(f"the guest saw {got!r}")
+            return
+        if not prefix(got):
+            raise CheckFailed(f"the guest saw {got!r}, expected {expected!r}")
+        if time.monotonic() >= deadline:
+            raise CheckFailed(
+                f"after {call.timeout:g} s the guest saw only {got!r}, expected {expected!r}"
+            )
+        call.token.wait(min(interval, max(0.0, deadline - time.monotonic())))

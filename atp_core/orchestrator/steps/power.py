@@ -1,0 +1,53 @@
+"""VM power through libvirt: ``vm_start``, ``vm_shutdown``, ``vm_reboot``, ``vm_reset``,
+``vm_destroy``."""
+
+from __future__ import annotations
+
+from ..runtime import StepCall, require_vm
+
+
+def _wait(call: StepCall) -> bool:
+    return bool(call.args.get("wait"))
+
+
+def _left(call: StepCall) -> float:
+    return max(1.0, call.remaining() - 0.5)
+
+
+def vm_start(call: StepCall) -> None:
+    vm = require_vm(call)
+    call.session().power.start(wait=_wait(call), timeout=_left(call), cancel=call.token)
+    call.say(f"{vm} started" + (", the guest agent answers" if _wait(call) else ""))
+
+
+def vm_shutdown(call: StepCall) -> None:
+    vm = require_vm(call)
+    call.session().power.shutdown(
+        force=bool(call.args.get("force")), wait=_wait(call), timeout=_left(call), cancel=call.token
+    )
+    call.say(f"{vm} shut down" if _wait(call) else f"{vm}: shutdown requested")
+
+
+def vm_reboot(call: StepCall) -> None:
+    vm = require_vm(call)
+    power = call.session().power
+    if call.args.get("force"):
+        power.reset(wait=_wait(call), timeout=_left(call), cancel=call.token)
+    else:
+        power.reboot(wait=_wait(call), timeout=_left(call), cancel=call.token)
+    call.say(f"{vm} rebooted" + (", the guest agent answers" if _wait(call) else ""))
+
+
+def vm_reset(call: StepCall) -> None:
+    vm = require_vm(call)
+    call.session().power.reset(wait=_wait(call), timeout=_left(call), cancel=call.token)
+    call.say(f"{vm} reset")
+
+
+def vm_destroy(call: StepCall) -> None:
+    vm = require_vm(call)
+    power = call.session().power
+    power.destroy()
+    if _wait(call):
+        power.wait_for_state("shutoff", _left(call), call.token)
+    call.say(f"{vm} destroyed")
