@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "runs"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("runs/", views.run_list, name="list"),
+    path("runs/compare", views.compare, name="compare"),
+    path("runs/trends", views.trends, name="trends"),
+    path("runs/<int:run_id>/", views.run_detail, name="detail"),
+    path("runs/<int:run_id>/report", views.run_report, name="report"),
+    path("runs/<int:run_id>/report.json", views.report_download, {"fmt": "json"}, name="json"),
+    path("runs/<int:run_id>/junit.xml", views.report_download, {"fmt": "junit"}, name="junit"),
+    path("runs/<int:run_id>/events", views.run_events, name="events"),
+    path("runs/<int:run_id>/cancel", views.run_cancel, name="cancel"),
+    path("runs/<int:run_id>/rerun", views.run_rerun, name="rerun"),
+    path(
+        "runs/<int:run_id>/targets/<int:target_id>/screen.png",
+        views.target_screen,
+        name="screen",
+    ),
+    path("runs/<int:run_id>/artifacts/<int:artifact_id>", views.artifact_file, name="artifact"),
+    path("runs/<int:run_id>/artifacts/find", views.artifact_find, name="artifact_find"),
+]

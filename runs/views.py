@@ -1,0 +1,473 @@
+"""Run pages: dashboard, runs list, live view / report, compare, trends, screens, downloads.
+
+Thin: reads through ``runs.selectors`` (the ``page_*`` functions, each a fixed number of
+queries), writes through ``runs.services``. Everyone with a role reads; operators cancel and
+re-run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from atp_core.errors import AtpError, InvalidInput
+from atp_site.permissions import has_role, role_required
+
+from . import selectors
+from .models import Artifact, Run, RunTarget
+
+PAGE_SIZE = 50
+SCREEN_MIN_INTERVAL = 2.0  # seconds between two libvirt screenshots of one VM, whoever asks
+SCREEN_MAX_WIDTH = 1024
+FILTER_KEYS = ("scenario", "state", "result", "host", "user", "date", "date_from", "date_to", "q")
+
+
+def _fetch(request) -> bool:
+    return request.headers.get("x-requested-with") == "fetch"
+
+
+# --- dashboard and list ------------------------------------------------------------------------
+
+
+@require_GET
+def dashboard(request):
+    data = selectors.page_dashboard()
+    data["trend_svg"] = _trend_svg(data["trend"])
+    data["can_operate"] = has_role(request.user, "operator")
+    return render(request, "dashboard.html", data)
+
+
+def _trend_svg(trend: list[dict], width: int = 560, height: int = 120, pad: int = 18) -> dict:
+    """Coordinates of the pass-rate line and per-day bars (run counts) for an inline SVG."""
+    n = max(len(trend), 1)
+    step = (width - 2 * pad) / max(n - 1, 1)
+    most = max((d["total"] for d in trend), default=0) or 1
+    points, bars, dots = [], [], []
+    bar_w = max(step * 0.6, 4)
+    for i, d in enumerate(trend):
+        x = pad + i * step
+        h = (height - 2 * pad) * d["total"] / most
+        bars.append(
+            {
+                "x": round(x - bar_w / 2, 1),
+                "y": round(height - pad - h, 1),
+                "w": round(bar_w, 1),
+                "h": round(h, 1),
+                "day": d["day"],
+                "total": d["total"],
+                "passed": d["passed"],
+            }
+        )
+        if d["rate"] is not None:
+            y = pad + (height - 2 * pad) * (1 - d["rate"])
+            points.append(f"{x:.1f},{y:.1f}")
+            dots.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(y, 1),
+                    "day": d["day"],
+                    "rate": round(d["rate"] * 100),
+                    "total": d["total"],
+                }
+            )
+    return {
+        "width": width,
+        "height": height,
+        "pad": pad,
+        "points": " ".join(points),
+        "bars": bars,
+        "dots": dots,
+        "first": trend[0]["day"] if trend else None,
+        "last": trend[-1]["day"] if trend else None,
+        "bottom": height - pad,
+    }
+
+
+@require_GET
+def run_list(request):
+    filters = {k: request.GET.get(k, "").strip() for k in FILTER_KEYS}
+    errors = []
+    try:
+        qs = selectors.run_list(filters)
+    except InvalidInput as exc:
+        errors.append(str(exc))
+        qs = selectors.run_list({})
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return render(
+        request,
+        "runs/run_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "filter_errors": errors,
+            "query": query,
+            "choices": selectors.page_filter_choices(),
+            "states": [c[0] for c in Run.STATE_CHOICES],
+            "results": [c[0] for c in Run.RESULT_CHOICES],
+        },
+    )
+
+
+# --- one run -----------------------------------------------------------------------------------
+
+
+def _run_context(request, run_id: int) -> dict:
+    data = selectors.page_run(run_id)
+    run = data["run"]
+    data["can_operate"] = has_role(request.user, "operator")
+    data["ws_path"] = f"/ws/runs/{run.pk}/"
+    return data
+
+
+@require_GET
+def run_detail(request, run_id: int):
+    """The live view while the run is queued or running; the report once it has finished."""
+    data = _run_context(request, run_id)
+    if data["run"].is_active or request.GET.get("live"):
+        return render(request, "runs/live.html", data)
+    return _render_report(request, data)
+
+
+@require_GET
+def run_report(request, run_id: int):
+    return _render_report(request, _run_context(request, run_id))
+
+
+def _render_report(request, data: dict):
+    data["previous"], data["next"] = selectors.previous_next(data["run"])
+    step_shots = {
+        (a.target_id, a.step_id, a.name)
+        for t in data["targets"]
+        for s in t.step_rows
+        for a in [x["artifact"] for x in s.shots + s.files]
+        if a
+    }
+    data["other_artifacts"] = [
+        a for a in data["artifacts"] if (a.target_id, a.step_id, a.name) not in step_shots
+    ]
+    return render(request, "runs/report.html", data)
+
+
+@require_GET
+def run_events(request, run_id: int):
+    """Polling fallback of the websocket: ``{"events", "state", "result", "last_seq"}``."""
+    run = get_object_or_404(Run.objects.only("id", "state", "result", "last_seq"), pk=run_id)
+    try:
+        page = selectors.events_page(run, request.GET.get("after", "0"))
+    except InvalidInput as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(page)
+
+
+@require_POST
+@role_required("operator")
+def run_cancel(request, run_id: int):
+    from . import services
+
+    run = get_object_or_404(Run, pk=run_id)
+    if not run.is_active:
+        msg = f"run {run.pk} has already finished"
+        if _fetch(request):
+            return JsonResponse({"ok": False, "error": msg}, status=409)
+        messages.info(request, msg)
+        return redirect(run.get_absolute_url())
+    services.request_cancel(run, request.user)
+    if _fetch(request):
+        return JsonResponse({"ok": True})
+    messages.info(request, f"Cancel of run {run.pk} requested")
+    return redirect(run.get_absolute_url())
+
+
+@require_POST
+@role_required("operator")
+def run_rerun(request, run_id: int):
+    from . import services
+
+    run = get_object_or_404(Run, pk=run_id)
+    try:
+        new = services.rerun(run, request.user)
+    except InvalidInput as exc:
+        messages.error(request, f"Not re-run: {exc}")
+        return redirect(run.get_absolute_url())
+    messages.info(request, f"Re-run of run {run.pk} launched as run {new.pk}")
+    return redirect(new.get_absolute_url())
+
+
+# --- the VM's screen, throttled: one libvirt screenshot per VM per SCREEN_MIN_INTERVAL ---------
+
+_screens: dict[tuple, tuple[float, bytes]] = {}
+_screen_locks: dict[tuple, threading.Lock] = {}
+_screens_guard = threading.Lock()
+
+
+def _current_screen(host, vm_name: str) -> bytes:
+    from hosts.services import take_screenshot
+
+    key = (host.pk, vm_name)
+    with _screens_guard:
+        lock = _screen_locks.setdefault(key, threading.Lock())
+    with lock:  # concurrent viewers wait for the one screenshot being taken
+        cached = _screens.get(key)
+        if cached and time.monotonic() - cached[0] < SCREEN_MIN_INTERVAL:
+            return cached[1]
+        png = _shrink(take_screenshot(host, vm_name))
+        _screens[key] = (time.monotonic(), png)
+        return png
+
+
+def _shrink(png: bytes) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        if img.width <= SCREEN_MAX_WIDTH:
+            return png
+        ratio = SCREEN_MAX_WIDTH / img.width
+        small = img.convert("RGB").resize((SCREEN_MAX_WIDTH, max(1, int(img.height * ratio))))
+        buf = io.BytesIO()
+        small.save(buf, "PNG")
+        return buf.getvalue()
+
+
+@require_GET
+def target_screen(request, run_id: int, target_id: int):
+    """The VM's current screen as PNG (throttled server-side; cached for a couple of seconds)."""
+    target = get_object_or_404(
+        RunTarget.objects.select_related("host"), pk=target_id, run_id=run_id
+    )
+    if target.host is None:
+        raise Http404(f"{target.name} has no libvirt host to take a screenshot from")
+    try:
+        png = _current_screen(target.host, target.vm_name)
+    except (AtpError, OSError) as exc:
+        return HttpResponse(
+            f"no screenshot of {target.name}: {exc}", status=503, content_type="text/plain"
+        )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=2"
+    return response
+
+
+# --- artifacts and downloads -------------------------------------------------------------------
+
+
+def _serve_artifact(request, art: Artifact):
+    if not art.file:
+        raise Http404("artifact has no file")
+    try:
+        handle = art.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(f"artifact file {art.name} is missing") from None
+    download = bool(request.GET.get("download"))
+    response = FileResponse(
+        handle,
+        content_type=art.mime or "application/octet-stream",
+        as_attachment=download,
+        filename=art.name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    if not download and not (art.mime or "").startswith("image/"):
+        response["Content-Disposition"] = f'inline; filename="{art.name}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        if (art.mime or "").startswith("text/html"):
+            response["Content-Type"] = "text/plain; charset=utf-8"
+    return response
+
+
+@require_GET
+def artifact_file(request, run_id: int, artifact_id: int):
+    return _serve_artifact(request, get_object_or_404(Artifact, pk=artifact_id, run_id=run_id))
+
+
+@require_GET
+def artifact_find(request, run_id: int):
+    """An artifact by target, step and name: what the live view knows from an ``artifact``
+    event before it knows the artifact's id."""
+    qs = Artifact.objects.filter(run_id=run_id, name=request.GET.get("name", ""))
+    if request.GET.get("step"):
+        qs = qs.filter(step_id=request.GET["step"])
+    if request.GET.get("target"):
+        qs = qs.filter(target__name=request.GET["target"])
+    art = qs.order_by("-id").first()
+    if art is None:
+        raise Http404("no such artifact (yet)")
+    return _serve_artifact(request, art)
+
+
+def report_dict(data: dict) -> dict:
+    """The run's report as JSON: the same shape as the engine's ``RunReport.to_dict()`` plus
+    the run's own fields."""
+    run = data["run"]
+    return {
+        "run_id": run.pk,
+        "scenario": run.name,
+        "revision": run.revision.number if run.revision_id else None,
+        "state": run.state,
+        "result": run.result,
+        "reason": run.reason,
+        "created": run.created.isoformat() if run.created else None,
+        "started": run.started.isoformat() if run.started else None,
+        "finished": run.finished.isoformat() if run.finished else None,
+        "duration": run.duration,
+        "launched_by": run.launched_by.username if run.launched_by else None,
+        "variables": run.variables,
+        "totals": run.totals,
+        "targets": [
+            {
+                "name": t.name,
+                "vm": t.vm_name,
+                "host_uri": t.host_uri,
+                "result": t.result,
+                "duration": t.duration,
+                "totals": t.totals,
+                "steps": [
+                    {
+                        "id": s.step_id,
+                        "iteration": None if s.iteration < 0 else s.iteration,
+                        "name": s.name,
+                        "type": s.type,
+                        "phase": s.phase,
+                        "status": s.status,
+                        "attempts": s.attempt,
+                        "duration": s.duration,
+                        "error": s.error,
+                        "output": s.output,
+                        "artifacts": [
+                            {
+                                "name": x["name"],
+                                "kind": x["kind"],
+                                "url": _artifact_url(run.pk, x) if x["artifact"] else None,
+                            }
+                            for x in s.shots + s.files
+                        ],
+                    }
+                    for s in t.step_rows
+                    if not s.has_iterations
+                ],
+            }
+            for t in data["targets"]
+        ],
+    }
+
+
+def _artifact_url(run_id: int, item: dict) -> str:
+    return reverse("runs:artifact", args=[run_id, item["artifact"].pk])
+
+
+def junit_xml(data: dict) -> str:
+    """JUnit XML: one testsuite per target, one testcase per step (loop iterations apart)."""
+    run = data["run"]
+    suites = ET.Element("testsuites", name=run.name, tests="0", failures="0", errors="0")
+    all_tests = all_failures = all_errors = 0
+    for t in data["targets"]:
+        steps = [s for s in t.step_rows if not s.has_iterations]
+        suite = ET.SubElement(suites, "testsuite", name=f"{run.name} on {t.name}")
+        tests = failures = errors = skipped = 0
+        total_time = 0.0
+        for s in steps:
+            label = s.step_id if s.iteration < 0 else f"{s.step_id}#{s.iteration + 1}"
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{run.name}.{t.name}",
+                name=f"{label} {s.name}",
+                time=f"{s.duration or 0:.3f}",
+            )
+            tests += 1
+            total_time += s.duration or 0
+            if s.status == "failed":
+                failures += 1
+                ET.SubElement(case, "failure", message=(s.error or "failed")[:500]).text = s.error
+            elif s.status in ("error", "cancelled"):
+                errors += 1
+                ET.SubElement(case, "error", message=(s.error or s.status)[:500]).text = s.error
+            elif s.status in ("skipped", "pending"):
+                skipped += 1
+                ET.SubElement(case, "skipped", message=s.status)
+            if s.output:
+                ET.SubElement(case, "system-out").text = s.output
+        suite.set("tests", str(tests))
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        suite.set("skipped", str(skipped))
+        suite.set("time", f"{total_time:.3f}")
+        all_tests, all_failures, all_errors = (
+            all_tests + tests,
+            all_failures + failures,
+            all_errors + errors,
+        )
+    suites.set("tests", str(all_tests))
+    suites.set("failures", str(all_failures))
+    suites.set("errors", str(all_errors))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+@require_GET
+def report_download(request, run_id: int, fmt: str):
+    data = selectors.page_run(run_id)
+    if fmt == "json":
+        body = json.dumps(report_dict(data), indent=2, default=str)
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="run-{run_id}.json"'
+    else:
+        response = HttpResponse(junit_xml(data), content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="run-{run_id}-junit.xml"'
+    return response
+
+
+# --- compare and trends ------------------------------------------------------------------------
+
+
+@require_GET
+def compare(request):
+    ids = []
+    for key in ("a", "b"):
+        raw = request.GET.get(key, "")
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            return render(
+                request,
+                "runs/compare.html",
+                {"error": f"{key}: give a run id (?a=<id>&b=<id>), got {raw!r}"},
+                status=400,
+            )
+    found = {r.pk: r for r in Run.objects.select_related("launched_by").filter(pk__in=ids)}
+    for i in ids:
+        if i not in found:
+            raise Http404(f"no run {i}")
+    run_a, run_b = found[ids[0]], found[ids[1]]
+    rows = selectors.page_compare(run_a, run_b)
+    changes = {}
+    for r in rows:
+        changes[r["change"]] = changes.get(r["change"], 0) + 1
+    return render(
+        request,
+        "runs/compare.html",
+        {"a": run_a, "b": run_b, "rows": rows, "changes": changes},
+    )
+
+
+@require_GET
+def trends(request):
+    def number(key, default, low, high):
+        try:
+            return min(max(int(request.GET.get(key, default)), low), high)
+        except ValueError:
+            return default
+
+    data = selectors.page_trends(
+        days=number("days", 30, 1, 365), last_runs=number("runs", 10, 2, 100)
+    )
+    return render(request, "runs/trends.html", data)
