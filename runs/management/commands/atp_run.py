@@ -117,7 +117,8 @@ class Command(BaseCommand):
             if deadline and time.monotonic() > deadline:
                 raise CommandError(f"run {run.pk} still {run.state} after {timeout:g}s")
             time.sleep(0.5)
-        self.stdout.write(f"run {run.pk}: {run.result}" + (f" ({run.reason})" if run.reason else ""))
+        reason = f" ({run.reason})" if run.reason else ""
+        self.stdout.write(f"run {run.pk}: {run.result}{reason}")
         code = EXIT.get(run.result or "", 2)
         if code:
             raise SystemExit(code)
@@ -156,7 +157,8 @@ class Command(BaseCommand):
         run = run_detail(self._run(opts["run_id"]).pk)
         w = self.stdout.write
         w(f"run {run.pk}: {run.name} rev {run.revision.number}")
-        w(f"  state {run.state}  result {run.result or '-'}  queue {run.queue}  worker {run.worker}")
+        w(f"  state {run.state}  result {run.result or '-'}  queue {run.queue}")
+        w(f"  worker {run.worker or '-'}  attempt {run.attempt}/{run.max_attempts}")
         if run.reason:
             w(f"  reason: {run.reason}")
         w(f"  created {run.created:%Y-%m-%d %H:%M:%S}  duration {run.duration or '-'}")
