@@ -89,7 +89,10 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    """Block style with list items indented under their key."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
 
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
