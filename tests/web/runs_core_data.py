@@ -51,8 +51,8 @@ def revision(name: str = "demo", text: str | None = None, targets=None, runnable
     return rev
 
 
-def event(type: str, seq: int = 0, target="local/demo-1", step_id=None, **data):
-    """An engine Event (atp_core.orchestrator.events.Event)."""
+def event(kind: str, /, target="local/demo-1", step_id=None, **data):
+    """An engine Event (atp_core.orchestrator.events.Event); ``data`` may hold ``type``."""
     from atp_core.orchestrator.events import Event
 
-    return Event(type, seq, time.time(), target, step_id, data)
+    return Event(kind, 0, time.time(), target, step_id, data)
