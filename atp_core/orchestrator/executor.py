@@ -502,7 +502,7 @@ class Branch:
             report.error = str(exc)
             status = "failed"
         except ExecTimeout as exc:
-            report.error = str(exc)
+            report.error = f"timed out after {timeout:g} s: {exc}"
             if exc.partial is not None and call is not None:
                 call.say(exc.partial.stdout + exc.partial.stderr)
             status = "error"

@@ -44,7 +44,7 @@ def _run(call: StepCall, check: bool) -> None:
         shell=args.get("shell") or "auto",
         env={str(k): str(v) for k, v in env.items()} if env else None,
         stdin=args.get("stdin"),
-        timeout=max(0.5, call.remaining() - 0.5),
+        timeout=max(0.2, call.remaining() - 0.05),
         cancel=call.token,
     )
     call.output(result.stdout, "stdout")
