@@ -515,7 +515,11 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     if flaky:
         keys = {(f["run__name"], f["step_id"]) for f in flaky}
         for s in (
-            StepResult.objects.filter(run_id__in=recent_ids, status__in=PAGE_FAILED_STATUSES)
+            StepResult.objects.filter(
+                run_id__in=recent_ids,
+                status__in=PAGE_FAILED_STATUSES,
+                step_id__in={f["step_id"] for f in flaky},
+            )
             .select_related("run")
             .only("run__id", "run__name", "run__created", "step_id", "error")
             .order_by("-run__created")

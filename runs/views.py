@@ -183,7 +183,13 @@ def run_cancel(request, run_id: int):
             return JsonResponse({"ok": False, "error": msg}, status=409)
         messages.info(request, msg)
         return redirect(run.get_absolute_url())
-    services.request_cancel(run, request.user)
+    try:
+        services.request_cancel(run, request.user)
+    except InvalidInput as exc:
+        if _fetch(request):
+            return JsonResponse({"ok": False, "error": str(exc)}, status=409)
+        messages.info(request, str(exc))
+        return redirect(run.get_absolute_url())
     if _fetch(request):
         return JsonResponse({"ok": True})
     messages.info(request, f"Cancel of run {run.pk} requested")

@@ -287,7 +287,8 @@
     },
     queued(ev) { addRunLog(ev, "queued"); },
     cancel_requested(ev) {
-      const who = (ev.data && ev.data.user) ? ` by ${ev.data.user}` : "";
+      const d = ev.data || {};
+      const who = d.by || d.user ? ` by ${d.by || d.user}` : "";
       addRunLog(ev, `cancel requested${who}`);
       const btn = document.querySelector("#cancel-form button");
       if (btn) { btn.disabled = true; btn.textContent = "Cancelling…"; }

@@ -70,6 +70,7 @@ def new_run(sc, rev, user=None, *, targets=(("local", "demo-1"),), **fields) -> 
         name=sc.name,
         launched_by=user,
         queue="host.local",
+        targets=[{"vm": vm, "host": host} for host, vm in targets],
         **fields,
     )
     for i, (host_name, vm_name) in enumerate(targets):
