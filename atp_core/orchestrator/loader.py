@@ -224,6 +224,9 @@ def _issue_for_error(error: dict, data: object) -> Issue:
         message = message.removeprefix("Value error, ")
     elif kind == "assertion_error":
         message = message.removeprefix("Assertion failed, ")
+    elif kind in _EXPECTS and complete:
+        got = _type_word(value) if isinstance(value, dict | list) else _short(value)
+        message = f"expected {_EXPECTS[kind]}, got {got}"
     elif complete and not isinstance(value, dict | list):
         message = f"{message[:1].lower()}{message[1:]}, got {_short(value)}"
     pos, src = locate(data, path, key=at_key)
