@@ -399,7 +399,7 @@ def reap(now: datetime | None = None) -> dict:
             if missing:
                 time.sleep(1.0)
                 again = broker_run_ids()
-                present = present | (again or set(missing))
+                present = present | (set(missing) if again is None else again)
         for run in queued:
             decision = judge_queued(
                 queued_since=run.created,

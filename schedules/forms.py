@@ -145,6 +145,9 @@ class ScheduleForm(forms.ModelForm):
 
 
 class NotificationHookForm(forms.ModelForm):
+    url = forms.URLField(
+        max_length=500, required=False, assume_scheme="https", help_text="POST JSON here"
+    )
     results = forms.MultipleChoiceField(
         choices=[(r, r) for r in RESULTS],
         required=False,
