@@ -256,7 +256,7 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     if result == Run.RESULT_CANCELLED:
         reason = "cancelled on request" if watcher.cancelled() else "cancelled"
     elif result in (Run.RESULT_ERROR, Run.RESULT_TIMED_OUT):
-        reason = _first_error(report) or result.replace("_", " ")
+        reason = getattr(report, "error", None) or _first_error(report) or result.replace("_", " ")
     held = [e for e in sink.held if e.type == "run_finished"]
     data = dict(held[-1].to_dict()["data"]) if held else {}
     data.update(result=result, totals=totals, duration=getattr(report, "duration", None))

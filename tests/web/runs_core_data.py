@@ -12,8 +12,10 @@ TEXT = """version: 1
 name: {name}
 targets: [{{vm: demo-1, host: local}}]
 steps:
-  - guest_ping: {{}}
-  - exec_command: {{command: echo hi}}
+  - type: guest_ping
+  - type: exec_command
+    name: echo hi
+    command: echo hi
 """
 
 PLAN = [
