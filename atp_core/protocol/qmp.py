@@ -9,7 +9,7 @@ from typing import Any
 
 import libvirt_qemu
 
-from atp_core.errors import ProtocolError
+from atp_core.errors import InvalidInput, ProtocolError
 
 from .domain import DomainRef
 
@@ -33,6 +33,38 @@ class LibvirtQmp:
         return data.get("return")
 
 
+QEMU_NS = "{http://libvirt.org/schemas/domain/qemu/1.0}"
+
+
+def qmp_socket_path(domain: DomainRef) -> str:
+    """The extra QMP unix socket a domain declares in its XML (``<qemu:commandline>`` with
+    ``-qmp unix:PATH,server=on,...`` or ``-chardev socket,path=PATH`` + ``-mon chardev=...``).
+
+    libvirt keeps its own monitor socket to itself; a second client needs a socket of its own,
+    and its path is read from the XML, never guessed.
+    """
+    args = [
+        arg.get("value", "") for arg in domain.xml().findall(f"{QEMU_NS}commandline/{QEMU_NS}arg")
+    ]
+    chardevs: dict[str, str] = {}
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "-qmp" and value.startswith("unix:"):
+            return value[5:].split(",")[0]
+        if flag == "-chardev" and value.startswith("socket,"):
+            opts = dict(o.split("=", 1) for o in value.split(",")[1:] if "=" in o)
+            if "id" in opts and "path" in opts:
+                chardevs[opts["id"]] = opts["path"]
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "-mon":
+            opts = dict(o.split("=", 1) for o in value.split(",") if "=" in o)
+            if opts.get("mode") == "control" and opts.get("chardev") in chardevs:
+                return chardevs[opts["chardev"]]
+    raise InvalidInput(
+        f"{domain.name}: no QMP socket in the domain XML (add <qemu:commandline> with "
+        "-qmp unix:PATH,server=on,wait=off, or use LibvirtQmp)"
+    )
+
+
 class SocketQmp:
     """QMP over a QEMU ``-qmp unix:PATH,server=on`` socket, with a private asyncio loop."""
 
@@ -45,7 +77,12 @@ class SocketQmp:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self._client = QMPClient("atp")
-        self._run(self._client.connect(path))
+        try:
+            self._run(self._client.connect(path))
+        except ProtocolError:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(2)
+            raise
 
     def _run(self, coro):
         future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, self.timeout), self._loop)
@@ -53,6 +90,11 @@ class SocketQmp:
             return future.result(self.timeout + 1)
         except Exception as exc:
             raise ProtocolError(f"QMP socket {self.path}: {exc}") from exc
+
+    @classmethod
+    def for_domain(cls, domain: DomainRef, timeout: float = 10.0) -> SocketQmp:
+        """Connect to the QMP socket the domain's XML declares."""
+        return cls(qmp_socket_path(domain), timeout)
 
     def execute(self, command: str, arguments: dict | None = None) -> Any:
         return self._run(self._client.execute(command, arguments or None))
