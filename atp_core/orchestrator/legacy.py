@@ -113,7 +113,8 @@ def _has_typed(steps: list) -> bool:
 
 
 class _Converter:
-    def __init__(self, data: dict, dialect: str) -> None:
+    def __init__(self, data: dict, dialect: str, default_name: str) -> None:
+        self.default_name = default_name
         self.src = data
         self.dialect = dialect
         self.issues: list[Issue] = []
@@ -156,6 +157,8 @@ class _Converter:
         for key in ("name", "description", "tags", "timeout"):
             if key in src:
                 self.put(out, key, src[key], src, key)
+        if "name" not in src:  # the development guide's excerpt has none
+            self.put(out, "name", self.default_name)
         if self.dialect == NESTED:
             vm = src.get("target_domain")
             if vm is not None:
@@ -512,8 +515,11 @@ class _Converter:
         return [out]
 
 
-def convert(data: dict, dialect: str) -> tuple[PosDict, list[Issue]]:
-    """Version-1 data of a legacy scenario (positions kept) and the problems found."""
-    converter = _Converter(data, dialect)
+def convert(
+    data: dict, dialect: str, *, default_name: str = "legacy scenario"
+) -> tuple[PosDict, list[Issue]]:
+    """Version-1 data of a legacy scenario (positions kept) and the problems found; a legacy
+    file without a ``name`` gets ``default_name``."""
+    converter = _Converter(data, dialect, default_name)
     out = converter.convert()
     return out, converter.issues

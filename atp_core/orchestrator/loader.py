@@ -153,6 +153,12 @@ def _type_word(value: object) -> str:
     return _TYPE_WORDS.get(type(value).__name__, type(value).__name__)
 
 
+def _got(value: object) -> str:
+    if isinstance(value, dict | list) or value is None:
+        return _type_word(value)
+    return _short(value)
+
+
 def _expectation(error: dict) -> str | None:
     kind = error.get("type", "")
     if kind == "literal_error":
@@ -217,16 +223,15 @@ def _issue_for_error(error: dict, data: object) -> Issue:
                 "finally",
             )
         ):
-            message = f"a step must be a mapping with a 'type', got {_type_word(value)}"
+            message = f"a step must be a mapping with a 'type', got {_got(value)}"
         else:
-            message = f"expected a mapping, got {_type_word(value)}"
+            message = f"expected a mapping, got {_got(value)}"
     elif kind == "value_error":
         message = message.removeprefix("Value error, ")
     elif kind == "assertion_error":
         message = message.removeprefix("Assertion failed, ")
     elif kind in _EXPECTS and complete:
-        got = _type_word(value) if isinstance(value, dict | list) else _short(value)
-        message = f"expected {_EXPECTS[kind]}, got {got}"
+        message = f"expected {_EXPECTS[kind]}, got {_got(value)}"
     elif complete and not isinstance(value, dict | list):
         message = f"{message[:1].lower()}{message[1:]}, got {_short(value)}"
     pos, src = locate(data, path, key=at_key)
@@ -278,7 +283,8 @@ def parse_scenario_data(data: object, *, filename: str | None = None) -> Scenari
     dialect = legacy.detect(data)
     issues: list[Issue] = []
     if dialect:
-        data, issues = legacy.convert(data, dialect)
+        stem = Path(filename).stem if filename else ""
+        data, issues = legacy.convert(data, dialect, default_name=stem or "legacy scenario")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
