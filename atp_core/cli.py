@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m atp_core", description="OCloudView ATP scenario engine"
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", required=True)
 
     validate = subparsers.add_parser(
         "validate", help="check scenario files (exit 0 valid, 1 invalid)"

@@ -265,6 +265,15 @@ def _merge(issues: list[Issue]) -> list[Issue]:
     )
 
 
+def _plain(data: object) -> object:
+    """The same data without positions (plain dicts and lists): what the models keep."""
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_plain(item) for item in data]
+    return data
+
+
 def parse_scenario_data(data: object, *, filename: str | None = None) -> Scenario:
     """Validate already-parsed data (a dict, possibly positioned; legacy is converted)."""
     if not isinstance(data, dict):
@@ -286,7 +295,7 @@ def parse_scenario_data(data: object, *, filename: str | None = None) -> Scenari
         stem = Path(filename).stem if filename else ""
         data, issues = legacy.convert(data, dialect, default_name=stem or "legacy scenario")
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(_plain(data))
     except ValidationError as exc:
         issues += [_issue_for(error, data, filename) for error in exc.errors()]
         raise ScenarioValidationError(_merge(issues), filename) from None
