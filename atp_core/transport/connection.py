@@ -87,20 +87,33 @@ class HostConnection:
     def _open_once(self) -> libvirt.virConnect:
         """libvirt.open in a helper thread, so a hanging ssh/tcp connect cannot block us."""
         result: dict = {}
+        guard = threading.Lock()
 
         def target() -> None:
             try:
-                result["conn"] = libvirt.open(self.uri)
+                conn = libvirt.open(self.uri)
             except libvirt.libvirtError as exc:
                 result["error"] = exc
+                return
+            with guard:
+                if result.get("abandoned"):
+                    # too late: the caller gave up; do not leak the connection
+                    try:
+                        conn.close()
+                    except libvirt.libvirtError:
+                        pass
+                else:
+                    result["conn"] = conn
 
         thread = threading.Thread(target=target, name=f"libvirt-open {self.uri}", daemon=True)
         thread.start()
         thread.join(self.config.connect_timeout)
-        if thread.is_alive():
-            raise ConnectionFailed(
-                f"{self.uri}: no connection within {self.config.connect_timeout:g} s"
-            )
+        with guard:
+            if "conn" not in result and "error" not in result:
+                result["abandoned"] = True
+                raise ConnectionFailed(
+                    f"{self.uri}: no connection within {self.config.connect_timeout:g} s"
+                )
         if "error" in result:
             raise ConnectionFailed(f"{self.uri}: {result['error'].get_error_message()}")
         conn = result["conn"]
@@ -115,9 +128,11 @@ class HostConnection:
             pass
         return conn
 
-    def _closed_by_libvirt(self, _conn, reason, _opaque) -> None:
+    def _closed_by_libvirt(self, conn, reason, _opaque) -> None:
         log.info("%s: connection closed by libvirt (reason %s)", self.uri, reason)
         with self._lock:
+            if conn is not self._conn and self._conn is not None:
+                return  # an old connection we already replaced
             self._conn = None
             if not self._closed:
                 self._set_state(ConnectionState.DISCONNECTED)

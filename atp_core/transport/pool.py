@@ -16,7 +16,7 @@ import libvirt
 from atp_core.errors import InvalidInput
 
 from .config import ConnectionConfig
-from .connection import HostConnection
+from .connection import ConnectionState, HostConnection
 
 T = TypeVar("T")
 STRATEGIES = ("round_robin", "least_connections", "random")
@@ -95,17 +95,18 @@ class ConnectionPool:
             return slot
 
     def _close_idle(self) -> None:
+        """Close connections idle longer than ``idle_timeout``, never going below ``min_size``;
+        unconnected ones go first, then the longest idle, so a live connection is kept."""
         now = time.monotonic()
-        keep = []
-        for slot in self._slots:
-            idle = slot.in_use == 0 and now - slot.last_used > self.config.idle_timeout
-            if idle and len(keep) + (len(self._slots) - len(keep)) > self.min_size:
-                self._closed_failures += slot.connection.failures
-                self._closed_reconnects += slot.connection.reconnects
-                slot.connection.close()
-            else:
-                keep.append(slot)
-        self._slots = keep
+        idle = [
+            s for s in self._slots if s.in_use == 0 and now - s.last_used > self.config.idle_timeout
+        ]
+        idle.sort(key=lambda s: (s.connection.state == ConnectionState.CONNECTED, s.last_used))
+        for slot in idle[: max(0, len(self._slots) - self.min_size)]:
+            self._closed_failures += slot.connection.failures
+            self._closed_reconnects += slot.connection.reconnects
+            slot.connection.close()
+            self._slots.remove(slot)
 
     @contextlib.contextmanager
     def acquire(self) -> Iterator[HostConnection]:
