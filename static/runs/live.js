@@ -26,7 +26,12 @@
   let polling = false;
   let gapFetch = null;
 
-  window.atpRun = { applied: () => lastSeq, transport: () => (polling ? "poll" : "ws") };
+  // For people debugging in the console and for the browser tests.
+  window.atpRun = {
+    applied: () => lastSeq,
+    transport: () => (polling ? "poll" : ws ? "ws" : "none"),
+    socket: () => ws,
+  };
 
   function setStatus(state, text) {
     if (!status) return;
@@ -191,7 +196,6 @@
     if (isImage) {
       const img = el("img", "thumb");
       img.alt = d.name || "screenshot";
-      img.loading = "lazy";
       img.src = url;
       a.appendChild(img);
       a.appendChild(el("span", "shot-name", d.name || ""));
@@ -202,6 +206,18 @@
     box.hidden = false;
     row.classList.add("has-detail");
   }
+
+  // The running step is open so its log streams in view; it folds away once it passed,
+  // unless the user opened or closed it by hand.
+  function autoOpen(row, open) {
+    const details = row.querySelector("details");
+    if (!details || details.dataset.userToggled) return;
+    details.open = open;
+  }
+  root.addEventListener("click", (e) => {
+    const summary = e.target.closest("li.step summary");
+    if (summary) summary.parentElement.dataset.userToggled = "1";
+  });
 
   // --- applying events ---------------------------------------------------------------------
 
@@ -227,6 +243,7 @@
       currentIter.set(`${ev.target}\u0000${ev.step_id}`, iter);
       const row = ensureStep(ev.target, ev.step_id, iter, d);
       setStepStatus(row, "running");
+      autoOpen(row, true);
       if (d.attempt && d.attempt > 1) row.querySelector(".sattempt").textContent = `attempt ${d.attempt}`;
       row.dataset.startedAt = String(ev.ts || Date.now() / 1000);
     },
@@ -246,6 +263,7 @@
       const iter = d.iteration === null || d.iteration === undefined ? -1 : d.iteration;
       const row = ensureStep(ev.target, ev.step_id, iter, d);
       setStepStatus(row, d.status || "passed");
+      autoOpen(row, d.status !== "passed" && d.status !== "skipped");
       row.querySelector(".sdur").textContent = fmtDuration(d.duration);
       if (d.error) {
         const err = row.querySelector(".serror");
