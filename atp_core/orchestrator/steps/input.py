@@ -10,7 +10,12 @@ from atp_core.protocol.keyboard import parse_key
 
 from ..runtime import StepCall, require_vm
 
-UNAVAILABLE = object()
+
+class Unavailable:
+    """The mark could not be taken (no recorder, agent not up yet); says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
 def _key(call: StepCall) -> tuple[str, str]:
@@ -35,7 +40,7 @@ def ensure_mark(call: StepCall) -> None:
     try:
         marks[key] = call.session().input_log.mark()
     except AtpError as exc:
-        marks[key] = UNAVAILABLE
+        marks[key] = Unavailable(str(exc))
         call.log(f"input read-back unavailable on {key[1]}: {exc}", "debug")
 
 
@@ -110,8 +115,11 @@ def verify_input(call: StepCall) -> None:
             f"verify_input on {vm}: no keyboard or mouse step ran on this VM since the start or "
             "the last verify_input, so there is nothing to compare"
         )
-    if mark is UNAVAILABLE:
-        raise InfrastructureError(f"verify_input on {vm}: the guest has no input recorder")
+    if isinstance(mark, Unavailable):
+        raise InfrastructureError(
+            f"verify_input on {vm}: the guest's input could not be read back when the input "
+            f"started: {mark.reason}"
+        )
     log = call.session().input_log
     text = call.args.get("text")
     if text is not None:
