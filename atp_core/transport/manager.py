@@ -10,10 +10,10 @@ from typing import Any, Generic, TypeVar
 
 import libvirt
 
-from atp_core.errors import AtpError, ConnectionFailed, InvalidInput
+from atp_core.errors import ConnectionFailed, DomainNotFound, InfrastructureError, InvalidInput
 
 from .config import ConnectionConfig
-from .connection import HostConnection
+from .connection import HostConnection, is_connection_error
 from .pool import ConnectionPool
 
 T = TypeVar("T")
@@ -91,11 +91,17 @@ class TransportManager:
         return self.pool(name).primary()
 
     def execute_on_host(self, name: str, fn: Callable[[libvirt.virConnect], T]) -> T:
-        """Run ``fn(conn)`` on host ``name``; libvirt errors become ConnectionFailed/AtpError."""
+        """Run ``fn(conn)`` on host ``name``. libvirt errors become ConnectionFailed (the host
+        cannot be reached), DomainNotFound, or InfrastructureError (the host refused the call)."""
         try:
             return self.pool(name).call(fn)
         except libvirt.libvirtError as exc:
-            raise ConnectionFailed(f"{name}: {exc.get_error_message()}") from exc
+            message = f"{name}: {exc.get_error_message()}"
+            if is_connection_error(exc):
+                raise ConnectionFailed(message) from exc
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                raise DomainNotFound(message) from exc
+            raise InfrastructureError(message) from exc
 
     def execute_on_hosts(
         self,
@@ -111,7 +117,7 @@ class TransportManager:
         def one(name: str) -> HostResult[T]:
             try:
                 return HostResult(name, value=self.execute_on_host(name, fn))
-            except (AtpError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - each host gets its own result or error
                 return HostResult(name, error=exc)
 
         if not names:
