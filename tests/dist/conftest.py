@@ -1,0 +1,215 @@
+"""Fixtures of the distributed-execution tests: real Celery workers and beat as subprocesses,
+two Host rows on the local libvirt, runnable scenarios, the broker cleaned between tests.
+
+The processes run on the test database (PostgreSQL under ``make test-postgres``), with short
+heartbeat/reaper periods so a lost worker is noticed in seconds (see DIST_ENV).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.web import ARTIFACTS, ROOT, _child_env
+
+# Short periods for the tests; production defaults are in atp_site/settings.py.
+DIST_ENV = {
+    "ATP_HEARTBEAT_INTERVAL": "1",
+    "ATP_HEARTBEAT_WINDOW": "6",
+    "ATP_REAPER_INTERVAL": "2",
+    "ATP_CANCEL_GRACE": "5",
+    "ATP_QUEUED_LOST_AFTER": "60",
+    "ATP_SLOT_RETRY_COUNTDOWN": "1",
+}
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.25):
+    """Poll ``condition`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+
+
+class Proc:
+    def __init__(self, name: str, popen: subprocess.Popen, log: Path):
+        self.name = name
+        self.popen = popen
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill9(self) -> None:
+        os.kill(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(10)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(10)
+
+
+def clean_broker(url: str) -> None:
+    """Drop this session's queues and unacknowledged messages (our own Redis database only)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    keys = ["atp", "unacked", "unacked_index", "unacked_mutex"]
+    for pattern in ("host.*", "atp*", "_kombu.binding.*"):
+        keys.extend(client.scan_iter(match=pattern))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def dist_processes(request, transactional_db, _redis_for_web):
+    """Start workers and beat: ``start_worker(name, queues, env=..)``, ``start_beat(env=..)``.
+    Everything started is stopped at the end of the test; logs in test-artifacts/."""
+    from django.conf import settings
+
+    clean_broker(settings.CELERY_BROKER_URL)
+    started: list[Proc] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+    test = request.node.name.replace("/", "_")
+
+    def spawn(name: str, argv: list[str], env: dict | None, ready: str, timeout: float) -> Proc:
+        log = ARTIFACTS / f"dist-{test}-{name}.log"
+        log.write_bytes(b"")
+        child_env = {**_child_env(), **DIST_ENV, **(env or {})}
+        popen = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=child_env,
+            stdout=open(log, "ab"),  # noqa: SIM115 - handed to the child
+            stderr=subprocess.STDOUT,
+        )
+        proc = Proc(name, popen, log)
+        started.append(proc)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not proc.alive():
+                pytest.fail(f"{name} exited with {popen.returncode}: {proc.text()[-3000:]}")
+            if ready in proc.text():
+                return proc
+            time.sleep(0.2)
+        pytest.fail(f"{name} not ready within {timeout:g} s: {proc.text()[-3000:]}")
+
+    def start_worker(name: str, queues: str, env: dict | None = None, concurrency: int = 2) -> Proc:
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "atp_site",
+            "worker",
+            "-l",
+            "info",
+            "-P",
+            "threads",
+            "-c",
+            str(concurrency),
+            "-Q",
+            queues,
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        return spawn(name, argv, env, " ready.", 90)
+
+    def start_beat(env: dict | None = None) -> Proc:
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "atp_site",
+            "beat",
+            "-l",
+            "info",
+            "-s",
+            str(ARTIFACTS / f"dist-{test}-beat-schedule"),
+        ]
+        return spawn("beat", argv, env, "beat: Starting", 60)
+
+    class Starter:
+        worker = staticmethod(start_worker)
+        beat = staticmethod(start_beat)
+        procs = started
+
+    yield Starter
+    for proc in reversed(started):
+        proc.stop()
+    clean_broker(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture
+def two_hosts(vm_pool, libvirt_uri, transactional_db):
+    """Hosts ``hd-a`` and ``hd-b``, both the local libvirt, two inventory VMs each, drawn from
+    the session's guests (the same guest appears under both hosts when the pool is small)."""
+    from hosts.models import Host, VirtualMachine
+
+    with vm_pool.lend(len(vm_pool.vms)) as guests:
+        names = [g.name for g in guests]
+        hosts = {}
+        for i, host_name in enumerate(("hd-a", "hd-b")):
+            host = Host.objects.create(name=host_name, uri=libvirt_uri, slots=2)
+            picks = [names[(2 * i + k) % len(names)] for k in range(2)]
+            for vm_name in dict.fromkeys(picks):
+                VirtualMachine.objects.create(host=host, name=vm_name, state="running")
+            hosts[host_name] = host
+        yield hosts
+
+
+def make_scenario(name: str, steps: str, timeout: str = "5m"):
+    """A runnable revision of a validated scenario with ``steps`` (YAML list items)."""
+    from scenarios.services import create_scenario
+
+    text = f"version: 1\nname: {name}\ntimeout: {timeout}\nsteps:\n{steps}"
+    scenario = create_scenario(text, None)
+    scenario.refresh_from_db()
+    return scenario.current_revision
+
+
+def events_of(run_id: int) -> list[tuple[int, str]]:
+    from runs.models import RunEvent
+
+    return list(RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "type"))
+
+
+def assert_full_event_sequence(run_id: int) -> list[tuple[int, str]]:
+    """Events 1..last_seq, no gap, no duplicate, from ``queued`` to ``run_finished``."""
+    from runs.models import Run
+
+    events = events_of(run_id)
+    seqs = [s for s, _ in events]
+    assert seqs == list(range(1, len(seqs) + 1)), f"run {run_id}: seqs {seqs}"
+    assert Run.objects.get(pk=run_id).last_seq == len(seqs)
+    types = [t for _, t in events]
+    assert types[0] == "queued", types
+    assert types[-1] == "run_finished", types
+    assert types.count("run_finished") == 1, types
+    return events
