@@ -186,10 +186,11 @@ class LiveView:
             depth = self.planned.get(event.step_id, {}).get("depth", 0)
             extra = ""
             if data.get("iteration") is not None:
-                extra = f" [{data.get('branch') or data['iteration']}]"
+                extra = _escape(f" [{data.get('branch') or data['iteration']}]")
+            name = _escape(data["name"])
             line = (
                 f"[{STYLE.get(status, '')}]{MARK.get(status, '?')} {status:<9}[/] "
-                f"{event.target}  {'  ' * depth}{event.step_id} {data['name']}{extra}"
+                f"{_escape(event.target)}  {'  ' * depth}{event.step_id} {name}{extra}"
                 f" [dim]{data['duration']:.2f}s[/]"
             )
             self.console.print(line, highlight=False, markup=True)
