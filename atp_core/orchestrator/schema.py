@@ -105,6 +105,18 @@ def _check_text(value: str) -> str:
     return value
 
 
+def _positive_timeout(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ValueError("a timeout must be longer than 0 (it would expire at once)")
+    return value
+
+
+def _list_expression(value: object) -> object:
+    if isinstance(value, str) and not VARIABLE.fullmatch(value.strip()):
+        raise ValueError(f"expected a list or a ${{variable}} holding one, got {value!r}")
+    return value
+
+
 def _exactly_one(model: BaseModel, *names: str) -> None:
     given = [n for n in names if getattr(model, n) is not None]
     shown = " or ".join(f"'{n.rstrip('_')}'" for n in names)
@@ -145,6 +157,11 @@ class StepDefaults(_Model):
     retries: int = Field(0, ge=0, le=100, description="re-attempts of a failed step")
     retry_delay: Duration = Field(1.0, description="pause between attempts")
     continue_on_error: bool = Field(False, description="a failed step does not stop the run")
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_positive(cls, value: float | None) -> float | None:
+        return _positive_timeout(value)
 
 
 class Expect(_Model):
@@ -193,6 +210,11 @@ class StepBase(_Model):
     )
     capture: VarName | None = Field(None, description="store the step's result in this variable")
     target: str | None = Field(None, description="run this step on another VM of the run")
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_positive(cls, value: float | None) -> float | None:
+        return _positive_timeout(value)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -569,6 +591,11 @@ class Loop(StepBase):
     as_: VarName | None = Field(None, alias="as", description="also name the item like this")
     steps: list[Step] = Field(min_length=1)
 
+    @field_validator("for_each")
+    @classmethod
+    def _for_each(cls, value: object) -> object:
+        return _list_expression(value)
+
     @model_validator(mode="after")
     def _count_or_list(self) -> Loop:
         _exactly_one(self, "count", "for_each")
@@ -584,6 +611,11 @@ class Parallel(StepBase):
     as_: VarName | None = Field(None, alias="as", description="also name the item like this")
     max_concurrency: int | None = Field(None, ge=1, le=1000)
     steps: list[Step] = Field(min_length=1)
+
+    @field_validator("for_each")
+    @classmethod
+    def _for_each(cls, value: object) -> object:
+        return _list_expression(value)
 
     @model_validator(mode="after")
     def _list_or_targets(self) -> Parallel:
@@ -739,6 +771,11 @@ class Scenario(_Model):
     finally_: list[Step] = Field(
         default_factory=list, alias="finally", description="teardown: always runs"
     )
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_positive(cls, value: float) -> float:
+        return _positive_timeout(value)
 
 
 for _model in (Loop, Parallel, Group, WaitUntil, Scenario):

@@ -229,3 +229,28 @@ def test_describe_gives_readable_default_names():
     assert len(names[5]) < 60 and names[5].endswith("…'")
     assert display_name(scenario.steps[5]) == "long"
     assert display_name(scenario.steps[6]) == "vdi_create_desk_pool 'pool-1'"
+
+
+def test_timeouts_must_be_positive():
+    for text in (
+        "name: x\nsteps: [{type: wait, duration: 1, timeout: 0}]\n",
+        "name: x\ntimeout: 0s\nsteps: [{type: guest_ping}]\n",
+        "name: x\ndefaults: {timeout: 0}\nsteps: [{type: guest_ping}]\n",
+    ):
+        with pytest.raises(ScenarioValidationError, match="longer than 0"):
+            load_scenario(text)
+
+
+def test_for_each_string_must_be_a_variable():
+    with pytest.raises(ScenarioValidationError, match="a list or a \\$\\{variable\\}"):
+        load_scenario(
+            _scenario(
+                {"type": "loop", "for_each": "abc", "steps": [{"type": "set", "values": {"a": 1}}]}
+            )
+        )
+    loop = load_scenario(
+        _scenario(
+            {"type": "parallel", "for_each": " ${pool.domains} ", "steps": [{"type": "guest_ping"}]}
+        )
+    ).steps[0]
+    assert loop.for_each == " ${pool.domains} "
