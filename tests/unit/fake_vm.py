@@ -139,3 +139,30 @@ class FakeRig:
     def __call__(self, host_uri: str, vm: str) -> FakeVm:
         self.opened.append((host_uri, vm))
         return self.vm(vm)
+
+
+def run_yaml(text: str, vms=("a",), *, rig: FakeRig | None = None, **kwargs):
+    """Run a scenario given as YAML on fake VMs; returns (report, events, rig)."""
+    from atp_core.orchestrator import Target, load_scenario, run_scenario
+
+    rig = rig or FakeRig()
+    events: list = []
+    lock = threading.Lock()
+
+    def sink(event):
+        with lock:
+            events.append(event)
+
+    kwargs.setdefault("artifact_dir", "/tmp/atp-unit-artifacts")
+    report = run_scenario(
+        load_scenario(text),
+        [Target(f"local/{vm}", "test:///fake", vm) for vm in vms],
+        sink=sink,
+        session_factory=rig,
+        **kwargs,
+    )
+    return report, events, rig
+
+
+def statuses(report, target: int = 0) -> list[tuple[str, str]]:
+    return [(s.id, s.status) for s in report.targets[target].steps]
