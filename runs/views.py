@@ -449,7 +449,9 @@ def compare(request):
                 {"error": f"{key}: give a run id (?a=<id>&b=<id>), got {raw!r}"},
                 status=400,
             )
-    found = {r.pk: r for r in Run.objects.select_related("launched_by").filter(pk__in=ids)}
+    found = {
+        r.pk: r for r in Run.objects.select_related("launched_by", "revision").filter(pk__in=ids)
+    }
     for i in ids:
         if i not in found:
             raise Http404(f"no run {i}")
