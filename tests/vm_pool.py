@@ -89,7 +89,12 @@ class RigVm:
             return
         if dom.isActive():
             dom.destroy()
-        define_guest(self.conn, self.name)
+        try:
+            define_guest(self.conn, self.name)
+        except libvirt.libvirtError:
+            # defined with another UUID (a redefinition without one is refused): recreate it
+            dom.undefine()
+            define_guest(self.conn, self.name)
         self.domain.create()
         self.wait_agent()
 
