@@ -219,7 +219,6 @@ def mark_lost(run_id: int, *, now: datetime | None = None, window: float | None 
     from runs.services import finish_without_engine
 
     window = settings.ATP_HEARTBEAT_WINDOW if window is None else window
-    requeue = None
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("revision").get(pk=run_id)
         now = now or timezone.now()
@@ -246,13 +245,13 @@ def mark_lost(run_id: int, *, now: datetime | None = None, window: float | None 
                 "max_attempts": run.max_attempts,
             },
         )
-        finish_without_engine(run.pk, Run.RESULT_ERROR, decision.reason)
         log.warning("run %s: %s", run.pk, decision.reason)
         if run.attempt < run.max_attempts and "hard time limit" not in decision.reason:
-            requeue = run
-    transaction.on_commit(lambda: _notify(run_id))
-    if requeue is not None:
-        requeue_attempt(requeue)
+            # launched in this transaction (its task is sent after commit), recorded before
+            # run_finished so that run_finished stays the last event of the run
+            requeue_attempt(run)
+        finish_without_engine(run.pk, Run.RESULT_ERROR, decision.reason)
+        transaction.on_commit(lambda: _notify(run_id))
     return True
 
 

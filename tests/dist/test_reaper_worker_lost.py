@@ -52,6 +52,8 @@ def test_lost_run_with_attempts_left_is_requeued_as_a_new_attempt(
     assert list(retry.events.values_list("seq", "type")) == [(1, "queued")]
     requeued = RunEvent.objects.get(run=run, type="requeued").payload
     assert requeued == {"run": retry.pk, "attempt": 2, "max_attempts": 3}
+    types = list(run.events.order_by("seq").values_list("type", flat=True))
+    assert types == ["worker_lost", "requeued", "run_finished"]
     assert callbacks, "the new attempt's task is sent after commit"
 
 
