@@ -17,6 +17,8 @@ from .domain import DomainRef
 
 FILE_CHUNK = 48 * 1024
 SHELLS = ("auto", "sh", "cmd", "powershell")
+AGENT_SETTLE_WINDOW = 30.0  # seconds after a reconnect during which "agent not connected" waits
+AGENT_SETTLE_POLL = 0.2
 
 # Kill a process and all its descendants on a POSIX guest with nothing but /proc, sh and awk
 # (minimal guests have no pgrep/pkill). Stop first so nobody forks while the tree is listed;
@@ -87,9 +89,24 @@ class GuestAgent:
         if arguments is not None:
             msg["arguments"] = arguments
         wait = max(1, int(round(timeout if timeout is not None else self.timeout)))
-        reply = self.domain.call(
-            name, lambda d: libvirt_qemu.qemuAgentCommand(d, json.dumps(msg), wait, 0)
-        )
+        settle_until: float | None = None
+        while True:
+            try:
+                reply = self.domain.call(
+                    name, lambda d: libvirt_qemu.qemuAgentCommand(d, json.dumps(msg), wait, 0)
+                )
+                break
+            except AgentUnavailable as exc:
+                # Just after a reconnect to a restarted libvirtd, the daemon may not have
+                # reattached to the agent channel yet ("not connected": nothing was sent, so
+                # a retry is safe). Wait for it, within the command's own timeout.
+                if "not connected" not in str(exc) or not self._reconnected_recently():
+                    raise
+                if settle_until is None:
+                    settle_until = time.monotonic() + wait
+                if time.monotonic() >= settle_until:
+                    raise
+                time.sleep(AGENT_SETTLE_POLL)
         try:
             data = json.loads(reply)
         except (TypeError, ValueError) as exc:
@@ -98,6 +115,10 @@ class GuestAgent:
             desc = data["error"].get("desc", data["error"])
             raise ProtocolError(f"{self.domain.name}: {name}: {desc}")
         return data.get("return")
+
+    def _reconnected_recently(self) -> bool:
+        at = getattr(self.domain.connection, "reconnected_at", None)
+        return at is not None and time.monotonic() - at < AGENT_SETTLE_WINDOW
 
     def ping(self, timeout: float | None = None) -> None:
         self.command("guest-ping", timeout=timeout)

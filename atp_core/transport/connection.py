@@ -64,6 +64,8 @@ class HostConnection:
         self.state = ConnectionState.DISCONNECTED
         self.last_error: str = ""
         self.reconnects = 0
+        self.reconnected_at: float | None = None
+        """``time.monotonic()`` of the last successful reconnect (None: never reconnected)."""
         self.failures = 0
         self.calls = 0
         self.total_call_seconds = 0.0
@@ -175,6 +177,7 @@ class HostConnection:
                 try:
                     self._conn = self._open_once()
                     self.reconnects += 1
+                    self.reconnected_at = time.monotonic()
                     self._set_state(ConnectionState.CONNECTED)
                     log.info("%s: reconnected after %d attempt(s)", self.uri, attempt + 1)
                     return self._conn
