@@ -236,7 +236,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--steps", type=int, default=12, help="steps per run")
-    parser.add_argument("--rate", type=float, default=10.0, help="sink calls per second per run")
+    parser.add_argument("--rate", type=float, default=5.0, help="sink calls per second per run")
     parser.add_argument(
         "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     )
@@ -327,6 +327,19 @@ def main() -> int:
         if line != "READY":
             raise SystemExit(f"viewers did not connect ({line!r})")
 
+        # split the latency: sink call → broadcast (queue, coalescing, DB commit) and
+        # broadcast → viewer (channel layer, daphne, websocket)
+        import runs.events as run_events
+
+        broadcast_at: dict[tuple[int, int], float] = {}
+        original = run_events.broadcast
+
+        def timed_broadcast(run_id: int, event: dict) -> None:
+            broadcast_at[(run_id, event["seq"])] = time.time()
+            original(run_id, event)
+
+        run_events.broadcast = timed_broadcast
+
         counts: dict[int, tuple[int, int]] = {}
         started = time.monotonic()
         feeders = [
@@ -365,6 +378,7 @@ def main() -> int:
             _drop_database(args.db_name)
 
     lat_state, lat_log, complete = [], [], 0
+    to_broadcast, from_broadcast = [], []
     received = 0
     for i, rows in enumerate(report["results"]):
         run_id = run_ids[i % len(run_ids)]
@@ -372,10 +386,14 @@ def main() -> int:
         if seqs == stored[run_id]:
             complete += 1
         received += len(rows)
-        for _run, _seq, type_, t0, t_recv in rows:
+        for run, seq, type_, t0, t_recv in rows:
             if t0 is None:
                 continue
             (lat_state if type_ in STATE_TYPES else lat_log).append((t_recv - t0) * 1000)
+            sent_at = broadcast_at.get((run, seq))
+            if sent_at is not None and type_ in STATE_TYPES:
+                to_broadcast.append((sent_at - t0) * 1000)
+                from_broadcast.append((t_recv - sent_at) * 1000)
     sent = sum(c[0] for c in counts.values())
     stored_n = sum(len(s) for s in stored.values())
     print(
@@ -391,6 +409,8 @@ def main() -> int:
         ("step/state events", lat_state),
         ("log/output events", lat_log),
         ("all events", lat_state + lat_log),
+        ("state: sink→bcast", to_broadcast),
+        ("state: bcast→view", from_broadcast),
     ):
         if values:
             print(
