@@ -17,7 +17,7 @@ pytestmark = pytest.mark.rig
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-VDI = "11_vdi_desk_pool.yaml"
+VDI = ("11_vdi_desk_pool.yaml", "12_vdi_domain_lifecycle.yaml")
 TWO_VMS = "08_parallel.yaml"
 
 
@@ -68,23 +68,11 @@ def test_there_are_at_least_ten_examples_covering_every_step_kind():
         scenario = load_scenario_file(path)
         walk(scenario.steps)
         walk(scenario.finally_)
-    missing = set(STEP_KINDS) - used
-    # VDI kinds beyond the desk-pool flow are exercised by the unit tests of the VDI handlers
-    vdi_extra = {
-        "vdi_shutdown_domain",
-        "vdi_reboot_domain",
-        "vdi_suspend_domain",
-        "vdi_resume_domain",
-        "vdi_delete_domain",
-        "vdi_enable_desk_pool",
-        "vdi_disable_desk_pool",
-        "vdi_bind_user",
-    }
-    assert missing <= vdi_extra, sorted(missing - vdi_extra)
+    assert sorted(set(STEP_KINDS) - used) == []
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in EXAMPLES if p.name not in (VDI, TWO_VMS)], ids=lambda p: p.stem
+    "path", [p for p in EXAMPLES if p.name not in (*VDI, TWO_VMS)], ids=lambda p: p.stem
 )
 def test_example_runs_green_on_one_vm(path, rig_vm, tmp_path):
     code, report, output = run_cli([str(path), "--host", rig_vm.uri, "--vm", rig_vm.name], tmp_path)
@@ -108,26 +96,38 @@ def test_parallel_example_on_two_vms(rig_vms, tmp_path):
     assert branches == {a.name, b.name}
 
 
-def test_vdi_example_against_the_libvirt_simulator(vdisim_libvirt, libvirt_uri, tmp_path):
-    path = ROOT / "examples" / VDI
+def run_vdi_example(name: str, sim, libvirt_uri: str, tmp_path: Path) -> tuple[dict, Path]:
+    path = ROOT / "examples" / name
     code, report, output = run_cli(
-        [str(path), "--host", libvirt_uri, "--vdi", vdisim_libvirt.base_url]
-        + ["--vdi-user", vdisim_libvirt.username]
-        + ["--var", f"prefix={vdisim_libvirt.prefix}ex-"],
+        [str(path), "--host", libvirt_uri, "--vdi", sim.base_url, "--vdi-user", sim.username]
+        + ["--var", f"prefix={sim.prefix}ex-"],
         tmp_path,
-        env={"ATP_VDI_PASSWORD": vdisim_libvirt.password},
+        env={"ATP_VDI_PASSWORD": sim.password},
     )
     assert code == 0, output
     assert_every_step_passed(path, report, output)
+    return report, path
+
+
+def libvirt_names(uri: str, prefix: str) -> list[str]:
+    import libvirt
+
+    conn = libvirt.open(uri)
+    try:
+        return [d.name() for d in conn.listAllDomains(0) if d.name().startswith(prefix)]
+    finally:
+        conn.close()
+
+
+def test_vdi_lifecycle_example(vdisim_libvirt, libvirt_uri, tmp_path):
+    run_vdi_example(VDI[1], vdisim_libvirt, libvirt_uri, tmp_path)
+    assert libvirt_names(libvirt_uri, f"{vdisim_libvirt.prefix}ex-") == []
+
+
+def test_vdi_example_against_the_libvirt_simulator(vdisim_libvirt, libvirt_uri, tmp_path):
+    report, _ = run_vdi_example(VDI[0], vdisim_libvirt, libvirt_uri, tmp_path)
     steps = report["targets"][0]["steps"]
     typed = sorted(s["branch"] for s in steps if s["id"] == "6.3")
     assert typed == [f"{vdisim_libvirt.prefix}ex-001", f"{vdisim_libvirt.prefix}ex-002"]
     # the teardown deleted the pool and its VMs
-    import libvirt
-
-    conn = libvirt.open(libvirt_uri)
-    try:
-        left = [d.name() for d in conn.listAllDomains(0) if d.name().startswith(typed[0][:-3])]
-    finally:
-        conn.close()
-    assert left == []
+    assert libvirt_names(libvirt_uri, f"{vdisim_libvirt.prefix}ex-") == []
