@@ -166,13 +166,15 @@ def page_filter_choices() -> dict:
     from hosts.models import Host
     from scenarios.models import Scenario
 
+    from .models import Run
+
     return {
         "scenarios": list(Scenario.objects.order_by("name").values_list("name", flat=True)),
         "hosts": list(Host.objects.order_by("name").values_list("name", flat=True)),
+        # EXISTS per user (an index probe each) rather than DISTINCT over every run
         "users": list(
             get_user_model()
-            .objects.filter(runs__isnull=False)
-            .distinct()
+            .objects.filter(Exists(Run.objects.filter(launched_by_id=OuterRef("pk"))))
             .order_by("username")
             .values_list("username", flat=True)
         ),
@@ -225,22 +227,38 @@ def page_dashboard(*, recent: int = 15, days: int = 14) -> dict:
 
     from hosts.models import Host
 
-    from .models import Run
+    from .models import Run, StepResult
 
     running = list(
         Run.objects.filter(state__in=PAGE_ACTIVE_STATES)
         .select_related("launched_by")
-        .annotate(
-            steps_total=Count("steps"),
-            steps_done=Count("steps", filter=~Q(steps__status__in=("pending", "running"))),
-            steps_failed=Count("steps", filter=Q(steps__status__in=PAGE_FAILED_STATUSES)),
-        )
+        .defer("source", "variables", "targets")
         .order_by("-created")[:20]
     )
+    # step progress of those runs only (one aggregate over their steps, not a join of all runs)
+    progress = {
+        row["run_id"]: row
+        for row in StepResult.objects.filter(run_id__in=[r.pk for r in running])
+        .values("run_id")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=~Q(status__in=("pending", "running"))),
+            failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
+        )
+        .order_by()
+    }
+    for r in running:
+        p = progress.get(r.pk, {})
+        r.steps_total, r.steps_done, r.steps_failed = (
+            p.get("total", 0),
+            p.get("done", 0),
+            p.get("failed", 0),
+        )
     recent_runs = list(
         Run.objects.filter(state="finished")
         .select_related("launched_by")
-        .order_by("-finished", "-id")[:recent]
+        .defer("source", "variables", "targets")
+        .order_by("-created", "-id")[:recent]  # "created" is indexed; "finished" is not
     )
     trend = page_pass_rate_by_day(days)
     totals = {

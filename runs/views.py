@@ -103,6 +103,7 @@ def run_list(request):
     except InvalidInput as exc:
         errors.append(str(exc))
         qs = selectors.run_list({})
+    qs = qs.defer("source", "variables", "reason")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(

@@ -157,6 +157,15 @@ def test_write_run_watch_reload_report_rerun_compare(
     assert page.request.get(f"{live_server}/runs/{first}/junit.xml").ok
     _shot(page, "5-report")
 
+    # the screenshot goes to the reference-image editor in one click
+    page.click('#report li.step[data-step="4"] button.use-ref')
+    page.wait_for_url(f"{live_server}/references/new")
+    src = page.get_attribute("#ref-canvas", "data-src")
+    assert src.startswith("data:image/png;base64,")
+    assert f"run {first}" in page.get_attribute("input[name=source]", "value")
+    page.goto(f"{live_server}/runs/{first}/")
+    page.wait_for_selector("#report")
+
     page.click("#rerun-form button[type=submit]")
     page.wait_for_url(f"{live_server}/runs/*/")
     second = _watch_run(page, reload_midway=False)
