@@ -78,7 +78,7 @@ def add_run_command(subparsers: argparse._SubParsersAction) -> argparse.Argument
     run.add_argument(
         "--references",
         metavar="DIR",
-        help="reference images (NAME.png + optional NAME.json with areas/threshold/method); "
+        help="reference images (NAME.png + optional NAME.json: areas, exclude, threshold, method); "
         "default: references/ next to FILE",
     )
     run.add_argument("--artifacts", metavar="DIR", help="screenshots etc. (default ./artifacts/…)")
@@ -123,6 +123,7 @@ def load_references(folder: Path | None) -> dict[str, Any]:
             areas=[tuple(int(v) for v in a) for a in meta.get("areas", [])],
             threshold=meta.get("threshold"),
             method=meta.get("method"),
+            exclude=[tuple(int(v) for v in a) for a in meta.get("exclude", [])],
         )
     return refs
 

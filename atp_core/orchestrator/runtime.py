@@ -48,12 +48,14 @@ class VdiSettings:
 
 @dataclass
 class ReferenceSpec:
-    """A reference image for ``verify_screen``: the PNG, its match areas and threshold."""
+    """A reference image for ``verify_screen``: the PNG, its match areas (none = the whole
+    image), the areas to ignore inside them (clocks, cursors), threshold and method."""
 
     path: str | Path
     areas: list[tuple[int, int, int, int]] = field(default_factory=list)
     threshold: float | None = None
     method: str | None = None
+    exclude: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 class StepError(AtpError):

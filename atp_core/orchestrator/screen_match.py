@@ -7,6 +7,8 @@
   the reference's size first). The score is the worst area's SSIM.
 
 Areas are ``(x, y, width, height)`` in reference pixels; no areas = the whole image.
+``exclude`` areas (a clock, a cursor) are left out of every comparison: masked in template
+matching, made identical before SSIM.
 """
 
 from __future__ import annotations
@@ -81,17 +83,29 @@ def _flat_score(a: np.ndarray, b: np.ndarray) -> float:
     return float(1.0 - diff.mean() / 255.0)
 
 
-def _template(ref_gray: np.ndarray, shot_gray: np.ndarray, area: Area) -> AreaScore:
+def _template(
+    ref_gray: np.ndarray, shot_gray: np.ndarray, area: Area, keep: np.ndarray | None
+) -> AreaScore:
     x, y, w, h = area
     templ = ref_gray[y : y + h, x : x + w]
+    mask = None if keep is None else keep[y : y + h, x : x + w]
+    if mask is not None and mask.all():
+        mask = None
     sh, sw = shot_gray.shape[:2]
     if h > sh or w > sw:
         return AreaScore(area, 0.0, (0, 0))
-    if float(templ.std()) < 1.0:  # flat: correlation is undefined; compare in place
+    kept = templ if mask is None else templ[mask > 0]
+    if kept.size == 0 or float(kept.std()) < 1.0:  # flat: correlation undefined; in place
         if y + h <= sh and x + w <= sw:
-            return AreaScore(area, _flat_score(templ, shot_gray[y : y + h, x : x + w]), (x, y))
+            here = shot_gray[y : y + h, x : x + w]
+            if mask is not None:
+                here = np.where(mask > 0, here, templ)
+            return AreaScore(area, _flat_score(templ, here), (x, y))
         return AreaScore(area, 0.0, (0, 0))
-    result = cv2.matchTemplate(shot_gray, templ, cv2.TM_CCOEFF_NORMED)
+    if mask is None:
+        result = cv2.matchTemplate(shot_gray, templ, cv2.TM_CCOEFF_NORMED)
+    else:
+        result = cv2.matchTemplate(shot_gray, templ, cv2.TM_CCOEFF_NORMED, mask=mask)
     result = np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
     _, best, _, loc = cv2.minMaxLoc(result)
     return AreaScore(area, float(max(0.0, min(1.0, best))), (int(loc[0]), int(loc[1])))
@@ -121,6 +135,7 @@ def compare(
     areas: list[Area] | None = None,
     threshold: float | None = None,
     method: str | None = None,
+    exclude: list[Area] | None = None,
 ) -> MatchResult:
     method = method or "template"
     if method not in METHODS:
@@ -131,13 +146,20 @@ def compare(
     boxes = [_clip(a, width, height) for a in areas] if areas else [(0, 0, width, height)]
     ref_gray = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY)
     shot_gray = cv2.cvtColor(shot, cv2.COLOR_BGR2GRAY)
+    keep = None
+    if exclude:
+        keep = np.full(ref_gray.shape, 255, dtype=np.uint8)
+        for ex, ey, ew, eh in (_clip(a, width, height) for a in exclude):
+            keep[ey : ey + eh, ex : ex + ew] = 0
     scores: list[AreaScore] = []
     if method == "template":
         for box in boxes:
-            scores.append(_template(ref_gray, shot_gray, box))
+            scores.append(_template(ref_gray, shot_gray, box, keep))
     else:
         if shot_gray.shape != ref_gray.shape:
             shot_gray = cv2.resize(shot_gray, (width, height), interpolation=cv2.INTER_AREA)
+        if keep is not None:
+            shot_gray = np.where(keep > 0, shot_gray, ref_gray).astype(np.uint8)
         for x, y, w, h in boxes:
             value = ssim(ref_gray[y : y + h, x : x + w], shot_gray[y : y + h, x : x + w])
             scores.append(AreaScore((x, y, w, h), value, (x, y)))

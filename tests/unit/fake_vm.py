@@ -105,6 +105,20 @@ class FakePower:
 
 
 @dataclass
+class FakeScreen:
+    """Serves ``frames`` (PNG bytes) one per screenshot; the last one repeats."""
+
+    vm: FakeVm
+    frames: list = field(default_factory=list)
+    taken: int = 0
+
+    def screenshot(self):
+        frame = self.frames[min(self.taken, len(self.frames) - 1)]
+        self.taken += 1
+        return frame
+
+
+@dataclass
 class FakeVm:
     name: str
     state: str = "running"
@@ -119,6 +133,7 @@ class FakeVm:
         self.keyboard = FakeKeyboard(self)
         self.input_log = FakeInputLog(self)
         self.power = FakePower(self)
+        self.screen = FakeScreen(self)
         self.uuid = f"uuid-{self.name}"
 
 

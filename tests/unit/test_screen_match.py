@@ -62,3 +62,16 @@ def test_bad_input():
     with pytest.raises(InvalidInput, match="does not exist"):
         compare("/nonexistent.png", ref)
     assert np.asarray(Image.open(io.BytesIO(ref))).shape == (200, 320, 3)
+
+
+def test_exclude_areas_are_ignored():
+    ref = screen("READY 42   12:00", at=(10, 20))
+    later = screen("READY 42   12:07", at=(10, 20))
+    area = [(8, 18, 140, 16)]
+    clock = [(70, 18, 80, 16)]
+    assert compare(ref, later, areas=area, threshold=0.99).score < 0.99
+    assert compare(ref, later, areas=area, exclude=clock, threshold=0.99).matched
+    assert compare(ref, later, areas=area, exclude=clock, method="ssim").score == 1.0
+    moved = screen("READY 42   12:07", at=(40, 60))
+    result = compare(ref, moved, areas=area, exclude=clock, threshold=0.99)
+    assert result.matched and result.areas[0].location == (38, 58)

@@ -54,7 +54,12 @@ def verify_screen(call: StepCall) -> None:
         polls += 1
         shot = screen.screenshot()
         result = screen_match.compare(
-            reference, shot, areas=areas, threshold=threshold, method=method
+            reference,
+            shot,
+            areas=areas,
+            threshold=threshold,
+            method=method,
+            exclude=[tuple(int(v) for v in a) for a in spec.exclude] or None,
         )
         if best is None or result.score > best[0].score:
             best = (result, shot)
