@@ -66,3 +66,63 @@ def run_task_options(run: Any) -> dict:
     if getattr(run, "queue", ""):
         opts["queue"] = run.queue
     return opts
+
+
+def _patch_kombu_redis_restore() -> None:
+    """Keep a worker alive when its Redis broker restarts.
+
+    On a lost connection Celery 5.7 closes the broker connection after ``collect()`` has already
+    dropped the transport's client; closing the channel then tries to move this worker's
+    unacknowledged messages back to their queues through that client and fails with
+    ``AttributeError: 'NoneType' object has no attribute 'hostname'``, which Celery treats as
+    unrecoverable (the worker exits after its running tasks). The messages are still in Redis'
+    ``unacked`` hash; skipping the restore there is safe: a task still running acknowledges its
+    message, and the reaper re-sends a queued run whose message nobody holds any more.
+    """
+    import logging
+
+    try:
+        from kombu.transport import redis as kombu_redis
+        from kombu.transport import virtual as kombu_virtual
+    except ImportError:  # redis client not installed: not a Redis broker
+        return
+    original = kombu_redis.QoS.restore_unacked
+    if getattr(original, "_atp_patched", False):
+        return
+
+    def restore_unacked(self, client=None):
+        if client is None and getattr(self.channel.connection, "client", None) is None:
+            logging.getLogger(__name__).warning(
+                "broker connection lost: %d unacknowledged message(s) left in Redis",
+                len(self._delivered),
+            )
+            return None
+        return original(self, client)
+
+    def ack(self, delivery_tag):
+        if getattr(self.channel.connection, "client", None) is not None:
+            return original_ack(self, delivery_tag)
+        # a task that ran through a broker restart acknowledges on its old channel, whose
+        # connection is gone: remove the message from Redis' unacked index with a new client
+        import redis
+
+        try:
+            client = redis.Redis.from_url(app.conf.broker_url, socket_timeout=10)
+            with client.pipeline() as pipe:
+                pipe.zrem(self.unacked_index_key, delivery_tag)
+                pipe.hdel(self.unacked_key, delivery_tag)
+                pipe.execute()
+            client.close()
+        except Exception:  # noqa: BLE001 - the reaper copes with a message left behind
+            logging.getLogger(__name__).warning(
+                "late acknowledgement of %s failed", delivery_tag, exc_info=True
+            )
+        return kombu_virtual.QoS.ack(self, delivery_tag)
+
+    original_ack = kombu_redis.QoS.ack
+    restore_unacked._atp_patched = True
+    kombu_redis.QoS.restore_unacked = restore_unacked
+    kombu_redis.QoS.ack = ack
+
+
+_patch_kombu_redis_restore()

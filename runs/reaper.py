@@ -169,7 +169,13 @@ def broker_run_ids() -> set[int] | None:
                 rid = _decode_run_id(raw)
                 if rid is not None:
                     ids.add(rid)
-        for raw in client.hvals("unacked"):
+        # a message a worker took but never acknowledged counts while it is fresh; one held for
+        # longer than ATP_QUEUED_LOST_AFTER by a run that is still queued lost its worker
+        fresh_after = time.time() - float(settings.ATP_QUEUED_LOST_AFTER)
+        delivered = dict(client.zrange("unacked_index", 0, -1, withscores=True))
+        for tag, raw in client.hgetall("unacked").items():
+            if delivered.get(tag, fresh_after + 1) < fresh_after:
+                continue
             rid = _decode_run_id(raw)
             if rid is not None:
                 ids.add(rid)

@@ -73,3 +73,34 @@ def test_real_redis_broker_is_inspected(vm1, _redis_for_web):
     finally:
         client.delete(queue)
         client.close()
+
+
+def test_unacked_message_counts_only_while_fresh(vm1, _redis_for_web, settings):
+    """A message held (unacknowledged) by a worker for longer than ATP_QUEUED_LOST_AFTER while
+    its run is still queued belongs to a dead worker: it no longer counts as present."""
+    import base64
+    import json
+    import time
+
+    import redis
+
+    from atp_site.celery import app
+
+    settings.ATP_QUEUED_LOST_AFTER = 60
+    client = redis.Redis.from_url(app.conf.broker_url)
+    body = base64.b64encode(json.dumps([[424242], {}, {}]).encode()).decode()
+    msg = {
+        "body": body,
+        "headers": {"task": "runs.execute_run", "id": "x"},
+        "properties": {"body_encoding": "base64"},
+    }
+    try:
+        client.hset("unacked", "tag-hd-probe", json.dumps([msg, "", "host.hd-a"]))
+        client.zadd("unacked_index", {"tag-hd-probe": time.time() - 5})
+        assert 424242 in reaper.broker_run_ids()
+        client.zadd("unacked_index", {"tag-hd-probe": time.time() - 600})
+        assert 424242 not in reaper.broker_run_ids()
+    finally:
+        client.hdel("unacked", "tag-hd-probe")
+        client.zrem("unacked_index", "tag-hd-probe")
+        client.close()
