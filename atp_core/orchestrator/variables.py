@@ -25,6 +25,9 @@ TOKEN = re.compile(
 )
 
 
+PLAIN = (type(None), bool, int, float, str, list, dict, tuple)
+
+
 class VariableError(InvalidInput):
     """A ``${...}`` expression that cannot be resolved (unknown name, bad index, bad syntax)."""
 
@@ -180,7 +183,9 @@ class Variables:
         whole = EXPR.fullmatch(text)
         if whole and whole.group(1) is not None:
             value = self.resolve(whole.group(1))
-            return str(value) if isinstance(value, CommandOutput) else value
+            if isinstance(value, CommandOutput) or not isinstance(value, PLAIN):
+                return to_text(value)  # lazy values (${vm.uuid}) and objects read as text
+            return value
 
         def replace(m: re.Match[str]) -> str:
             if m.group(1) is None:

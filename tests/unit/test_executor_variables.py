@@ -68,3 +68,20 @@ steps:
     )
     assert [s.iteration for s in report.targets[0].steps if s.id == "1.1"] == [0, 1, 2]
     assert [c[1] for c in rig.vm("a").calls] == ["echo 1", "echo 2", "echo 3"]
+
+
+def test_vm_uuid_is_looked_up_when_used():
+    report, _, rig = run_yaml(
+        """
+name: u
+steps:
+  - type: file_write
+    path: /uuid
+    content: ${vm.uuid}
+  - type: exec_command
+    command: echo ${vm.uuid} ${target.name}
+"""
+    )
+    assert report.result == "passed"
+    assert rig.vm("a").files["/uuid"] == b"uuid-a"
+    assert [c[1] for c in rig.vm("a").calls if c[0] == "exec"] == ["echo uuid-a local/a"]
