@@ -172,3 +172,40 @@ def test_without_websockets_the_page_polls(live_server, page):
     assert line.text_content() == "[info] polled line"
     _assert_each_once(page, run)
     assert page.inner_text("#ws-status") == "live (polling)"
+
+
+def _rows_in_order(page) -> list[tuple[str, str, str]]:
+    return page.eval_on_selector_all(
+        "section.target li.step",
+        "els => els.map(e => [e.dataset.step, e.dataset.iter,"
+        " Array.from(e.querySelectorAll('.slog [data-seq]')).map(l => l.textContent).join('|')])",
+    )
+
+
+def test_loop_iterations_live_match_the_server_render(live_server, page):
+    run = _start(live_server, page)
+    page.goto(f"{live_server}/runs/{run.pk}/")
+    page.wait_for_selector("#ws-status[data-state=open]")
+    data.play_loop(run, emit_fn=emit, iterations=3)
+    run.refresh_from_db()
+    page.wait_for_function(f"window.atpRun.applied() === {run.last_seq}")
+    live = _rows_in_order(page)
+    assert [(s, i) for s, i, _ in live] == [
+        ("1", "-1"),
+        ("1.1", "-1"),
+        ("1.1", "0"),
+        ("1.1", "1"),
+        ("1.1", "2"),
+        ("F1", "-1"),
+    ]
+    assert [log for s, i, log in live if s == "1.1" and i != "-1"] == [
+        "[info] round 0",
+        "[info] round 1",
+        "[info] round 2",
+    ]
+    assert "has-iterations" in page.get_attribute(
+        'li.step[data-step="1.1"][data-iter="-1"]', "class"
+    )
+    page.reload()
+    page.wait_for_selector("#ws-status[data-state=open]")
+    assert _rows_in_order(page) == live
