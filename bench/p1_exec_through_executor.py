@@ -15,18 +15,44 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import libvirt
 import libvirt_qemu
-from rig_guest import ROOT, bench_guest
 
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from atp_core.orchestrator import Target, load_scenario, run_scenario  # noqa: E402
+from tests.vm_pool import LIBVIRT_URI, RigVm, VmPool, guest_built  # noqa: E402
+
+
+@contextlib.contextmanager
+def bench_guest(domain: str | None, prefix: str) -> Iterator[RigVm]:
+    """``domain`` if given (a running rig guest), else a fresh guest removed at the end."""
+    if domain:
+        conn = libvirt.open(LIBVIRT_URI)
+        vm = RigVm(domain, LIBVIRT_URI, conn)
+        vm.wait_agent()
+        try:
+            yield vm
+        finally:
+            conn.close()
+        return
+    if not guest_built():
+        raise SystemExit("the test guest is not built: run bash guest/build.sh")
+    pool = VmPool(1, prefix, LIBVIRT_URI)
+    try:
+        pool.boot()
+        yield pool.vms[0]
+    finally:
+        pool.close()
 
 
 def raw_exec(dom: libvirt.virDomain, script: str) -> tuple[int, str]:

@@ -20,9 +20,9 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from rig_guest import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from atp_core.orchestrator import Target, load_scenario, run_scenario  # noqa: E402
