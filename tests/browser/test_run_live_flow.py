@@ -182,3 +182,16 @@ def test_write_run_watch_reload_report_rerun_compare(
     )
     assert changes == [[s, "same"] for s in STEP_IDS], changes
     _shot(page, "6-compare")
+
+    # the history pages list both runs
+    page.goto(live_server + "/")
+    recent = page.inner_text("#recent-runs")
+    assert NAME in recent and str(first) in recent and str(second) in recent
+    assert "2/2 runs passed" in page.inner_text("#pass-trend")
+    _shot(page, "7-dashboard")
+    page.goto(f"{live_server}/runs/?scenario={NAME}")
+    assert page.locator("#runs-table tbody tr[data-run]").count() == 2
+    _shot(page, "8-runs-list")
+    page.goto(live_server + "/runs/trends")
+    assert NAME in page.inner_text("#per-scenario")
+    _shot(page, "9-trends")
