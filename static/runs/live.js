@@ -302,6 +302,8 @@
       const cancel = document.getElementById("cancel-form");
       if (cancel) cancel.remove();
       stopScreens();
+      // Nothing follows run_finished: free the server's socket (onclose does a last poll).
+      if (ws) { const socket = ws; setTimeout(() => socket.close(1000), 1000); }
     },
     queued(ev) { addRunLog(ev, "queued"); },
     cancel_requested(ev) {

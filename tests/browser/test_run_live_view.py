@@ -209,3 +209,22 @@ def test_loop_iterations_live_match_the_server_render(live_server, page):
     page.reload()
     page.wait_for_selector("#ws-status[data-state=open]")
     assert _rows_in_order(page) == live
+
+
+def test_operator_cancels_from_the_live_view(live_server, page):
+    make_user("olga", "operator")
+    sc, rev = data.scenario("demo")
+    run = data.new_run(sc, rev)
+    browser_login(page, live_server, "olga")
+    page.goto(f"{live_server}/runs/{run.pk}/")
+    page.wait_for_selector("#ws-status[data-state=open]")
+    data.play(run, emit_fn=emit, upto="step2")
+    _wait_status(page, "2", "running")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#cancel-form button")
+    # the request is stored as an event and comes back over the websocket to every viewer
+    page.wait_for_selector("#run-log li.run-log-cancel_requested")
+    assert page.inner_text("#run-log li.run-log-cancel_requested") == "cancel requested by olga"
+    assert page.is_disabled("#cancel-form button")
+    assert Run.objects.get(pk=run.pk).cancel_requested is True

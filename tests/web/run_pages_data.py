@@ -88,9 +88,17 @@ def emit(run: Run, type_: str, data: dict | None = None, target: str = "", step_
     return record_event(run, type_, data or {}, target=target, step_id=step_id)
 
 
-def play(run: Run, statuses=("passed", "passed", "passed"), *, upto: str = "end", shot=True):
+def play(
+    run: Run,
+    statuses=("passed", "passed", "passed"),
+    *,
+    upto: str = "end",
+    shot=True,
+    emit_fn=None,
+):
     """Events of a 3-step run on its first target; ``upto``: ``"started"`` (after step 1
     started, with a log line), ``"step2"`` (steps 1 done, 2 running), or ``"end"``."""
+    send = emit_fn or emit
     target = run.run_targets.order_by("ordinal").first().name
     emit(
         run,
@@ -98,7 +106,7 @@ def play(run: Run, statuses=("passed", "passed", "passed"), *, upto: str = "end"
         {"run_id": str(run.pk), "scenario": run.name, "targets": [target], "plan": PLAN},
     )
     Run.objects.filter(pk=run.pk).update(state="running", started=timezone.now())
-    emit(run, "target_started", {}, target)
+    send(run, "target_started", {}, target)
     emit(
         run,
         "step_started",
@@ -106,7 +114,7 @@ def play(run: Run, statuses=("passed", "passed", "passed"), *, upto: str = "end"
         target,
         "1",
     )
-    emit(run, "step_log", {"level": "info", "message": "agent answered"}, target, "1")
+    send(run, "step_log", {"level": "info", "message": "agent answered"}, target, "1")
     if upto == "started":
         return
     emit(
@@ -131,7 +139,7 @@ def play(run: Run, statuses=("passed", "passed", "passed"), *, upto: str = "end"
         target,
         "2",
     )
-    emit(run, "step_output", {"stream": "stdout", "text": "typed 5 chars"}, target, "2")
+    send(run, "step_output", {"stream": "stdout", "text": "typed 5 chars"}, target, "2")
     if upto == "step2":
         return
     emit(
@@ -181,7 +189,7 @@ def play(run: Run, statuses=("passed", "passed", "passed"), *, upto: str = "end"
         "3",
     )
     result = "passed" if all(s == "passed" for s in statuses) else "failed"
-    emit(run, "target_finished", {"result": result, "duration": 3.1, "totals": {}}, target)
+    send(run, "target_finished", {"result": result, "duration": 3.1, "totals": {}}, target)
     emit(
         run,
         "run_finished",
