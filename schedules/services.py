@@ -18,6 +18,18 @@ log = logging.getLogger(__name__)
 TASK_NAME = "schedules.launch"
 MIN_INTERVAL = 10
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+EDITABLE_FIELDS = [
+    "name",
+    "scenario",
+    "targets",
+    "variables",
+    "kind",
+    "every_seconds",
+    "crontab",
+    "enabled",
+    "created_by",
+    "updated",
+]
 
 
 def parse_every(text: str | int) -> int:
@@ -88,7 +100,10 @@ def save_schedule(schedule: Schedule) -> Schedule:
     from django_celery_beat.models import PeriodicTask
 
     timing = _beat_schedule(schedule)
-    schedule.save()
+    if schedule.pk:  # never overwrite what the beat task records (last_run, last_error, ...)
+        schedule.save(update_fields=EDITABLE_FIELDS)
+    else:
+        schedule.save()
     task = schedule.periodic_task or PeriodicTask(name=f"atp-schedule:{schedule.pk}")
     task.task = TASK_NAME
     task.kwargs = json.dumps({"schedule_id": schedule.pk})

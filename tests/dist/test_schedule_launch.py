@@ -55,3 +55,11 @@ def test_deleted_schedule_is_ignored(schedule):
     pk = schedule.pk
     services.delete_schedule(schedule)
     assert tasks.launch(pk) is None
+
+
+def test_editing_a_stale_copy_keeps_the_launch_record(schedule):
+    stale = Schedule.objects.get(pk=schedule.pk)
+    run_id = tasks.launch(schedule.pk)  # beat launches meanwhile
+    services.set_enabled(stale, False)  # an operator disables from an older page
+    schedule.refresh_from_db()
+    assert schedule.last_run_id == run_id and not schedule.enabled
