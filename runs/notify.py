@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 
 from celery import shared_task
+from celery.signals import task_postrun
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -226,3 +227,18 @@ def on_run_finished(run_id: int) -> None:
                 log.exception("run %s: notification failed", run_id)
 
     transaction.on_commit(send)
+
+
+@task_postrun.connect
+def _after_execute_run(sender=None, args=None, kwargs=None, retval=None, **_extra) -> None:
+    """Every run a worker ends (passed, failed, error, cancelled, timed_out) is notified; a
+    task that only re-queued itself or found its run stale sends nothing."""
+    if getattr(sender, "name", "") != "runs.execute_run":
+        return
+    run_id = (list(args or []) or [None])[0] or (kwargs or {}).get("run_id")
+    if run_id is None or retval in ("stale", "requeued"):
+        return
+    try:
+        on_run_finished(int(run_id))
+    except Exception:  # noqa: BLE001 - a notification never fails the worker
+        log.exception("run %s: could not queue its notifications", run_id)

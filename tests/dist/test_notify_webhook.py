@@ -150,3 +150,16 @@ def test_unfinished_run_sends_nothing(hook, db, settings):
     run = f.run(f.revision(), [f.vm(f.host("hd-a"), "vm1")], state="running", heartbeat_age=1)
     assert notify.notify_run_finished(run.pk) == {}
     assert server.received == []
+
+
+def test_worker_end_of_execute_run_queues_the_notification(finished_run, monkeypatch):
+    """The task_postrun hook: an ended run is notified, a re-queued or stale task is not."""
+    from runs.tasks import execute_run
+
+    queued = []
+    monkeypatch.setattr(notify, "on_run_finished", queued.append)
+    notify._after_execute_run(sender=execute_run, args=[finished_run.pk], retval="failed")
+    notify._after_execute_run(sender=execute_run, args=[finished_run.pk], retval="requeued")
+    notify._after_execute_run(sender=execute_run, args=[finished_run.pk], retval="stale")
+    notify._after_execute_run(sender=object(), args=[finished_run.pk], retval="passed")
+    assert queued == [finished_run.pk]
