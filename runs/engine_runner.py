@@ -45,6 +45,7 @@ class RunWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"run-{run_id}-watch", daemon=True)
         self.beats = 0
+        self.ended_elsewhere = False
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
@@ -69,12 +70,17 @@ class RunWatcher:
                         Run.objects.filter(pk=self.run_id).update(heartbeat=timezone.now())
                         self.beats += 1
                         next_beat = now + self.interval
-                    flag = (
+                    row = (
                         Run.objects.filter(pk=self.run_id)
-                        .values_list("cancel_requested", flat=True)
+                        .values_list("cancel_requested", "state")
                         .first()
                     )
-                    if flag:
+                    # cancel asked, or the run was ended elsewhere (reaped while this worker
+                    # was cut off, cancel escalated, deleted): stop the engine
+                    if row is None or row[0] or row[1] == Run.STATE_FINISHED:
+                        self.ended_elsewhere = row is None or (
+                            row[1] == Run.STATE_FINISHED and not row[0]
+                        )
                         self._cancel.set()
                 except Exception:  # database away for a moment: try again next tick
                     log.warning("run %s: heartbeat/cancel poll failed", self.run_id, exc_info=True)
@@ -261,6 +267,14 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     data = dict(held[-1].to_dict()["data"]) if held else {}
     data.update(result=result, totals=totals, duration=getattr(report, "duration", None))
     sink.close()
+    ended = Run.objects.filter(pk=run.pk).values_list("state", "result").first()
+    if ended is None:
+        log.warning("run %s was deleted while it ran", run.pk)
+        return Run.RESULT_ERROR
+    if ended[0] == Run.STATE_FINISHED:
+        # ended elsewhere (reaped while cut off, cancel escalated): its run_finished is stored
+        record_event(run.pk, "worker_stopped", {"engine_result": result, "worker": run.worker})
+        return ended[1] or Run.RESULT_ERROR
     _finish(run.pk, result, reason, data)
     return result
 

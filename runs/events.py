@@ -235,16 +235,28 @@ def _project(run_id: int, ev: RunEvent) -> None:
                 iteration=NOT_IN_LOOP,
                 status__in=("pending", "skipped"),
             ).delete()
-        # the last event of every run (the runner stores the engine's once reports are written)
-        fields = {"state": Run.STATE_FINISHED}
+        # the last event of every run (the runner stores the engine's once reports are written).
+        # A run already ended elsewhere (reaped, cancel escalated, finish_without_engine, which
+        # sets its fields before recording this event) keeps its result and reason.
+        fields = {"state": Run.STATE_FINISHED, "finished": now}
         if data.get("totals"):
             fields["totals"] = data["totals"]
         if data.get("result"):
             fields["result"] = data["result"]
         if data.get("reason"):
             fields["reason"] = data["reason"]
-        Run.objects.filter(pk=run_id).update(**fields)
-        Run.objects.filter(pk=run_id, finished__isnull=True).update(finished=now)
+        Run.objects.filter(pk=run_id).exclude(state=Run.STATE_FINISHED).update(**fields)
+        _notify_finished(run_id)
+
+
+def _notify_finished(run_id: int) -> None:
+    """Webhooks/e-mail of a finished run (runs.notify, deduplicated, sent after the commit)."""
+    try:
+        from runs import notify
+
+        notify.on_run_finished(run_id)
+    except Exception:  # notifications never break the event path
+        log.warning("run %s: notification not queued", run_id, exc_info=True)
 
 
 def _text(value: Any) -> str:

@@ -83,3 +83,31 @@ def test_engine_stops_on_cancel_and_run_ends_cancelled(run, monkeypatch):
     assert events[-1].type == "run_finished" and events[-1].payload["result"] == "cancelled"
     assert [e.type for e in events].count("run_finished") == 1
     assert {a.name for a in run.artifacts.all()} == {"report.json", "junit.xml"}
+
+
+def test_a_run_ended_elsewhere_stops_the_engine_and_keeps_its_result(run, monkeypatch):
+    """The reaper ended the run while its worker was cut off: the worker's engine is stopped
+    through the CancelToken and its late result does not overwrite the reaper's."""
+    from atp_core.orchestrator.report import RunReport
+    from runs.services import finish_without_engine
+
+    def engine(scenario, targets, *, sink, cancel, **kwargs):
+        sink(event("step_started", step_id="1", name="wait", type="wait", attempt=1))
+        finish_without_engine(run.pk, "error", "worker w1 stopped sending heartbeats")
+        try:
+            cancel.wait(30)
+        except Cancelled:
+            pass
+        sink(event("step_finished", step_id="1", status="cancelled", duration=0.1))
+        sink(event("run_finished", target=None, result="cancelled", totals={}))
+        return RunReport(scenario="demo", result="cancelled")
+
+    monkeypatch.setattr("atp_core.orchestrator.run_scenario", engine)
+    started = time.monotonic()
+    assert execute_run.apply(args=[run.pk]).get() == "error"
+    assert time.monotonic() - started < 10
+    run.refresh_from_db()
+    assert (run.state, run.result) == ("finished", "error")
+    assert run.reason == "worker w1 stopped sending heartbeats"
+    types = list(run.events.order_by("seq").values_list("type", flat=True))
+    assert types.count("run_finished") == 1 and types[-1] == "worker_stopped"
