@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def run(redis_url, monkeypatch):
+def run(redis_url, monkeypatch, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr("runs.services.send_run", lambda run: None)
     inventory()
     return launch_run(revision(), [{"vm": "demo-1", "host": "local"}], {}, None)

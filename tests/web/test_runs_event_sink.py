@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def run(redis_url, monkeypatch):
+def run(redis_url, monkeypatch, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr("runs.services.send_run", lambda run: None)  # no worker here
     inventory()
     return launch_run(revision(), [{"tag": "demo"}], {}, None)
@@ -137,21 +138,23 @@ def test_pending_output_is_flushed_by_time_without_a_next_event(run):
 
 
 def test_artifacts_are_copied_and_screenshots_throttled(run, tmp_path):
+    engine_dir = tmp_path / "engine"
+    engine_dir.mkdir()
     sink = RunEventSink(run.pk, screenshot_rate=1)
     paths = []
     for i in range(5):
-        path = tmp_path / f"shot{i}.png"
+        path = engine_dir / f"shot{i}.png"
         path.write_bytes(b"\x89PNG fake " + bytes([i]) * 100)
         paths.append(path)
         sink(
             event("artifact", step_id="3", name=f"shot{i}", path=str(path), kind="screenshot",
                   mime="image/png")
         )  # fmt: skip
-    log = tmp_path / "agent.txt"
+    log = engine_dir / "agent.txt"
     log.write_text("log text")
     sink(event("artifact", step_id="3", name="agent.txt", path=str(log), kind="file", mime=""))
     sink.close()
-    for p in tmp_path.iterdir():
+    for p in engine_dir.iterdir():
         p.unlink()  # the engine's temporary directory goes away; the copies stay
     artifacts = list(Artifact.objects.filter(run=run).order_by("id"))
     assert [a.name for a in artifacts] == [f"shot{i}" for i in range(5)] + ["agent.txt"]
