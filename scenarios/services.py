@@ -121,7 +121,14 @@ def _name_from(result: engine.Validation, filename: str | None) -> str:
 
 
 @transaction.atomic
-def create_scenario(content: str, user, *, name: str | None = None, filename: str | None = None):
+def create_scenario(
+    content: str,
+    user,
+    *,
+    name: str | None = None,
+    filename: str | None = None,
+    message: str = "",
+):
     """A new scenario whose first revision is ``content`` (which must validate)."""
     _check_size(content)
     result = engine.validate(content, filename=filename)
@@ -133,7 +140,7 @@ def create_scenario(content: str, user, *, name: str | None = None, filename: st
     if Scenario.objects.filter(name=slug).exists():
         raise InvalidInput(f"a scenario named {slug!r} already exists")
     scenario = Scenario.objects.create(name=slug, created_by=user if user else None)
-    save_revision(scenario, content, user, message="created", filename=filename)
+    save_revision(scenario, content, user, message=message or "created", filename=filename)
     scenario.refresh_from_db()
     return scenario
 

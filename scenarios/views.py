@@ -71,7 +71,10 @@ def scenario_new(request):
         content = request.POST.get("content", "")
         try:
             scenario = services.create_scenario(
-                content, request.user, name=request.POST.get("name") or None
+                content,
+                request.user,
+                name=request.POST.get("name") or None,
+                message=request.POST.get("message", ""),
             )
         except services.ScenarioInvalid as exc:
             if _wants_json(request):

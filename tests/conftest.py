@@ -68,3 +68,15 @@ def redis_url() -> str:
 def postgres_available() -> bool:
     require(tcp_port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
     return True
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last.
+
+    Playwright's sync API keeps an event loop running in the main thread for as long as the
+    session-wide browser lives, and ``async_to_sync`` (Channels, Celery tasks run inline)
+    refuses to run beside it; so every test that does not need the browser runs first.
+    """
+    needs_browser = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+    others = [item for item in items if "browser" not in getattr(item, "fixturenames", ())]
+    items[:] = others + needs_browser
