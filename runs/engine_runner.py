@@ -13,7 +13,6 @@ and a run never stays ``running``.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import shutil
 import tempfile
@@ -132,17 +131,14 @@ def build_vdi():
 
 
 def build_references() -> dict[str, Any]:
-    """``{name: ReferenceSpec(path, areas, threshold)}`` of every stored reference image.
+    """``{name: ReferenceSpec(path, areas, threshold, exclude)}`` of every stored reference.
 
-    ``areas`` are the ``match`` areas as (x, y, w, h); exclude areas are passed as
-    ``exclude`` when the engine's ReferenceSpec has that field.
+    ``areas`` are the reference's ``match`` areas as (x, y, w, h); its ``exclude`` areas (a
+    clock, a cursor) are left out of the comparison by the engine.
     """
+    from atp_core.orchestrator import ReferenceSpec
     from scenarios.models import ReferenceImage
 
-    try:
-        from atp_core.orchestrator import ReferenceSpec
-    except ImportError:
-        ReferenceSpec = None  # noqa: N806 - engine without screen checks yet
     refs: dict[str, Any] = {}
     for ref in ReferenceImage.objects.all():
         if not ref.image:
@@ -155,14 +151,9 @@ def build_references() -> dict[str, Any]:
         for area in ref.areas or []:
             box = (int(area["x"]), int(area["y"]), int(area["width"]), int(area["height"]))
             (exclude if area.get("type") == "exclude" else match).append(box)
-        if ReferenceSpec is None:
-            refs[ref.name] = {"path": path, "areas": match, "threshold": ref.threshold}
-            continue
-        params = inspect.signature(ReferenceSpec).parameters
-        kwargs: dict[str, Any] = {"path": path, "areas": match, "threshold": ref.threshold}
-        if "exclude" in params:
-            kwargs["exclude"] = exclude
-        refs[ref.name] = ReferenceSpec(**{k: v for k, v in kwargs.items() if k in params})
+        refs[ref.name] = ReferenceSpec(
+            path=path, areas=match, threshold=ref.threshold, exclude=exclude
+        )
     return refs
 
 
@@ -237,12 +228,10 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "run_id": str(run.pk),
         "artifact_dir": artifact_dir,
         "vdi": build_vdi(),
+        "references": build_references(),
     }
-    params = inspect.signature(run_scenario).parameters
-    if "references" in params:
-        kwargs["references"] = build_references()
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
-    if max_parallel and "max_parallel" in params:
+    if max_parallel:
         kwargs["max_parallel"] = int(max_parallel)
 
     report = run_scenario(scenario, targets, **kwargs)
