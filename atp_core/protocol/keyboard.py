@@ -13,8 +13,8 @@ from atp_core.errors import InvalidInput
 from .domain import DomainRef
 from .keymap import ALIASES, QCODE_TO_LINUX, US_LAYOUT
 
-DEFAULT_HOLD_MS = 30
-DEFAULT_INTERVAL_MS = 15
+DEFAULT_HOLD_MS = 10
+DEFAULT_INTERVAL_MS = 10
 
 
 def normalize_key(name: str) -> str:
@@ -71,27 +71,59 @@ def text_to_chords(text: str) -> list[list[str]]:
     return chords
 
 
+QEMU_DEFAULT_HOLD_MS = 100  # what QEMU uses when libvirt passes no hold time (hold 0)
+
+
+def chord_duration(keys: int, hold_ms: int) -> float:
+    """Seconds QEMU takes to play one ``send-key`` chord to the guest.
+
+    QEMU queues a delay of ``hold`` after every press and after every release, so a chord of
+    ``keys`` keys occupies its keyboard queue for ``2 * keys * hold``. The call itself returns
+    at once; QEMU drops key events once that queue holds 1024 entries, so a sender that does not
+    wait loses keys after ~150 characters of sustained typing.
+    """
+    return 2 * keys * (hold_ms or QEMU_DEFAULT_HOLD_MS) / 1000
+
+
 class Keyboard:
-    """Keys go through libvirt ``virDomainSendKey`` (Linux key codes): press all, hold, release."""
+    """Keys go through libvirt ``virDomainSendKey`` (Linux key codes): press all, hold, release.
+
+    Every chord waits until QEMU has played the previous one (see ``chord_duration``), so keys
+    are never dropped by QEMU's input queue and ``send_text`` returns when the last key has
+    reached the guest's keyboard.
+    """
 
     def __init__(self, domain: DomainRef) -> None:
         self.domain = domain
+        self._busy_until = 0.0
+
+    def _idle_in(self) -> float:
+        """Seconds until QEMU has played every chord sent so far."""
+        return max(0.0, self._busy_until - time.monotonic())
 
     def _send(self, qcodes: list[str], hold_ms: int) -> None:
         codes = [QCODE_TO_LINUX[q] for q in qcodes]
+        if self._idle_in():
+            time.sleep(self._idle_in())
         self.domain.call(
             "send key",
             lambda d: d.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, hold_ms, codes, len(codes), 0),
         )
+        self._busy_until = time.monotonic() + chord_duration(len(codes), hold_ms)
+
+    def wait_idle(self, cancel: CancelToken | None = None) -> None:
+        """Wait until QEMU has delivered every key sent so far."""
+        (cancel or NEVER).wait(self._idle_in())
 
     def send_key(self, key: str | list[str], hold_ms: int | None = None) -> None:
         """Press one key or chord and release it."""
         self._send(parse_key(key), DEFAULT_HOLD_MS if hold_ms is None else hold_ms)
 
     def send_keys(self, keys: list[str | list[str]], interval_ms: int | None = None) -> None:
+        interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         for i, key in enumerate(keys):
             if i:
-                time.sleep((DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000)
+                time.sleep(self._idle_in() + interval)
             self.send_key(key)
 
     def send_text(
@@ -101,12 +133,15 @@ class Keyboard:
         hold_ms: int | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
-        """Type ``text`` key by key (Shift where the US layout needs it)."""
+        """Type ``text`` key by key (Shift where the US layout needs it); returns once QEMU has
+        delivered the last key. ``interval_ms`` is the gap between one key's release and the
+        next press, ``hold_ms`` how long each key is held."""
         cancel = cancel or NEVER
         chords = text_to_chords(text)
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         hold = DEFAULT_HOLD_MS if hold_ms is None else hold_ms
         for i, chord in enumerate(chords):
             if i:
-                cancel.wait(interval)
+                cancel.wait(self._idle_in() + interval)
             self._send(chord, hold)
+        self.wait_idle(cancel)
