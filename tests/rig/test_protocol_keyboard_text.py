@@ -37,6 +37,23 @@ def test_every_us_character_round_trips_through_evdev(rig_vm, vm_session):
     vm_session.keyboard.send_key("ret")
 
 
+def test_a_long_text_is_not_dropped_by_qemu(rig_vm, vm_session):
+    """600 characters in one go: more than QEMU's 1024-entry input queue holds if the sender
+    does not wait for each chord to play (it then drops keys after ~150 characters)."""
+    import random
+    import string
+
+    rng = random.Random(3)
+    alphabet = string.ascii_letters + string.digits + string.punctuation
+    text = "".join(rng.choice(alphabet) for _ in range(600))
+    mark = vm_session.input_log.mark()
+    vm_session.keyboard.send_text(text, interval_ms=0, hold_ms=5)
+    # send_text returns once QEMU delivered the last key: the guest has them (almost) at once
+    typed = poll(lambda: vm_session.input_log.typed_text_since(mark), lambda t: t == text, 10)
+    assert typed == text
+    vm_session.keyboard.send_key("ctrl+u")  # drop the line from the tty
+
+
 def test_newline_and_tab(rig_vm, vm_session):
     before = key_log(rig_vm)
     vm_session.keyboard.send_text("a\tb\nsecond line\n")

@@ -1,0 +1,64 @@
+"""Keyboard pacing: a chord is sent only after QEMU has played the previous one, so QEMU's
+input queue (1024 entries, then it drops keys) never fills, and send_text returns when the
+last key is delivered."""
+
+import time
+
+import pytest
+
+from atp_core.cancel import CancelToken
+from atp_core.errors import Cancelled
+from atp_core.protocol.keyboard import Keyboard, chord_duration
+
+
+class FakeDomain:
+    name = "vm-x"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, list[int], int]] = []
+
+    def call(self, what, fn, running=True):
+        return fn(self)
+
+    def sendKey(self, codeset, hold, codes, n, flags):  # noqa: N802 - libvirt's name
+        self.sent.append((time.monotonic(), list(codes), hold))
+
+
+def test_chord_duration_model():
+    assert chord_duration(1, 30) == pytest.approx(0.06)  # press + hold, release + hold
+    assert chord_duration(2, 30) == pytest.approx(0.12)  # shift+key
+    assert chord_duration(1, 0) == pytest.approx(0.2)  # hold 0 = QEMU's default 100 ms
+
+
+def test_text_waits_for_each_chord_to_play():
+    domain = FakeDomain()
+    keyboard = Keyboard(domain)
+    started = time.monotonic()
+    keyboard.send_text("aBc", interval_ms=5, hold_ms=20)
+    finished = time.monotonic()
+    times = [t for t, _, _ in domain.sent]
+    assert [codes for _, codes, _ in domain.sent] == [[30], [42, 48], [46]]
+    assert all(hold == 20 for _, _, hold in domain.sent)
+    assert times[1] - times[0] >= 0.040 + 0.005 - 0.002  # 'a' played, then the gap
+    assert times[2] - times[1] >= 0.080 + 0.005 - 0.002  # shift+b is two keys
+    assert finished - times[2] >= 0.040 - 0.002  # returns once 'c' is delivered
+    assert finished - started < 1.0
+
+
+def test_separate_send_key_calls_are_paced_too():
+    domain = FakeDomain()
+    keyboard = Keyboard(domain)
+    keyboard.send_key("a", hold_ms=50)
+    keyboard.send_key("b", hold_ms=50)
+    first, second = (t for t, _, _ in domain.sent)
+    assert second - first >= 0.1 - 0.002
+
+
+def test_cancel_stops_typing_between_keys():
+    domain = FakeDomain()
+    keyboard = Keyboard(domain)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        keyboard.send_text("abcdef", hold_ms=10, cancel=token)
+    assert len(domain.sent) == 1
