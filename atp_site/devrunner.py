@@ -106,6 +106,7 @@ def main() -> int:
     from hosts.services import ensure_local_host
 
     ensure_local_host()
+    load_demo_library(user)
     boot_demo_vms()
     children: list[subprocess.Popen] = []
     extra = demo_extras()
@@ -173,6 +174,30 @@ def main() -> int:
             os.killpg(child.pid, signal.SIGKILL)
     say("stopped")
     return 0
+
+
+def load_demo_library(user) -> None:
+    """The examples in the scenario library and, for the VDI ones, the simulator's endpoint."""
+    from atp_core.errors import InvalidInput
+    from hosts.models import VdiEndpoint
+    from hosts.vdi import add_endpoint
+    from scenarios.services import load_examples
+
+    loaded = load_examples(Path(settings.BASE_DIR) / "examples", user)
+    say(f"{len(loaded['scenarios'])} example scenarios and {len(loaded['references'])} references")
+    for error in loaded["errors"]:
+        say(f"example not loaded: {error}")
+    if not VdiEndpoint.objects.filter(name="demo-vdisim").exists():
+        try:
+            add_endpoint(
+                "demo-vdisim",
+                f"http://127.0.0.1:{VDISIM_PORT}",
+                "admin",
+                "11111111",
+                name_prefix="atp-vdi-",
+            )
+        except InvalidInput as exc:
+            say(f"VDI endpoint not added: {exc}")
 
 
 def demo_extras() -> dict:

@@ -268,3 +268,53 @@ def save_reference_image(
     ref.source = source[:255]
     ref.save()
     return ref
+
+
+def load_examples(directory, user) -> dict:
+    """Load the example scenarios (``*.yaml``) and reference images (``references/*.png`` with
+    a ``.json`` of ``areas``/``threshold`` beside it) of ``directory`` into the library.
+
+    Idempotent: a scenario whose text did not change gets no new revision; references are
+    (re)written from their files. Returns ``{"scenarios": [...], "references": [...],
+    "errors": [...]}`` so a caller can report what happened without a traceback.
+    """
+    import json
+    from pathlib import Path
+
+    directory = Path(directory)
+    loaded: dict = {"scenarios": [], "references": [], "errors": []}
+    for path in sorted(directory.glob("*.y*ml")):
+        try:
+            result = import_file(path.read_text(encoding="utf-8"), path.name, user)
+        except InvalidInput as exc:
+            loaded["errors"].append(f"{path.name}: {exc}")
+            continue
+        loaded["scenarios"].append(result.scenario.name)
+    for png in sorted((directory / "references").glob("*.png")):
+        meta_path = png.with_suffix(".json")
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        areas = [
+            {"x": x, "y": y, "width": w, "height": h, "type": "match"}
+            for x, y, w, h in meta.get("areas") or []
+        ]
+        try:
+            if not areas:
+                from PIL import Image
+
+                with Image.open(png) as img:
+                    areas = [{"x": 0, "y": 0, "width": img.width, "height": img.height}]
+                    areas[0]["type"] = "match"
+            ref = save_reference_image(
+                name=png.stem,
+                png=png.read_bytes(),
+                areas=areas,
+                user=user,
+                threshold=float(meta.get("threshold", 0.96)),
+                tags=["example"],
+                source=f"examples/references/{png.name}",
+            )
+        except (InvalidInput, OSError, ValueError) as exc:
+            loaded["errors"].append(f"references/{png.name}: {exc}")
+            continue
+        loaded["references"].append(ref.name)
+    return loaded
