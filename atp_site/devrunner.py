@@ -105,9 +105,12 @@ def main() -> int:
     user, password = admin_credentials()
     from hosts.services import ensure_local_host
 
-    ensure_local_host()
+    local = ensure_local_host()
     load_demo_library(user)
     boot_demo_vms()
+    from hosts.services import sync_host_vms
+
+    say(f"inventory: {len(sync_host_vms(local))} VMs on host {local.name}")
     children: list[subprocess.Popen] = []
     extra = demo_extras()
     if extra.get("vdisim_argv"):
@@ -176,14 +179,15 @@ def main() -> int:
     return 0
 
 
-def load_demo_library(user) -> None:
+def load_demo_library(username: str) -> None:
     """The examples in the scenario library and, for the VDI ones, the simulator's endpoint."""
     from atp_core.errors import InvalidInput
     from hosts.models import VdiEndpoint
     from hosts.vdi import add_endpoint
     from scenarios.services import load_examples
 
-    loaded = load_examples(Path(settings.BASE_DIR) / "examples", user)
+    author = get_user_model().objects.get(username=username)
+    loaded = load_examples(Path(settings.BASE_DIR) / "examples", author)
     say(f"{len(loaded['scenarios'])} example scenarios and {len(loaded['references'])} references")
     for error in loaded["errors"]:
         say(f"example not loaded: {error}")

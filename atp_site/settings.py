@@ -183,6 +183,11 @@ ATP_QUEUED_LOST_AFTER = float(os.environ.get("ATP_QUEUED_LOST_AFTER", "120"))
 ATP_SLOT_RETRY_COUNTDOWN = float(os.environ.get("ATP_SLOT_RETRY_COUNTDOWN", "10"))
 CELERY_BEAT_SCHEDULE = {
     "runs-reaper": {"task": "runs.reap", "schedule": ATP_REAPER_INTERVAL},
+    # Inventory: health, VM list and thumbnails of every enabled host.
+    "hosts-sync": {
+        "task": "hosts.sync_all_hosts",
+        "schedule": float(os.environ.get("ATP_INVENTORY_SYNC_INTERVAL", "60")),
+    },
 }
 
 # --- Notifications on run finish (runs/notify.py; per-scenario hooks in schedules/) ---------
