@@ -123,7 +123,7 @@ class Keyboard:
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         for i, key in enumerate(keys):
             if i:
-                time.sleep(self._idle_in() + interval)
+                time.sleep(max(self._idle_in(), interval))
             self.send_key(key)
 
     def send_text(
@@ -134,14 +134,14 @@ class Keyboard:
         cancel: CancelToken | None = None,
     ) -> None:
         """Type ``text`` key by key (Shift where the US layout needs it); returns once QEMU has
-        delivered the last key. ``interval_ms`` is the gap between one key's release and the
-        next press, ``hold_ms`` how long each key is held."""
+        delivered the last key. ``hold_ms``: how long each key is held (QEMU also waits that
+        long after the release); ``interval_ms``: the least time from one key to the next."""
         cancel = cancel or NEVER
         chords = text_to_chords(text)
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         hold = DEFAULT_HOLD_MS if hold_ms is None else hold_ms
         for i, chord in enumerate(chords):
             if i:
-                cancel.wait(self._idle_in() + interval)
+                cancel.wait(max(self._idle_in(), interval))
             self._send(chord, hold)
         self.wait_idle(cancel)
