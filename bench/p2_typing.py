@@ -1,0 +1,132 @@
+"""P2: 200 characters typed through ``atp_core`` (``Keyboard.send_text``) vs a raw
+``virDomain.sendKey`` loop: exactness from the guest's key log, and sending time.
+
+Both sides send one ``sendKey`` per character (Linux key codes, Shift added where the US
+layout needs it) with the same hold and the same gap between keys (default: the engine's
+defaults). The raw loop sleeps only the gap; the engine also waits until QEMU has played
+the previous chord (QEMU drops keys once its input queue holds 1024 entries). The text
+(seeded, printable ASCII with every symbol) is typed into the guest's tty keylogger and read
+back from ``/tmp/keys.log``; "exact" means the line in the log is byte-for-byte the text
+sent. "send" is the time the sending loop took, "in log" the time until the line was in the
+key log (what a test step waits for). Alternating rounds.
+
+Run: ``.venv/bin/python bench/p2_typing.py [--chars 200] [--rounds 2] [--hold 10] [--gap 10]
+[--domain NAME]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import string
+import sys
+import time
+
+import libvirt
+from rig_guest import ROOT, bench_guest
+
+sys.path.insert(0, str(ROOT))
+
+from atp_core.protocol import VmSession  # noqa: E402
+from atp_core.protocol.keyboard import DEFAULT_HOLD_MS, DEFAULT_INTERVAL_MS  # noqa: E402
+from atp_core.protocol.keymap import QCODE_TO_LINUX, US_LAYOUT  # noqa: E402
+from atp_core.transport import HostConnection  # noqa: E402
+
+SHIFT = 42
+
+
+def raw_type(dom: libvirt.virDomain, text: str, hold_ms: int, gap_ms: int) -> None:
+    """What a script with only libvirt would do: one sendKey per character."""
+    for i, ch in enumerate(text):
+        if i:
+            time.sleep(gap_ms / 1000)
+        qcode, shift = US_LAYOUT[ch]
+        codes = [SHIFT, QCODE_TO_LINUX[qcode]] if shift else [QCODE_TO_LINUX[qcode]]
+        dom.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, hold_ms, codes, len(codes), 0)
+
+
+def key_log_lines(vm) -> list[str]:
+    code, out, _ = vm.shell("cat /tmp/keys.log 2>/dev/null; true")
+    return out.split("\n")[:-1] if code == 0 else []
+
+
+def wait_for_line(vm, count: int, timeout: float = 60) -> list[str]:
+    """Poll the key log until it has ``count`` lines (TCG guests lag behind the sender)."""
+    deadline = time.monotonic() + timeout
+    lines = key_log_lines(vm)
+    while len(lines) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+        lines = key_log_lines(vm)
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chars", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--hold", type=int, default=DEFAULT_HOLD_MS, help="ms each key is held")
+    parser.add_argument("--gap", type=int, default=DEFAULT_INTERVAL_MS, help="ms between keys")
+    parser.add_argument("--domain", help="a running rig guest to use (default: boot one)")
+    args = parser.parse_args()
+    alphabet = string.ascii_letters + string.digits + string.punctuation + " "
+
+    with bench_guest(args.domain) as vm:
+        raw_conn = libvirt.open(vm.uri)
+        raw_dom = raw_conn.lookupByName(vm.name)
+        host = HostConnection(vm.uri).connect()
+        session = VmSession(host, vm.name)
+        times: dict[str, list[float]] = {"raw": [], "atp_core": []}
+        exact: dict[str, list[bool]] = {"raw": [], "atp_core": []}
+        lag: dict[str, list[float]] = {"raw": [], "atp_core": []}
+        rng = random.Random(2)
+        try:
+            for round_no in range(args.rounds):
+                order = ["raw", "atp_core"] if round_no % 2 == 0 else ["atp_core", "raw"]
+                for side in order:
+                    # no leading/trailing space: the tty would show them, but keep it readable
+                    text = "".join(rng.choice(alphabet) for _ in range(args.chars)).strip()
+                    text = text.ljust(args.chars, "x")
+                    # release anything a lossy run left pressed (a lost Shift release sticks)
+                    session.keyboard.send_keys(["shift", "shift_r", "ctrl", "alt"])
+                    before = len(key_log_lines(vm))
+                    t0 = time.perf_counter()
+                    if side == "raw":
+                        raw_type(raw_dom, text + "\n", args.hold, args.gap)
+                    else:
+                        session.keyboard.send_text(
+                            text + "\n", interval_ms=args.gap, hold_ms=args.hold
+                        )
+                    t1 = time.perf_counter()
+                    lines = wait_for_line(vm, before + 1)
+                    t2 = time.perf_counter()
+                    times[side].append(t1 - t0)
+                    lag[side].append(t2 - t0)
+                    if len(lines) <= before:  # keys were lost, the line never ended: end it
+                        session.keyboard.send_text("\n")
+                        wait_for_line(vm, before + 1)
+                    exact[side].append(len(lines) > before and lines[before] == text)
+                    if not exact[side][-1]:
+                        got = lines[before] if len(lines) > before else None
+                        print(f"{side}: sent {text!r}\n  got  {got!r}", file=sys.stderr)
+        finally:
+            host.close()
+            raw_conn.close()
+
+    print(f"P2 typing: {args.chars} characters x {args.rounds} rounds on {vm.name}, median")
+    print(f"hold {args.hold} ms, gap {args.gap} ms, one sendKey per character")
+    print(f"{'':>10}  {'send s':>7}  {'in log s':>8}  {'ms/char':>7}  {'exact':>7}")
+    for side in ("raw", "atp_core"):
+        send, in_log = statistics.median(times[side]), statistics.median(lag[side])
+        ok = f"{sum(exact[side])}/{len(exact[side])}"
+        print(
+            f"{side:>10}  {send:>7.2f}  {in_log:>8.2f}  {1000 * in_log / args.chars:>7.1f}  {ok:>7}"
+        )
+    send_ratio = statistics.median(times["atp_core"]) / statistics.median(times["raw"])
+    log_ratio = statistics.median(lag["atp_core"]) / statistics.median(lag["raw"])
+    print(f"ratio atp_core/raw: send {send_ratio:.2f}, until in the key log {log_ratio:.2f}")
+    return 0 if all(exact["atp_core"]) else 1  # the raw loop may lose keys: that is the finding
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""A test guest for the rig benchmarks: an existing running domain, or one booted for the run."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.vm_pool import LIBVIRT_URI, RigVm, VmPool, guest_built  # noqa: E402
+
+
+@contextlib.contextmanager
+def bench_guest(domain: str | None, prefix: str = "atp-bench-") -> Iterator[RigVm]:
+    """``domain`` if given (must be a running rig guest), else a fresh guest removed at the end."""
+    if domain:
+        pool = VmPool(0, prefix, LIBVIRT_URI)
+        vm = RigVm(domain, LIBVIRT_URI, pool.conn)
+        vm.wait_agent()
+        try:
+            yield vm
+        finally:
+            pool.conn.close()
+        return
+    if not guest_built():
+        raise SystemExit("the test guest is not built: run bash guest/build.sh")
+    pool = VmPool(1, prefix, LIBVIRT_URI)
+    try:
+        pool.boot()
+        yield pool.vms[0]
+    finally:
+        pool.close()
