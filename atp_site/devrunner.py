@@ -108,9 +108,10 @@ def main() -> int:
     local = ensure_local_host()
     load_demo_library(user)
     boot_demo_vms()
-    from hosts.services import sync_host_vms
+    from hosts.services import sync_host
 
-    say(f"inventory: {len(sync_host_vms(local))} VMs on host {local.name}")
+    synced = sync_host(local, thumbnails=False)
+    say(f"inventory: {synced['vms']} VMs on host {local.name} ({synced.get('error') or 'ok'})")
     children: list[subprocess.Popen] = []
     extra = demo_extras()
     if extra.get("vdisim_argv"):
