@@ -63,7 +63,7 @@ class Run(models.Model):
     reason = models.TextField(blank=True, help_text="why the run errored or was cancelled")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True, db_index=True)
     queue = models.CharField(max_length=128, blank=True, help_text="Celery queue, host.<name>")
     worker = models.CharField(max_length=255, blank=True, help_text="Celery worker hostname")
     task_id = models.CharField(max_length=64, blank=True)
