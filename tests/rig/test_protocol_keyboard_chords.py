@@ -79,6 +79,10 @@ def test_hold_time_is_honoured(vm_session):
             times.setdefault(value, sec + usec / 1e6)
     assert set(times) == {0, 1}
     assert 0.2 <= times[0] - times[1] <= 1.0
+    # leave the guest's tty line empty, and wait until the guest saw the keys go up again
+    mark = vm_session.input_log.mark()
+    vm_session.keyboard.send_key("ctrl+u")
+    poll(lambda: vm_session.input_log.key_events_since(mark), balanced, timeout=30)
 
 
 def test_unknown_key_is_refused_before_anything_is_sent(vm_session):

@@ -15,7 +15,13 @@ def key_log(vm) -> str:
     return out
 
 
+def fresh_line(vm_session) -> None:
+    """Kill whatever earlier tests left half-typed on the guest's tty line (ctrl+u)."""
+    vm_session.keyboard.send_key("ctrl+u")
+
+
 def test_exact_text_arrives_in_key_log(rig_vm, vm_session):
+    fresh_line(vm_session)
     before = key_log(rig_vm)
     vm_session.keyboard.send_text(HARD + "\n")
     log = poll(lambda: key_log(rig_vm), lambda t: len(t) > len(before), timeout=60)
@@ -55,6 +61,7 @@ def test_a_long_text_is_not_dropped_by_qemu(rig_vm, vm_session):
 
 
 def test_newline_and_tab(rig_vm, vm_session):
+    fresh_line(vm_session)
     before = key_log(rig_vm)
     vm_session.keyboard.send_text("a\tb\nsecond line\n")
     log = poll(lambda: key_log(rig_vm), lambda t: t.count("\n") >= before.count("\n") + 2, 60)
