@@ -11,7 +11,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_every_example_and_reference_loads_idempotently(db):
-    user = make_user("alice", "admin")
+    make_user("alice", "admin")
     files = sorted(EXAMPLES.glob("*.yaml"))
     refs = sorted((EXAMPLES / "references").glob("*.png"))
     assert len(files) >= 10 and refs
