@@ -183,11 +183,18 @@ class GuestAgent:
             raw = stdin.encode() if isinstance(stdin, str) else stdin
             request["input-data"] = base64.b64encode(raw).decode()
         started = time.monotonic()
-        pid = self.command("guest-exec", request)["pid"]
+        # Each agent call is bounded by what is left of the command's own timeout (at least
+        # 1 s, libvirt's unit), so a hung agent cannot hold a short step for self.timeout.
+        pid = self.command("guest-exec", request, timeout=min(self.timeout, max(1.0, timeout)))[
+            "pid"
+        ]
         deadline = started + timeout
         delay = 0.005
         while True:
-            status = self.command("guest-exec-status", {"pid": pid})
+            left = deadline - time.monotonic()
+            status = self.command(
+                "guest-exec-status", {"pid": pid}, timeout=min(self.timeout, max(1.0, left + 1))
+            )
             if status.get("exited"):
                 return self._result(status, started, pid)
             if time.monotonic() >= deadline:

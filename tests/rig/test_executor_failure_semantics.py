@@ -86,6 +86,10 @@ steps:
     statuses = [s.status for s in report.targets[0].steps]
     assert statuses == ["error", "error"], [(s.status, s.error) for s in report.targets[0].steps]
     assert report.result == "error"
+    # a hung agent does not hold a step much past its own timeout (3 s here)
+    assert all(s.duration < 3 + 2.5 for s in report.targets[0].steps), [
+        s.duration for s in report.targets[0].steps
+    ]
     rig_vm.wait_agent(60)
 
 
