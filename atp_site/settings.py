@@ -143,7 +143,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_TASK_DEFAULT_QUEUE = "atp"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ATP_DEFAULT_QUEUE", "atp")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A run's scenario timeout defaults to 1 h; the task's soft limit is that timeout plus a margin
 # (teardown, reports), the hard limit a grace after it (atp_site.celery.run_task_options).

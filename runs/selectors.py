@@ -288,8 +288,11 @@ def page_run(run_id: int) -> dict:
 
     from .models import Artifact, Run, RunEvent, StepResult
 
+    # Only the outermost transaction can choose its isolation level (inside another one, as in
+    # tests or with ATOMIC_REQUESTS, the outer transaction's snapshot rules apply).
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         run = (

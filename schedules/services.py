@@ -110,7 +110,7 @@ def save_schedule(schedule: Schedule) -> Schedule:
     task.interval = timing["interval"]
     task.crontab = timing["crontab"]
     task.enabled = schedule.enabled
-    task.queue = "atp"
+    task.queue = None  # beat's default queue (CELERY_TASK_DEFAULT_QUEUE of the beat process)
     task.description = f"ATP schedule {schedule.name}: {schedule.scenario.name}"
     task.save()
     if schedule.periodic_task_id != task.pk:

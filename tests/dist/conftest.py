@@ -27,6 +27,9 @@ DIST_ENV = {
     "ATP_CANCEL_GRACE": "5",
     "ATP_QUEUED_LOST_AFTER": "60",
     "ATP_SLOT_RETRY_COUNTDOWN": "1",
+    # The session's web worker (tests/fixtures/web.py) consumes "atp" with production periods;
+    # the reaper, notifications and schedule launches of these tests get a queue of their own.
+    "ATP_DEFAULT_QUEUE": "atp-dist",
 }
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from runs.models import Run
 from schedules import services
 from schedules.models import NotificationHook, Schedule
-from tests.dist.conftest import assert_full_event_sequence, make_scenario, wait_for
+from tests.dist.conftest import DIST_ENV, assert_full_event_sequence, make_scenario, wait_for
 from tests.dist.test_notify_webhook import Hook
 
 pytestmark = [pytest.mark.rig, pytest.mark.redis]
@@ -27,7 +27,7 @@ def hook_server():
 
 
 def test_schedule_runs_on_time_and_webhook_gets_the_result(dist_processes, two_hosts, hook_server):
-    dist_processes.worker("hd-central", "atp")
+    dist_processes.worker("hd-central", DIST_ENV["ATP_DEFAULT_QUEUE"])
     dist_processes.worker("hd-wa", "host.hd-a")
     rev = make_scenario("scheduled-probe", STEPS)
     NotificationHook.objects.create(name="e2e", url=hook_server.url)

@@ -28,7 +28,7 @@ STEPS = """\
 
 
 def test_killed_worker_run_errors_then_retry_completes_elsewhere(dist_processes, two_hosts):
-    dist_processes.worker("hd-central", "atp", concurrency=2)
+    dist_processes.worker("hd-central", DIST_ENV["ATP_DEFAULT_QUEUE"], concurrency=2)
     dist_processes.beat()
     w1 = dist_processes.worker("hd-w1", "host.hd-a")
     rev = make_scenario("kill-probe", STEPS)
