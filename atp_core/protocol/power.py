@@ -13,6 +13,8 @@ from atp_core.transport.inventory import state_name
 from .domain import DomainRef
 from .qga import GuestAgent
 
+BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
+
 
 class Power:
     def __init__(self, domain: DomainRef, agent: GuestAgent) -> None:
@@ -76,19 +78,54 @@ class Power:
         if wait:
             self.wait_for_state("shutoff", timeout, cancel)
 
+    def boot_id(self) -> str | None:
+        """The guest kernel's boot id (Linux guests; None when it cannot be read)."""
+        try:
+            raw = self.agent.file_read(BOOT_ID_PATH)
+        except AtpError:
+            return None
+        return raw.decode(errors="replace").strip() or None
+
+    def wait_for_new_boot(
+        self, before: str | None, timeout: float, cancel: CancelToken | None = None
+    ) -> None:
+        """Wait until the guest agent answers from a boot other than ``before``.
+
+        Right after a reboot request the *old* agent may still answer; comparing boot ids
+        keeps a slow guest's old agent from being taken for the rebooted one. Without a
+        ``before`` (no boot id readable, e.g. Windows) the first answer counts.
+        """
+        cancel = cancel or NEVER
+        deadline = time.monotonic() + timeout
+        while True:
+            cancel.wait(0.5)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise OperationTimeout(
+                    f"{self.domain.name}: did not come back from the reboot in {timeout:g} s"
+                )
+            self.wait_for_agent(left, cancel)
+            if before is None:
+                return
+            after = self.boot_id()
+            if after is not None and after != before:
+                return
+
     def reboot(
         self, wait: bool = True, timeout: float = 120, cancel: CancelToken | None = None
     ) -> None:
+        """Reboot through the guest agent; with ``wait``, until the new boot's agent answers."""
+        before = self.boot_id() if wait else None
         self.agent.reboot()
         if wait:
-            time.sleep(1.0)  # let the old agent go away before waiting for the new one
-            self.wait_for_agent(timeout, cancel)
+            self.wait_for_new_boot(before, timeout, cancel)
 
     def reset(self, wait: bool = False, timeout: float = 120, cancel=None) -> None:
+        """Hard reset through libvirt; with ``wait``, until the new boot's agent answers."""
+        before = self.boot_id() if wait else None
         self.domain.call("reset", lambda d: d.reset(0))
         if wait:
-            time.sleep(1.0)
-            self.wait_for_agent(timeout, cancel)
+            self.wait_for_new_boot(before, timeout, cancel)
 
     def destroy(self) -> None:
         dom = self.domain.lookup()
