@@ -94,6 +94,15 @@ def _store(
     writers in several processes (worker, web) still get consecutive numbers.
     """
     with transaction.atomic():
+        if type == "run_finished":
+            # A run finishes once. The reaper (or a cancel escalation) may have ended it while
+            # a cut-off worker was about to send its own run_finished: under the run's row lock,
+            # keep the first and drop the late one, so clients never see two.
+            Run.objects.select_for_update().filter(pk=run_id).values_list("pk").first()
+            first = RunEvent.objects.filter(run_id=run_id, type="run_finished").first()
+            if first is not None:
+                log.info("run %s: late run_finished dropped (#%s stands)", run_id, first.seq)
+                return first
         updated = Run.objects.filter(pk=run_id).update(last_seq=F("last_seq") + 1)
         if not updated:
             raise Run.DoesNotExist(f"run {run_id} does not exist")
