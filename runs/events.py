@@ -19,6 +19,7 @@ event, and at the latest one interval later, so the last output is never lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 import queue
@@ -55,6 +56,37 @@ def event_dict(ev: RunEvent) -> dict:
 # ---------------------------------------------------------------------------- broadcast
 
 
+_broadcast_local = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop | None:
+    """An event loop kept by the calling thread, so the channel layer reuses its Redis
+    connection from one event to the next (``async_to_sync`` from a plain thread builds a loop
+    and a connection for every call). None when the thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+        return None
+    except RuntimeError:
+        pass
+    loop = getattr(_broadcast_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _broadcast_local.loop = loop
+    return loop
+
+
+def close_thread_loop() -> None:
+    """Close the calling thread's broadcast loop (and with it the layer's Redis connections);
+    threads that end (a run's event writer) call this."""
+    loop = getattr(_broadcast_local, "loop", None)
+    _broadcast_local.loop = None
+    if loop is not None and not loop.is_closed():
+        try:
+            loop.close()  # channels_redis closes its pools of this loop on close
+        except Exception:
+            log.debug("closing the broadcast loop failed", exc_info=True)
+
+
 def broadcast(run_id: int, event: dict) -> None:
     """Send one stored event to the run's group; a channel-layer failure is logged only
     (clients catch up from the database by sequence number)."""
@@ -64,10 +96,21 @@ def broadcast(run_id: int, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(group_name(run_id), {"type": "run.event", "event": event})
-    except Exception:
-        log.warning("run %s: broadcast of #%s failed", run_id, event.get("seq"), exc_info=True)
+    message = {"type": "run.event", "event": event}
+    for attempt in range(2):
+        try:
+            loop = _thread_loop()
+            if loop is None:
+                async_to_sync(layer.group_send)(group_name(run_id), message)
+            else:
+                loop.run_until_complete(layer.group_send(group_name(run_id), message))
+            return
+        except Exception:
+            if attempt == 0:
+                # a kept connection died (Redis restarted): drop the loop and its pools, retry
+                close_thread_loop()
+                continue
+            log.warning("run %s: broadcast of #%s failed", run_id, event.get("seq"), exc_info=True)
 
 
 # ---------------------------------------------------------------------------- storing
@@ -456,6 +499,7 @@ class RunEventSink:
                     continue
                 self._handle(item)
         finally:
+            close_thread_loop()
             connection.close()
 
     def _next_due(self) -> float | None:
