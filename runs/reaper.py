@@ -208,12 +208,20 @@ def _hard_limit(run) -> float:
 
 
 def _revoke(task_id: str) -> None:
+    """Revoke ``task_id`` and kill the pool process running it (prefork pools; thread and solo
+    pools cannot terminate a task, the engine stops on its own when it sees its run ended).
+
+    SIGKILL, not SIGTERM: a prefork child handles SIGTERM by raising SystemExit in its main
+    thread, which then waits for the engine's target threads; an engine stuck in a blocking
+    call (a hung guest agent, a teardown that retries it) keeps the child alive and busy after
+    the run was ended. Only SIGKILL ends it at once; the pool starts a new child.
+    """
     if not task_id:
         return
     try:
         from atp_site.celery import app
 
-        app.control.revoke(task_id, terminate=True, signal="SIGTERM")
+        app.control.revoke(task_id, terminate=True, signal="SIGKILL")
     except Exception:  # noqa: BLE001 - the run is ended in the database either way
         log.warning("reaper: revoke of %s failed", task_id, exc_info=True)
 

@@ -44,7 +44,7 @@ def test_ignored_cancel_is_escalated(admin_user, revoked, settings):
     run.refresh_from_db()
     assert (run.state, run.result) == ("finished", "cancelled")
     assert "did not stop within 20 s" in run.reason and "terminated" in run.reason
-    assert revoked == [(("task-123",), {"terminate": True, "signal": "SIGTERM"})]
+    assert revoked == [(("task-123",), {"terminate": True, "signal": "SIGKILL"})]
     types = list(run.events.order_by("seq").values_list("type", flat=True))
     assert types == [
         "step_started",
