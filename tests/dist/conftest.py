@@ -120,7 +120,15 @@ def dist_processes(request, transactional_db, _redis_for_web):
             time.sleep(0.2)
         pytest.fail(f"{name} not ready within {timeout:g} s: {proc.text()[-3000:]}")
 
-    def start_worker(name: str, queues: str, env: dict | None = None, concurrency: int = 2) -> Proc:
+    def start_worker(
+        name: str,
+        queues: str,
+        env: dict | None = None,
+        concurrency: int = 2,
+        pool: str = "threads",
+    ) -> Proc:
+        """A worker on ``queues``; ``pool="prefork"`` runs tasks in child processes, the only
+        pool where Celery can terminate a task (``revoke(terminate=True)``)."""
         argv = [
             sys.executable,
             "-m",
@@ -131,7 +139,7 @@ def dist_processes(request, transactional_db, _redis_for_web):
             "-l",
             "info",
             "-P",
-            "threads",
+            pool,
             "-c",
             str(concurrency),
             "-Q",
