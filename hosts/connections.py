@@ -40,7 +40,8 @@ def ensure_host(host: Host) -> str:
 
 
 def forget_host(name: str) -> None:
+    manager = transport()  # takes _lock itself: never call it while holding _lock
     with _lock:
         if name in _known:
-            transport().remove_host(name)
+            manager.remove_host(name)
             del _known[name]
