@@ -62,12 +62,18 @@ _broadcast_local = threading.local()
 def _thread_loop() -> asyncio.AbstractEventLoop | None:
     """An event loop kept by the calling thread, so the channel layer reuses its Redis
     connection from one event to the next (``async_to_sync`` from a plain thread builds a loop
-    and a connection for every call). None when the thread already runs a loop."""
+    and a connection for every call). None when the thread runs a loop or serves one."""
     try:
         asyncio.get_running_loop()
         return None
     except RuntimeError:
         pass
+    from asgiref.sync import SyncToAsync
+
+    if getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
+        # a sync_to_async thread of an async server or test: async_to_sync hands the send to
+        # that thread's main loop, where the layer's other users (consumers) live
+        return None
     loop = getattr(_broadcast_local, "loop", None)
     if loop is None or loop.is_closed():
         loop = asyncio.new_event_loop()
