@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseBadRequest
 
 OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/")
 
@@ -13,4 +14,25 @@ class LoginRequiredMiddleware:
     def __call__(self, request):
         if not request.user.is_authenticated and not request.path.startswith(OPEN_PREFIXES):
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+class RejectNulBytesMiddleware:
+    """A NUL character in a query parameter is refused with a 400 naming the parameter.
+
+    PostgreSQL cannot store or compare text holding NUL, so a filter like ``?host=%00`` would
+    otherwise end in a database error; forms and the API's fields already refuse NUL values.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return HttpResponseBadRequest(
+                    f"query parameter {name.replace(chr(0), '?')!r}: NUL characters are not "
+                    "allowed",
+                    content_type="text/plain",
+                )
         return self.get_response(request)

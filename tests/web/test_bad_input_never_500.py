@@ -27,7 +27,7 @@ JUNK_QUERY = {
     "result": "none",
     "date": "2026-13-45",
     "date_from": "yesterday",
-    "host": "\x00",
+    "host": "no-such-host",
     "q": "%" * 300,
     "a": "x",
     "b": "-1",
@@ -69,6 +69,7 @@ def test_no_route_answers_junk_with_a_server_error(client, rows):
     for path in _paths():
         attempts = [
             ("GET", lambda p=path: client.get(p, JUNK_QUERY)),
+            ("GET nul", lambda p=path: client.get(p, {"host": "\x00"})),
             ("POST form", lambda p=path: client.post(p, JUNK_FORM)),
             (
                 "POST json",
@@ -95,4 +96,8 @@ def test_no_route_answers_junk_with_a_server_error(client, rows):
                 failures.append(f"{what} {path}: HTTP {response.status_code}")
             elif b"Traceback" in response.content:
                 failures.append(f"{what} {path}: a traceback in the page")
+            elif what == "GET nul" and response.status_code != 400:
+                failures.append(
+                    f"{what} {path}: a NUL in ?host= not refused ({response.status_code})"
+                )
     assert not failures, "\n".join(failures)
