@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
 from atp_core.errors import AtpError
+from atp_site.channel_send import group_send
 
 from .models import AgentPing, Host, VirtualMachine
 
@@ -81,9 +80,7 @@ def ping_guest_agent(host: Host, vm_name: str) -> AgentPing:
 
 
 def broadcast_inventory_event(payload: dict) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(INVENTORY_GROUP, {"type": "inventory.event", **payload})
+    group_send(INVENTORY_GROUP, {"type": "inventory.event", **payload})
 
 
 # --- hosts: add, test connection (health), full sync with thumbnails ------------------------

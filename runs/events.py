@@ -19,7 +19,6 @@ event, and at the latest one interval later, so the last output is never lost.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import mimetypes
 import queue
@@ -34,6 +33,8 @@ from django.core.files import File
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from atp_site.channel_send import close_thread_loop, group_send
 
 from .models import NOT_IN_LOOP, Artifact, Run, RunEvent, RunTarget, StepResult
 
@@ -56,67 +57,13 @@ def event_dict(ev: RunEvent) -> dict:
 # ---------------------------------------------------------------------------- broadcast
 
 
-_broadcast_local = threading.local()
-
-
-def _thread_loop() -> asyncio.AbstractEventLoop | None:
-    """An event loop kept by the calling thread, so the channel layer reuses its Redis
-    connection from one event to the next (``async_to_sync`` from a plain thread builds a loop
-    and a connection for every call). None when the thread runs a loop or serves one."""
-    try:
-        asyncio.get_running_loop()
-        return None
-    except RuntimeError:
-        pass
-    from asgiref.sync import SyncToAsync
-
-    if getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
-        # a sync_to_async thread of an async server or test: async_to_sync hands the send to
-        # that thread's main loop, where the layer's other users (consumers) live
-        return None
-    loop = getattr(_broadcast_local, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = asyncio.new_event_loop()
-        _broadcast_local.loop = loop
-    return loop
-
-
-def close_thread_loop() -> None:
-    """Close the calling thread's broadcast loop (and with it the layer's Redis connections);
-    threads that end (a run's event writer) call this."""
-    loop = getattr(_broadcast_local, "loop", None)
-    _broadcast_local.loop = None
-    if loop is not None and not loop.is_closed():
-        try:
-            loop.close()  # channels_redis closes its pools of this loop on close
-        except Exception:
-            log.debug("closing the broadcast loop failed", exc_info=True)
-
-
 def broadcast(run_id: int, event: dict) -> None:
     """Send one stored event to the run's group; a channel-layer failure is logged only
     (clients catch up from the database by sequence number)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": "run.event", "event": event}
-    for attempt in range(2):
-        try:
-            loop = _thread_loop()
-            if loop is None:
-                async_to_sync(layer.group_send)(group_name(run_id), message)
-            else:
-                loop.run_until_complete(layer.group_send(group_name(run_id), message))
-            return
-        except Exception:
-            if attempt == 0:
-                # a kept connection died (Redis restarted): drop the loop and its pools, retry
-                close_thread_loop()
-                continue
-            log.warning("run %s: broadcast of #%s failed", run_id, event.get("seq"), exc_info=True)
+    try:
+        group_send(group_name(run_id), {"type": "run.event", "event": event})
+    except Exception:
+        log.warning("run %s: broadcast of #%s failed", run_id, event.get("seq"), exc_info=True)
 
 
 # ---------------------------------------------------------------------------- storing

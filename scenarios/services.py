@@ -298,12 +298,12 @@ def load_examples(directory, user) -> dict:
             for x, y, w, h in meta.get("areas") or []
         ]
         try:
-            if not areas:
+            if not areas:  # no areas given: the whole screen must match
                 from PIL import Image
 
                 with Image.open(png) as img:
-                    areas = [{"x": 0, "y": 0, "width": img.width, "height": img.height}]
-                    areas[0]["type"] = "match"
+                    width, height = img.size
+                areas = [{"x": 0, "y": 0, "width": width, "height": height, "type": "match"}]
             ref = save_reference_image(
                 name=png.stem,
                 png=png.read_bytes(),
