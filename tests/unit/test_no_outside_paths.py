@@ -16,10 +16,42 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Top-level directories of a Linux filesystem (FHS) plus the usual places a checkout, a home or a
 # shared area live on build machines. A path starting with one of these is a filesystem path.
-ROOTS = (
-    "bin boot dev etc home lib lib32 lib64 libx32 media mnt opt proc root run sbin srv sys tmp "
-    "usr var work workspace shared scratch data nix snap old_root farm Users Volumes"
-).split()
+ROOTS = frozenset(
+    [
+        "bin",
+        "boot",
+        "dev",
+        "etc",
+        "home",
+        "lib",
+        "lib32",
+        "lib64",
+        "libx32",
+        "media",
+        "mnt",
+        "opt",
+        "proc",
+        "root",
+        "run",
+        "sbin",
+        "srv",
+        "sys",
+        "tmp",
+        "usr",
+        "var",
+        "work",
+        "workspace",
+        "shared",
+        "scratch",
+        "data",
+        "nix",
+        "snap",
+        "old_root",
+        "farm",
+        "Users",
+        "Volumes",
+    ]
+)
 
 # What a tracked file may name. Each entry is a path prefix; a path matches when it equals the
 # entry or continues it with "/" (entries ending in "*" match any continuation).
@@ -55,7 +87,7 @@ SKIP_PREFIXES = ("tests/fixtures/vendor/", "static/vendor/")
 # Files whose leading "/" means "the repository's root", not the filesystem's.
 REPO_ANCHORED = {".gitignore", ".dockerignore"}
 
-_ROOT_ALT = "|".join(ROOTS)
+_ROOT_ALT = "|".join(sorted(ROOTS))
 # A path starts at a "/" not preceded by a word character or a path-ish one (so "a/b/usr" and
 # "https://host/usr" are not paths, "${DIR}/etc" and "<repo>/var" are relative to something)
 # and is followed by a filesystem root's name, ended by "/" or a delimiter.
