@@ -21,6 +21,11 @@ NEEDED="
 /usr/bin/redis-server:redis-server
 /usr/bin/chromium:chromium
 /usr/bin/gcc:gcc
+/usr/bin/g++:g++
+/usr/bin/tesseract:tesseract-ocr
+/usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
+/usr/include/tesseract/baseapi.h:libtesseract-dev
+/usr/include/leptonica/allheaders.h:libleptonica-dev
 "
 missing=""
 for entry in $NEEDED; do
