@@ -31,6 +31,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 rig:
 	@bash rig/start-daemons.sh
 	@bash guest/build.sh
+	@bash guest/build-desktop.sh
 
 test-sqlite:
 	@echo "=== test suite on SQLite"
