@@ -361,7 +361,8 @@ def _screenshot_source(request) -> tuple[bytes | None, str]:
 @role_required("operator")
 def reference_new(request):
     """Pick an area on a screenshot and save it as a reference (GET shows, POST saves)."""
-    if request.method == "POST" and request.POST.get("areas"):
+    if request.method == "POST" and "areas" in request.POST:  # the save form, not an upload
+        png = None
         try:
             png, source = _screenshot_source(request)
             if png is None:
@@ -382,8 +383,10 @@ def reference_new(request):
         except (InvalidInput, ValueError) as exc:
             if _wants_json(request):
                 return JsonResponse({"ok": False, "error": str(exc)}, status=400)
-            messages.error(request, str(exc))
-            return redirect("scenarios:references")
+            if png is None:
+                messages.error(request, str(exc))
+                return redirect("scenarios:references")
+            return _reference_form_again(request, png, str(exc))
         url = reverse("scenarios:reference", args=[ref.name])
         if _wants_json(request):
             return JsonResponse({"ok": True, "url": url, "name": ref.name})
@@ -408,4 +411,31 @@ def reference_new(request):
             "areas_json": [],
             "can_edit": True,
         },
+    )
+
+
+def _reference_form_again(request, png: bytes, error: str):
+    """The editor once more with the same screenshot, what was typed and the error (400):
+    a refused save must not throw the screenshot away."""
+    try:
+        areas = json.loads(request.POST.get("areas") or "[]")
+    except ValueError:
+        areas = []
+    return render(
+        request,
+        "scenarios/reference_editor.html",
+        {
+            "reference": None,
+            "image_data": "data:image/png;base64," + base64.b64encode(png).decode(),
+            "source": request.POST.get("source", ""),
+            "areas_json": areas if isinstance(areas, list) else [],
+            "form_error": f"Not saved: {error}",
+            "form": {
+                "name": request.POST.get("name", ""),
+                "tags": request.POST.get("tags", ""),
+                "threshold": request.POST.get("threshold", ""),
+            },
+            "can_edit": True,
+        },
+        status=400,
     )
