@@ -198,6 +198,11 @@ ATP_SITE_URL = os.environ.get("ATP_SITE_URL", "http://localhost:8000").rstrip("/
 ATP_WEBHOOK_URLS = [u for u in os.environ.get("ATP_WEBHOOK_URLS", "").split(",") if u]
 ATP_WEBHOOK_TIMEOUT = float(os.environ.get("ATP_WEBHOOK_TIMEOUT", "10"))
 ATP_WEBHOOK_RETRIES = int(os.environ.get("ATP_WEBHOOK_RETRIES", "3"))
+# Webhooks reach public addresses only; these networks (CIDRs, comma separated) are allowed even
+# though they are loopback/private/link-local (e.g. "10.20.0.0/16" for an in-house chat server).
+ATP_WEBHOOK_ALLOW_NETWORKS = [
+    n.strip() for n in os.environ.get("ATP_WEBHOOK_ALLOW_NETWORKS", "").split(",") if n.strip()
+]
 ATP_NOTIFY_EMAILS = [a for a in os.environ.get("ATP_NOTIFY_EMAILS", "").split(",") if a]
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
