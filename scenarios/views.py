@@ -52,11 +52,14 @@ def _editor_context(request) -> dict:
 def scenario_list(request):
     query = request.GET.get("q", "").strip()
     tag = request.GET.get("tag", "").strip()
+    show_archived = request.GET.get("archived", "") in ("1", "on", "true")
     return render(
         request,
         "scenarios/scenario_list.html",
         {
-            "scenarios": selectors.scenario_list(query, tag),
+            "scenarios": selectors.scenario_list(query, tag, include_archived=show_archived),
+            "show_archived": show_archived,
+            "archived_count": Scenario.objects.filter(archived=True).count(),
             "tags": selectors.all_tags(),
             "query": query,
             "tag": tag,
@@ -160,7 +163,12 @@ def _scenario(name: str) -> Scenario:
 def scenario_detail(request, name: str):
     scenario = _scenario(name)
     revision = scenario.current_revision
-    vms = VirtualMachine.objects.select_related("host").order_by("host__name", "name")
+    # VMs that are gone (no longer on their host or platform) are not offered as targets
+    vms = (
+        VirtualMachine.objects.select_related("host")
+        .exclude(state="gone")
+        .order_by("host__name", "name")
+    )
     return render(
         request,
         "scenarios/editor.html",
@@ -285,8 +293,11 @@ def scenario_archive(request, name: str):
     scenario = _scenario(name)
     scenario.archived = not scenario.archived
     scenario.save(update_fields=["archived", "updated"])
-    messages.info(request, f"{name} {'archived' if scenario.archived else 'restored'}")
-    return redirect("scenarios:list")
+    if scenario.archived:
+        messages.info(request, f"{name} archived: it is listed under Show archived")
+        return redirect("scenarios:list")
+    messages.info(request, f"{name} restored")
+    return redirect("scenarios:detail", name)
 
 
 # --- reference images -------------------------------------------------------------------------

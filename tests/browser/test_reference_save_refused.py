@@ -25,7 +25,8 @@ def test_save_without_areas_keeps_the_screenshot(live_server, page, tmp_path):
     page.get_by_role("button", name="Save reference").click()
     page.wait_for_load_state("networkidle")
 
-    assert "Not saved: areas: give at least one area" in page.locator("#ref-form-error").inner_text()
+    error = page.locator("#ref-form-error").inner_text()
+    assert "Not saved: areas: give at least one area" in error
     page.wait_for_function("document.getElementById('ref-canvas').width === 400")
     assert page.input_value("input[name=name]") == "navy-screen"
     page.screenshot(path=str(ARTIFACTS / "reference-save-refused.png"), full_page=True)
