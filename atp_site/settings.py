@@ -111,6 +111,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+
+# Scenario text from the web is validated in a child process under this CPU budget (seconds)
+# and wall-clock bound, so no text can freeze the server (atp_core.orchestrator.budget).
+ATP_VALIDATE_CPU_SECONDS = int(os.environ.get("ATP_VALIDATE_CPU_SECONDS", "3"))
+ATP_VALIDATE_WALL_SECONDS = float(os.environ.get("ATP_VALIDATE_WALL_SECONDS", "15"))
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -130,8 +130,10 @@ def scenario_import(request):
 
 
 @require_POST
+@role_required("viewer")
 def validate(request):
-    """Validate editor text (read-only: viewers may call it)."""
+    """Validate editor text (read-only: every role may call it, a user without one may not;
+    the text is loaded in a child process under a CPU budget, see engine.validate)."""
     content = request.POST.get("content")
     if content is None:
         try:
