@@ -183,6 +183,10 @@ CELERY_IMPORTS = ["runs.reaper", "runs.notify"]
 ATP_HEARTBEAT_INTERVAL = float(os.environ.get("ATP_HEARTBEAT_INTERVAL", "5"))
 ATP_HEARTBEAT_WINDOW = float(os.environ.get("ATP_HEARTBEAT_WINDOW", "30"))
 ATP_REAPER_INTERVAL = float(os.environ.get("ATP_REAPER_INTERVAL", "15"))
+# Broadcasts to websocket viewers (atp_site/channel_send.py): each send is bounded; after a
+# failure they are skipped for the breaker period (viewers catch up from the database).
+ATP_BROADCAST_TIMEOUT = float(os.environ.get("ATP_BROADCAST_TIMEOUT", "2"))
+ATP_BROADCAST_BREAKER_SECONDS = float(os.environ.get("ATP_BROADCAST_BREAKER_SECONDS", "30"))
 # Seconds a run may ignore its cancel flag before its task is terminated.
 ATP_CANCEL_GRACE = float(os.environ.get("ATP_CANCEL_GRACE", "30"))
 # A queued run whose task message is in no queue (lost) is re-sent after this many seconds.

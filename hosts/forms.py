@@ -1,18 +1,18 @@
 from django import forms
 
+from atp_site.tags import normalise_tags, parse_tag_text
+
 from .models import Host, VdiEndpoint
 
 
-def _tags(value: str) -> list[str]:
-    return [t.strip() for t in (value or "").split(",") if t.strip()]
-
-
 class TagsField(forms.CharField):
+    """Comma-separated tags (each non-empty, at most 64 characters, at most 50)."""
+
     def prepare_value(self, value):
-        return ", ".join(value) if isinstance(value, list) else value
+        return ", ".join(normalise_tags(value)) if isinstance(value, list) else value
 
     def to_python(self, value):
-        return _tags(super().to_python(value))
+        return parse_tag_text(super().to_python(value))
 
 
 class HostForm(forms.ModelForm):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import InvalidInput
 from atp_site.permissions import has_role, role_required
+from atp_site.tags import normalise_tags
 from hosts.models import VirtualMachine
 
 from . import engine, launch, selectors, services
@@ -182,7 +183,9 @@ def scenario_detail(request, name: str):
             "revisions": selectors.revisions_of(scenario)[:50],
             "save_url": reverse("scenarios:save", args=[scenario.name]),
             "vms": vms,
-            "vm_tags": sorted({t for tags in vms.values_list("tags", flat=True) for t in tags}),
+            "vm_tags": sorted(
+                {t for tags in vms.values_list("tags", flat=True) for t in normalise_tags(tags)}
+            ),
         },
     )
 
