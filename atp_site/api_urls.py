@@ -7,10 +7,10 @@ Token auth: POST username/password to /api/token/ for a token, then send
 from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from accounts.login import obtain_auth_token
 from hosts.api import HostViewSet, VdiEndpointViewSet, VirtualMachineViewSet
 from runs.api import RunViewSet
 from scenarios.api import ReferenceImageViewSet, ScenarioViewSet

@@ -24,6 +24,11 @@ NEEDED="
 /usr/bin/redis-server:redis-server
 /usr/bin/chromium:chromium
 /usr/bin/gcc:gcc
+/usr/bin/g++:g++
+/usr/bin/tesseract:tesseract-ocr
+/usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
+/usr/include/tesseract/baseapi.h:libtesseract-dev
+/usr/include/leptonica/allheaders.h:libleptonica-dev
 /usr/lib/xorg/Xorg:xserver-xorg-core
 /usr/lib/xorg/modules/drivers/qxl_drv.so:xserver-xorg-video-qxl
 /usr/lib/xorg/modules/input/evdev_drv.so:xserver-xorg-input-evdev

@@ -113,11 +113,31 @@ def parse_vars(items: list[str]) -> dict[str, Any]:
 
 
 def load_references(folder: Path | None) -> dict[str, Any]:
+    """``NAME.png`` (with an optional ``NAME.json``: areas, threshold, method, exclude) is
+    reference ``NAME``; ``NAME@LABEL.png`` is candidate ``LABEL`` of the same reference."""
     from atp_core.orchestrator.runtime import ReferenceSpec
 
     refs: dict[str, Any] = {}
     if folder is None or not folder.is_dir():
         return refs
+    for png in sorted(folder.glob("*.png")):
+        meta: dict[str, Any] = {}
+        side = png.with_suffix(".json")
+        if side.is_file():
+            meta = json.loads(side.read_text())
+        name, _, label = png.stem.partition("@")
+        spec = ReferenceSpec(
+            path=png,
+            areas=[tuple(int(v) for v in a) for a in meta.get("areas", [])],
+            threshold=meta.get("threshold"),
+            method=meta.get("method"),
+            exclude=[tuple(int(v) for v in a) for a in meta.get("exclude", [])],
+            label=label or name,
+        )
+        refs.setdefault(name, []).append(spec)
+    for name, specs in refs.items():  # the plain NAME.png first, then the labelled ones
+        specs.sort(key=lambda s: (Path(str(s.path)).stem != name, str(s.path)))
+    return refs
     for png in sorted(folder.glob("*.png")):
         meta: dict[str, Any] = {}
         side = png.with_suffix(".json")

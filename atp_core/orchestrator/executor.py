@@ -97,7 +97,7 @@ class RunState:
         vdi: VdiSettings | None,
         max_parallel: int,
         env: dict[str, str],
-        references: dict[str, ReferenceSpec],
+        references: dict[str, ReferenceSpec | list[ReferenceSpec]],
         session_factory: Any = None,
     ) -> None:
         self.scenario = scenario
@@ -713,7 +713,7 @@ def run_scenario(
     vdi: VdiSettings | None = None,
     max_parallel: int = 4,
     env_allowed: dict | None = None,
-    references: dict[str, ReferenceSpec] | None = None,
+    references: dict[str, ReferenceSpec | list[ReferenceSpec]] | None = None,
     session_factory: Any = None,
 ) -> RunReport:
     """Run ``scenario`` on ``targets`` (each its own branch, at most ``max_parallel`` at once).
