@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
+from accounts.login import ThrottledLoginView
 from runs import views as runs_views
 
 
@@ -19,7 +20,7 @@ urlpatterns = [
         "favicon.ico",
         require_GET(RedirectView.as_view(url=static("atp/favicon.svg"), permanent=True)),
     ),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("atp_site.api_urls")),
