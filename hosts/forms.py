@@ -21,6 +21,7 @@ class HostForm(forms.ModelForm):
     class Meta:
         model = Host
         fields = ["name", "uri", "description", "credentials_ref", "tags", "slots", "enabled"]
+        labels = {"uri": "URI", "credentials_ref": "Credentials reference"}
 
     def clean_slots(self):
         slots = self.cleaned_data.get("slots")
@@ -30,12 +31,14 @@ class HostForm(forms.ModelForm):
 
 
 class VdiEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=255, assume_scheme="https", help_text="http(s)://host:port")
+    url = forms.URLField(
+        label="URL", max_length=255, assume_scheme="https", help_text="http(s)://host:port"
+    )
     tags = TagsField(required=False, help_text="comma separated")
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
         required=False,
-        help_text="stored encrypted; leave empty to keep the current one",
+        help_text="stored encrypted",
     )
 
     class Meta:
@@ -51,6 +54,14 @@ class VdiEndpointForm(forms.ModelForm):
             "libvirt_host",
             "enabled",
         ]
+        labels = {"verify_tls": "Verify TLS", "libvirt_host": "Libvirt host"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # only an existing endpoint has a password to keep
+            self.fields[
+                "password"
+            ].help_text = "stored encrypted; leave empty to keep the current one"
 
     def clean(self):
         data = super().clean()
