@@ -250,6 +250,10 @@ SPECTACULAR_SETTINGS = {"TITLE": "OCloudView ATP API", "VERSION": "1"}
 
 # Local libvirt host the demo and the dashboard's default inventory use.
 ATP_LOCAL_LIBVIRT_URI = os.environ.get("ATP_LIBVIRT_URI", "qemu:///system")
+# Every libvirt connect is bounded (hosts/connections.py); a host whose connect failed is
+# remembered as down for ATP_HOST_DOWN_SECONDS instead of being re-dialled by every request.
+ATP_LIBVIRT_CONNECT_TIMEOUT = float(os.environ.get("ATP_LIBVIRT_CONNECT_TIMEOUT", "5"))
+ATP_HOST_DOWN_SECONDS = float(os.environ.get("ATP_HOST_DOWN_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

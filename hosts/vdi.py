@@ -6,6 +6,7 @@ an exception text or an API answer.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -145,7 +146,12 @@ def verify_endpoint(endpoint: VdiEndpoint) -> dict:
     libvirt = endpoint.libvirt_host.uri if endpoint.libvirt_host_id else None
     try:
         with client_for(endpoint) as client:
-            report = verify_platform(client, libvirt, name_prefix=endpoint.name_prefix or None)
+            report = verify_platform(
+                client,
+                libvirt,
+                name_prefix=endpoint.name_prefix or None,
+                connect_timeout=float(settings.ATP_LIBVIRT_CONNECT_TIMEOUT),
+            )
     except (VdiError, AtpError, OSError) as exc:
         _record(endpoint, False, _safe_error(endpoint, exc))
         return {"ok": False, "error": endpoint.last_error}
@@ -154,3 +160,45 @@ def verify_endpoint(endpoint: VdiEndpoint) -> dict:
     data["checked_at"] = timezone.now().isoformat()
     _record(endpoint, True, last_verify=data)
     return {"ok": True, **data}
+
+
+ACTIONS = ("test", "sync", "verify")
+
+
+def run_action(endpoint: VdiEndpoint, action: str) -> dict:
+    """One of ``ACTIONS`` (run by a worker): the result with a one-line ``text`` for people;
+    broadcast to the inventory viewers as ``vdi_action``."""
+    from .services import broadcast_inventory_event
+
+    if action not in ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}; allowed: {', '.join(ACTIONS)}")
+    try:
+        if action == "test":
+            test_login(endpoint)
+            result = {"ok": bool(endpoint.reachable), "error": endpoint.last_error}
+            text = "login works" if endpoint.reachable else f"login failed: {endpoint.last_error}"
+        elif action == "sync":
+            result = sync_endpoint(endpoint)
+            ok = result["ok"]
+            text = f"{result['vms']} VM(s) synced" if ok else f"sync failed: {result['error']}"
+        else:
+            result = verify_endpoint(endpoint)
+            if not result["ok"]:
+                text = f"verify failed: {result['error']}"
+            elif result["consistent"]:
+                text = f"consistent: {result['total']} VM(s) agree"
+            else:
+                text = f"{result['inconsistent']} inconsistency(ies) of {result['total']} VM(s)"
+    except InvalidInput as exc:
+        result, text = {"ok": False, "error": str(exc)}, str(exc)
+    result["text"] = text
+    broadcast_inventory_event(
+        {
+            "kind": "vdi_action",
+            "endpoint": endpoint.name,
+            "action": action,
+            "ok": bool(result.get("ok")),
+            "text": text,
+        }
+    )
+    return result
