@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from atp_core.errors import InvalidInput
 from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
 
-from . import engine, launch, selectors, services
+from . import engine, launch, name_check, selectors, services
 from .models import ReferenceImage, Scenario, ScenarioRevision
 
 ValidateResponse = inline_serializer(
@@ -27,6 +27,19 @@ ValidateResponse = inline_serializer(
                 "path": serializers.CharField(),
                 "message": serializers.CharField(),
                 "allowed": serializers.JSONField(allow_null=True),
+            },
+            many=True,
+        ),
+        # names (VM, host, reference, VDI endpoint) not found here: they never block a save
+        "warnings": inline_serializer(
+            "ValidationWarning",
+            {
+                "line": serializers.IntegerField(allow_null=True),
+                "column": serializers.IntegerField(allow_null=True),
+                "path": serializers.CharField(),
+                "message": serializers.CharField(),
+                "allowed": serializers.JSONField(allow_null=True),
+                "severity": serializers.CharField(),
             },
             many=True,
         ),
@@ -143,7 +156,9 @@ class ScenarioViewSet(
             result = engine.validate(serializer.validated_data["content"])
         except InvalidInput as exc:
             raise _invalid(exc) from None
-        return Response({"ok": result.ok, "issues": result.issues})
+        content = serializer.validated_data["content"]
+        warnings = name_check.unknown_name_warnings(content) if result.ok else []
+        return Response({"ok": result.ok, "issues": result.issues, "warnings": warnings})
 
     @extend_schema(responses=dict)
     @action(detail=False, methods=["get"], url_path="schema")

@@ -20,7 +20,7 @@ from atp_core.errors import InvalidInput
 from atp_site.permissions import has_role, role_required
 from hosts.models import VirtualMachine
 
-from . import engine, launch, selectors, services
+from . import engine, launch, name_check, selectors, services
 from .models import ReferenceImage, Scenario, ScenarioRevision
 
 NEW_SCENARIO_TEMPLATE = """\
@@ -141,7 +141,9 @@ def validate(request):
         result = engine.validate(content)
     except engine.EngineUnavailable as exc:
         return JsonResponse({"ok": False, "issues": [], "error": str(exc)}, status=503)
-    return JsonResponse({"ok": result.ok, "issues": result.issues})
+    # names the installation does not know: warnings only, they never block a save
+    warnings = name_check.unknown_name_warnings(content) if result.ok else []
+    return JsonResponse({"ok": result.ok, "issues": result.issues, "warnings": warnings})
 
 
 @require_GET
