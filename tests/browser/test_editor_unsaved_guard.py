@@ -21,12 +21,15 @@ steps:
 """
 
 
-def _leave_by_nav(page, dialogs: list[str]) -> None:
+def _answer_dialogs(page, dialogs: list[str]) -> None:
     def answer(dialog):
         dialogs.append(dialog.type)
         dialog.dismiss()  # "Stay on page"
 
-    page.once("dialog", answer)
+    page.on("dialog", answer)
+
+
+def _leave_by_nav(page, dialogs: list[str]) -> None:
     page.click("nav.mainnav >> text=Runs")
     page.wait_for_timeout(500)  # let a navigation start, if the page let it
 
@@ -42,6 +45,7 @@ def test_unsaved_changes_are_guarded_and_a_refused_save_says_not_saved(live_serv
 
     # nothing typed: leaving does not ask
     dialogs: list[str] = []
+    _answer_dialogs(page, dialogs)
     _leave_by_nav(page, dialogs)
     page.wait_for_url(f"{live_server}/runs/")
     assert dialogs == []
@@ -49,8 +53,9 @@ def test_unsaved_changes_are_guarded_and_a_refused_save_says_not_saved(live_serv
     page.wait_for_selector(".CodeMirror")
 
     # type a change: the page says so and asks before leaving; staying keeps the text
+    page.click(".CodeMirror-code")  # a person's click: the page may ask before unloading
     page.evaluate("() => { window.atpEditor.focus(); window.atpEditor.execCommand('goDocEnd'); }")
-    page.keyboard.type("  - type: wait\n    duration: 2s\n")
+    page.keyboard.insert_text("  - type: wait\n    duration: 2s\n")
     assert page.inner_text("#save-state") == "unsaved changes"
     _leave_by_nav(page, dialogs)
     assert dialogs == ["beforeunload"]
