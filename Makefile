@@ -6,7 +6,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: demo test setup system venv rig lint format test-sqlite test-postgres clean-rig
+.PHONY: demo test bench setup system venv rig lint format test-sqlite test-postgres clean-rig fuzz
 
 demo: setup rig
 	$(PY) -m atp_site.devrunner
@@ -16,6 +16,11 @@ test: setup rig
 	$(MAKE) --no-print-directory test-postgres
 
 setup: system venv
+
+# Every benchmark (bench/p<N>_*.py) one after the other; a dated summary in bench/results/
+# (bench/README.md quotes it). Only: make bench BENCH_ONLY=P5,P6
+bench: setup rig
+	$(PY) bench/run_all.py $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 system:
 	@bash rig/install.sh
@@ -31,6 +36,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 rig:
 	@bash rig/start-daemons.sh
 	@bash guest/build.sh
+	@bash guest/build-desktop.sh
 
 test-sqlite:
 	@echo "=== test suite on SQLite"
@@ -43,6 +49,12 @@ test-postgres:
 	@echo "=== database and browser tests on PostgreSQL"
 	DATABASE_URL=$${ATP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/atp} \
 	  $(PY) -m pytest tests/web tests/dist tests/browser
+
+# Long fuzzing of the scenario loader (the suite runs the same properties, fewer examples, a
+# fixed seed): ATP_FUZZ_EXAMPLES examples per property (default 10000), fresh ones each time.
+fuzz: setup
+	ATP_FUZZ_EXAMPLES=$${ATP_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/unit/test_scenario_loader_fuzz.py
 
 lint:
 	.venv/bin/ruff check .

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "scenarios",
     "runs",
     "schedules",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -109,8 +110,22 @@ elif _TEST_DB_SUFFIX:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force throttle (accounts.throttle): failed logins allowed per address and per username
+# within the window (seconds); past that, logins are refused until the window moves on.
+AUTHENTICATION_BACKENDS = ["accounts.throttle.ThrottledModelBackend"]
+ATP_LOGIN_WINDOW = float(os.environ.get("ATP_LOGIN_WINDOW", "900"))
+ATP_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ATP_LOGIN_FAILURES_PER_ADDRESS", "20"))
+ATP_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("ATP_LOGIN_FAILURES_PER_USERNAME", "5"))
+
+# Scenario text from the web is validated in a child process under this CPU budget (seconds)
+# and wall-clock bound, so no text can freeze the server (atp_core.orchestrator.budget).
+ATP_VALIDATE_CPU_SECONDS = int(os.environ.get("ATP_VALIDATE_CPU_SECONDS", "3"))
+ATP_VALIDATE_WALL_SECONDS = float(os.environ.get("ATP_VALIDATE_WALL_SECONDS", "15"))
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -119,6 +134,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# ISO dates, 24-hour times wherever a date is shown (atp_site/formats/en/formats.py)
+FORMAT_MODULE_PATH = ["atp_site.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -187,6 +204,10 @@ CELERY_IMPORTS = ["runs.reaper", "runs.notify"]
 ATP_HEARTBEAT_INTERVAL = float(os.environ.get("ATP_HEARTBEAT_INTERVAL", "5"))
 ATP_HEARTBEAT_WINDOW = float(os.environ.get("ATP_HEARTBEAT_WINDOW", "30"))
 ATP_REAPER_INTERVAL = float(os.environ.get("ATP_REAPER_INTERVAL", "15"))
+# Broadcasts to websocket viewers (atp_site/channel_send.py): each send is bounded; after a
+# failure they are skipped for the breaker period (viewers catch up from the database).
+ATP_BROADCAST_TIMEOUT = float(os.environ.get("ATP_BROADCAST_TIMEOUT", "2"))
+ATP_BROADCAST_BREAKER_SECONDS = float(os.environ.get("ATP_BROADCAST_BREAKER_SECONDS", "30"))
 # Seconds a run may ignore its cancel flag before its task is terminated.
 ATP_CANCEL_GRACE = float(os.environ.get("ATP_CANCEL_GRACE", "30"))
 # A queued run whose task message is in no queue (lost) is re-sent after this many seconds.
@@ -207,6 +228,11 @@ ATP_SITE_URL = os.environ.get("ATP_SITE_URL", "http://localhost:8000").rstrip("/
 ATP_WEBHOOK_URLS = [u for u in os.environ.get("ATP_WEBHOOK_URLS", "").split(",") if u]
 ATP_WEBHOOK_TIMEOUT = float(os.environ.get("ATP_WEBHOOK_TIMEOUT", "10"))
 ATP_WEBHOOK_RETRIES = int(os.environ.get("ATP_WEBHOOK_RETRIES", "3"))
+# Webhooks reach public addresses only; these networks (CIDRs, comma separated) are allowed even
+# though they are loopback/private/link-local (e.g. "10.20.0.0/16" for an in-house chat server).
+ATP_WEBHOOK_ALLOW_NETWORKS = [
+    n.strip() for n in os.environ.get("ATP_WEBHOOK_ALLOW_NETWORKS", "").split(",") if n.strip()
+]
 ATP_NOTIFY_EMAILS = [a for a in os.environ.get("ATP_NOTIFY_EMAILS", "").split(",") if a]
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -215,9 +241,11 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "atp@localhost")
 
 REST_FRAMEWORK = {
+    # Token first: without credentials the API answers 401 with "WWW-Authenticate: Token"
+    # (DRF takes that header from the first class; session auth has none and would give 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",

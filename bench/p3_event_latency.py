@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from measured import announce, db_name  # noqa: E402
+
 PG = "postgres://postgres@127.0.0.1:5432"
 STATE_TYPES = {
     "run_started",
@@ -240,7 +242,7 @@ def main() -> int:
     parser.add_argument(
         "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     )
-    parser.add_argument("--db-name", default="atp_bench_p3")
+    parser.add_argument("--db-name", default=db_name("atp_bench_p3"))
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     # viewer mode (internal)
     parser.add_argument("--viewer", action="store_true", help=argparse.SUPPRESS)
@@ -252,6 +254,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.viewer:
         return viewer_main(args)
+    announce("== P3 event latency (bench/p3_event_latency.py)")
 
     from tests.prereq import free_port
 

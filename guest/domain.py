@@ -1,4 +1,4 @@
-"""Render and define the test guest's libvirt domain."""
+"""Render and define the test guests' libvirt domains: the text guest and the desktop guest."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import os
 from pathlib import Path
 from string import Template
 
-TEMPLATE = Path(__file__).with_name("domain.xml.tmpl")
+HERE = Path(__file__).parent
+TEMPLATE = HERE / "domain.xml.tmpl"
+DESKTOP_TEMPLATE = HERE / "desktop.xml.tmpl"
 DEFAULT_GUEST_DIR = os.environ.get("ATP_GUEST_DIR", "/var/tmp/atp/guest")
+DEFAULT_DESKTOP_DIR = os.environ.get("ATP_DESKTOP_DIR", "/var/tmp/atp/desktop")
+DESKTOP_USER = ("atp", "atp")  # the desktop guest's login (user, password)
 
 
 def render_domain_xml(
@@ -17,12 +21,37 @@ def render_domain_xml(
     tb_cache_mib: int = 64,
     guest_dir: str = DEFAULT_GUEST_DIR,
 ) -> str:
-    """Return the domain XML of one test guest called ``name``."""
+    """Return the domain XML of one text guest called ``name``."""
     return Template(TEMPLATE.read_text()).substitute(
         name=name, memory_mib=memory_mib, tb_cache_mib=tb_cache_mib, guest_dir=guest_dir
     )
 
 
+def render_desktop_xml(
+    name: str,
+    *,
+    ticket: str,
+    memory_mib: int = 256,
+    tb_cache_mib: int = 128,
+    guest_dir: str = DEFAULT_DESKTOP_DIR,
+) -> str:
+    """Return the domain XML of one desktop guest: SPICE on 127.0.0.1 with ``ticket``, QXL."""
+    if not ticket or not ticket.isalnum():
+        raise ValueError("the SPICE ticket must be a non-empty alphanumeric string")
+    return Template(DESKTOP_TEMPLATE.read_text()).substitute(
+        name=name,
+        ticket=ticket,
+        memory_mib=memory_mib,
+        tb_cache_mib=tb_cache_mib,
+        guest_dir=guest_dir,
+    )
+
+
 def define_guest(conn, name: str, **kwargs):
-    """Define (or redefine, when shut off) the test guest ``name`` on a libvirt connection."""
+    """Define (or redefine, when shut off) the text guest ``name`` on a libvirt connection."""
     return conn.defineXML(render_domain_xml(name, **kwargs))
+
+
+def define_desktop(conn, name: str, **kwargs):
+    """Define (or redefine, when shut off) the desktop guest ``name`` on a libvirt connection."""
+    return conn.defineXML(render_desktop_xml(name, **kwargs))

@@ -7,14 +7,17 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from atp_site.api_fields import StrictCharField, StrictModelSerializer, TagsField
 from atp_site.permissions import ViewerReadAdminWrite, ViewerReadOperatorWrite
+from atp_site.tags import filter_tagged
 
 from . import services, vdi
 from .models import Host, VdiEndpoint, VirtualMachine
 
 
-class HostSerializer(serializers.ModelSerializer):
+class HostSerializer(StrictModelSerializer):
     health = serializers.CharField(read_only=True)
+    tags = TagsField()
 
     class Meta:
         model = Host
@@ -50,13 +53,9 @@ class HostSerializer(serializers.ModelSerializer):
             "created",
         ]
 
-    def validate_tags(self, value):
-        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-            raise serializers.ValidationError("a list of strings")
-        return value
 
-
-class VirtualMachineSerializer(serializers.ModelSerializer):
+class VirtualMachineSerializer(StrictModelSerializer):
+    tags = TagsField()
     host = serializers.SlugRelatedField(slug_field="name", read_only=True)
     vdi_endpoint = serializers.SlugRelatedField(slug_field="name", read_only=True)
     thumbnail_url = serializers.SerializerMethodField()
@@ -86,8 +85,9 @@ class VirtualMachineSerializer(serializers.ModelSerializer):
         return f"/vms/{vm.pk}/thumbnail.png" if vm.thumbnail else None
 
 
-class VdiEndpointSerializer(serializers.ModelSerializer):
-    password = serializers.CharField(
+class VdiEndpointSerializer(StrictModelSerializer):
+    tags = TagsField()
+    password = StrictCharField(
         write_only=True, required=False, allow_blank=False, style={"input_type": "password"}
     )
     health = serializers.CharField(read_only=True)
@@ -200,7 +200,7 @@ class VirtualMachineViewSet(
         if params.get("name"):
             qs = qs.filter(name=params["name"])
         if params.get("tag"):
-            qs = qs.filter(tags__icontains=f'"{params["tag"]}"')
+            qs = filter_tagged(qs, params["tag"])
         if params.get("source"):
             qs = qs.filter(source=params["source"])
         return qs

@@ -5,6 +5,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 # command-or-file : package
+# (the X, xdm and font packages are copied into the desktop test guest by guest/build-desktop.sh;
+#  gir1.2-spiceclientglib-2.0 is the SPICE client, libgirepository1.0-dev and libcairo2-dev let
+#  pip build PyGObject and pycairo)
 NEEDED="
 /usr/bin/qemu-system-x86_64:qemu-system-x86
 /usr/bin/qemu-img:qemu-utils
@@ -21,6 +24,31 @@ NEEDED="
 /usr/bin/redis-server:redis-server
 /usr/bin/chromium:chromium
 /usr/bin/gcc:gcc
+/usr/bin/g++:g++
+/usr/bin/tesseract:tesseract-ocr
+/usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
+/usr/include/tesseract/baseapi.h:libtesseract-dev
+/usr/include/leptonica/allheaders.h:libleptonica-dev
+/usr/lib/xorg/Xorg:xserver-xorg-core
+/usr/lib/xorg/modules/drivers/qxl_drv.so:xserver-xorg-video-qxl
+/usr/lib/xorg/modules/input/evdev_drv.so:xserver-xorg-input-evdev
+/usr/bin/xkbcomp:x11-xkb-utils
+/usr/share/X11/xkb/rules/evdev:xkb-data
+/usr/bin/xdm:xdm
+/usr/bin/twm:twm
+/usr/bin/xterm:xterm
+/usr/bin/xcalc:x11-apps
+/usr/bin/xwininfo:x11-utils
+/usr/bin/xsetroot:x11-xserver-utils
+/usr/share/fonts/X11/misc/fonts.alias:xfonts-base
+/usr/bin/mkfontdir:xfonts-utils
+/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:fonts-dejavu-core
+/usr/bin/fc-cache:fontconfig
+/usr/lib/x86_64-linux-gnu/security/pam_unix.so:libpam-modules
+/usr/bin/openssl:openssl
+/usr/lib/x86_64-linux-gnu/girepository-1.0/SpiceClientGLib-2.0.typelib:gir1.2-spiceclientglib-2.0
+/usr/lib/x86_64-linux-gnu/pkgconfig/gobject-introspection-1.0.pc:libgirepository1.0-dev
+/usr/lib/x86_64-linux-gnu/pkgconfig/cairo.pc:libcairo2-dev
 "
 missing=""
 for entry in $NEEDED; do

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from atp_core.errors import InvalidInput
+from atp_site.api_fields import StrictCharField, StrictIntegerField
 from atp_site.permissions import ViewerReadOperatorWrite
 
 from . import selectors, services
@@ -142,9 +143,9 @@ class RunDetailSerializer(RunSerializer):
 
 
 class LaunchSerializer(serializers.Serializer):
-    scenario = serializers.CharField(help_text="scenario name")
-    revision = serializers.IntegerField(
-        required=False, help_text="revision number (default: the current one)"
+    scenario = StrictCharField(help_text="scenario name", max_length=120)
+    revision = StrictIntegerField(
+        required=False, min_value=1, help_text="revision number (default: the current one)"
     )
     targets = serializers.ListField(
         child=serializers.DictField(),
@@ -231,7 +232,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         scenario = Scenario.objects.filter(name=values["scenario"]).first()
         if scenario is None:
             raise NotFound(f"no scenario named {values['scenario']!r}")
-        if values.get("revision"):
+        if values.get("revision") is not None:
             revision = scenario.revisions.filter(number=values["revision"]).first()
             if revision is None:
                 raise NotFound(f"scenario {scenario.name} has no revision {values['revision']}")

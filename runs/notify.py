@@ -16,7 +16,9 @@ Webhook body::
      "targets": [{"name": "host/vm", "result": "passed", "totals": {...}}]}
 
 Each POST has a timeout (ATP_WEBHOOK_TIMEOUT) and is retried (ATP_WEBHOOK_RETRIES) with a
-growing pause on connection errors, timeouts, 408, 429 and 5xx; other 4xx are final.
+growing pause on connection errors, timeouts, 408, 429 and 5xx; other 4xx are final. Where a
+webhook may point (public addresses only, unless ATP_WEBHOOK_ALLOW_NETWORKS), redirects, what is
+kept of the answer (its status) and the signature header: ``runs/webhooks.py``.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ from celery.signals import task_postrun
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from atp_core.errors import InvalidInput
+
+from .webhooks import mask_url
+
 log = logging.getLogger(__name__)
 
-USER_AGENT = "OCloudView-ATP-webhook/1"
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -77,40 +82,40 @@ def post_webhook(
     timeout: float | None = None,
     retries: int | None = None,
     backoff: float = 1.0,
+    secret: str = "",
+    event: str = "run_finished",
 ) -> Delivery:
-    """POST ``payload`` as JSON to ``url``: 1 + ``retries`` attempts, ``timeout`` s each."""
-    import requests
+    """POST ``payload`` as JSON to ``url``: 1 + ``retries`` attempts, ``timeout`` s each, under
+    the outbound policy of ``runs.webhooks`` (public addresses, no redirects, status only)."""
+    from .webhooks import SendError, WebhookRefused, encode, post_once, status_sentence
 
     timeout = settings.ATP_WEBHOOK_TIMEOUT if timeout is None else timeout
     retries = settings.ATP_WEBHOOK_RETRIES if retries is None else retries
+    body = encode(payload)
     detail = ""
     status = None
     for attempt in range(1, retries + 2):
         try:
-            resp = requests.post(
-                url,
-                json=payload,
-                timeout=timeout,
-                headers={"User-Agent": USER_AGENT, "X-ATP-Event": "run_finished"},
-            )
-            status = resp.status_code
+            status = post_once(url, body, timeout=timeout, secret=secret, event=event)
+        except WebhookRefused as exc:
+            return Delivery(False, attempt, None, str(exc))
+        except SendError as exc:
+            detail = str(exc)
+        else:
             if 200 <= status < 300:
                 return Delivery(True, attempt, status, "")
-            detail = f"HTTP {status}: {resp.text[:200]}"
+            detail = status_sentence(status)
             if status not in RETRYABLE_STATUS:
                 return Delivery(False, attempt, status, detail)
-        except requests.Timeout:
-            detail = f"no answer within {timeout:g} s"
-        except requests.RequestException as exc:
-            detail = f"{type(exc).__name__}: {exc}"
         if attempt <= retries:
             time.sleep(backoff * 2 ** (attempt - 1))
     return Delivery(False, retries + 1, status, detail)
 
 
-def destinations(run) -> tuple[list[str], list[str]]:
-    """(webhook URLs, e-mail addresses) for ``run``: the settings' plus the matching hooks'."""
-    urls = list(settings.ATP_WEBHOOK_URLS)
+def destinations(run) -> tuple[dict[str, str], list[str]]:
+    """({webhook URL: signing secret}, e-mail addresses) for ``run``: the settings' plus the
+    matching hooks'."""
+    urls = {url: "" for url in settings.ATP_WEBHOOK_URLS}
     emails = list(settings.ATP_NOTIFY_EMAILS)
     try:
         from schedules.models import NotificationHook
@@ -123,10 +128,14 @@ def destinations(run) -> tuple[list[str], list[str]]:
     for hook in hooks:
         if hook.results and run.result not in hook.results:
             continue
-        if hook.url:
-            urls.append(hook.url)
+        if hook.url and not urls.get(hook.url):
+            try:
+                urls[hook.url] = hook.get_secret()
+            except InvalidInput as exc:  # SECRET_KEY rotated: sent unsigned, and said so
+                log.warning("notification %s: %s", hook.name, exc)
+                urls[hook.url] = ""
         emails.extend(hook.email_list)
-    return list(dict.fromkeys(urls)), list(dict.fromkeys(emails))
+    return urls, list(dict.fromkeys(emails))
 
 
 def _claim(run, channel: str, target: str):
@@ -187,15 +196,15 @@ def notify_run_finished(run_id: int) -> dict:
         return {}
     payload = run_payload(run)
     outcome: dict[str, bool] = {}
-    for url in urls:
+    for url, secret in urls.items():
         row = _claim(run, "webhook", url)
         if row is False:
             continue
-        delivery = post_webhook(url, payload)
+        delivery = post_webhook(url, payload, secret=secret)
         _store(row, delivery)
         outcome[url] = delivery.ok
         if not delivery.ok:
-            log.warning("run %s: webhook %s failed: %s", run.pk, url, delivery.detail)
+            log.warning("run %s: webhook %s failed: %s", run.pk, mask_url(url), delivery.detail)
     if emails:
         row = _claim(run, "email", ",".join(emails))
         if row is not False:

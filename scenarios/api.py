@@ -10,6 +10,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from atp_core.errors import InvalidInput
+from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictSlugField
 from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
 
 from . import engine, launch, name_check, selectors, services
@@ -47,6 +48,9 @@ ValidateResponse = inline_serializer(
 )
 
 
+LaunchResponse = inline_serializer("LaunchResponse", {"run": serializers.IntegerField()})
+
+
 class AnyRole(RolePermission):
     """Read-only POSTs (validate): every role may call them, anonymous users may not."""
 
@@ -54,8 +58,20 @@ class AnyRole(RolePermission):
 
 
 class ContentSerializer(serializers.Serializer):
-    content = serializers.CharField(trim_whitespace=False, max_length=services.MAX_SCENARIO_BYTES)
-    message = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    content = StrictCharField(trim_whitespace=False, max_length=services.MAX_SCENARIO_BYTES)
+    message = StrictCharField(required=False, allow_blank=True, max_length=255)
+
+
+class LaunchRequestSerializer(serializers.Serializer):
+    revision = StrictIntegerField(
+        required=False, min_value=1, help_text="revision number (default: the current one)"
+    )
+    targets = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="[{vm, host}] or [{tag}] or [{desk_pool}]; empty: the scenario's own targets",
+    )
+    variables = serializers.DictField(required=False)
 
 
 class RevisionSummarySerializer(serializers.ModelSerializer):
@@ -74,10 +90,10 @@ class RevisionSerializer(RevisionSummarySerializer):
 class ScenarioSerializer(serializers.ModelSerializer):
     current_revision = RevisionSummarySerializer(read_only=True)
     revision_count = serializers.IntegerField(read_only=True)
-    content = serializers.CharField(
+    content = StrictCharField(
         write_only=True, trim_whitespace=False, max_length=services.MAX_SCENARIO_BYTES
     )
-    name = serializers.SlugField(max_length=120, required=False)
+    name = StrictSlugField(max_length=120, required=False)
 
     class Meta:
         model = Scenario
@@ -206,33 +222,21 @@ class ScenarioViewSet(
             return Response({"detail": "no such revision"}, status=status.HTTP_404_NOT_FOUND)
         return Response(RevisionSerializer(revision).data)
 
-    @extend_schema(
-        request=inline_serializer(
-            "LaunchRequest",
-            {
-                "revision": serializers.IntegerField(required=False),
-                "targets": serializers.ListField(child=serializers.DictField(), required=False),
-                "variables": serializers.DictField(required=False),
-            },
-        ),
-        responses=dict,
-    )
+    @extend_schema(request=LaunchRequestSerializer, responses={201: LaunchResponse})
     @action(detail=True, methods=["post"])
     def run(self, request, name=None):
         """Launch a run of a revision (default: the current one) on targets with overrides."""
         scenario = self.get_object()
-        number = request.data.get("revision")
+        data = LaunchRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        number = data.validated_data.get("revision")
         revision = scenario.current_revision
-        if number:
+        if number is not None:
             revision = scenario.revisions.filter(number=number).first()
         if revision is None:
             return Response({"detail": "no such revision"}, status=status.HTTP_404_NOT_FOUND)
-        targets = request.data.get("targets") or []
-        variables = request.data.get("variables") or {}
-        if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
-            raise ValidationError({"targets": "a list of {vm, host} or {tag} objects"})
-        if not isinstance(variables, dict):
-            raise ValidationError({"variables": "an object of name: value"})
+        targets = data.validated_data.get("targets") or []
+        variables = data.validated_data.get("variables") or {}
         try:
             run = launch.launch(revision, targets, variables, request.user)
         except InvalidInput as exc:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from django.conf import settings
 
 from atp_core.errors import InvalidInput
 
@@ -49,40 +52,72 @@ def _issue_dict(issue) -> dict:
     }
 
 
-def _as_json(scenario) -> dict | None:
-    if hasattr(scenario, "model_dump"):
-        return scenario.model_dump(mode="json", exclude_none=True)
-    if hasattr(scenario, "to_dict"):
-        return scenario.to_dict()
-    return None
+_worker = None
+_worker_lock = threading.Lock()
+
+
+def _budgeted_worker():
+    """The process-wide validation child (started on first use)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            from atp_core.orchestrator.budget import BudgetedWorker
+
+            _worker = BudgetedWorker(
+                "atp_core.orchestrator.budget:validate_text",
+                cpu_seconds=settings.ATP_VALIDATE_CPU_SECONDS,
+                wall_seconds=settings.ATP_VALIDATE_WALL_SECONDS,
+            )
+        return _worker
 
 
 def validate(text: str, *, filename: str | None = None) -> Validation:
-    """Load ``text`` with the engine's loader; never raises for bad content."""
+    """Load ``text`` with the engine's loader, in a child process under a CPU budget (a
+    hostile text must never freeze the web server); never raises for bad content."""
     try:
-        from atp_core.orchestrator import ScenarioValidationError, load_scenario
+        from atp_core.orchestrator.budget import BudgetExceeded
     except ImportError as exc:
         raise EngineUnavailable(f"the scenario engine is not available: {exc}") from None
 
     if not text.strip():
         return Validation(ok=False, issues=[_issue("the scenario is empty")])
     try:
-        scenario = load_scenario(text, filename=filename)
-    except ScenarioValidationError as exc:
-        issues = [_issue_dict(i) for i in getattr(exc, "issues", [])]
-        return Validation(ok=False, issues=issues or [_issue(str(exc))])
-    except (ValueError, TypeError, RecursionError) as exc:  # loader bug: report, don't crash
-        log.warning("scenario loader raised %s", type(exc).__name__)
-        return Validation(ok=False, issues=[_issue(f"{type(exc).__name__}: {exc}")])
-    parsed = _as_json(scenario)
-    tags = list(getattr(scenario, "tags", None) or [])
+        outcome = _budgeted_worker().call(text, filename)
+    except BudgetExceeded as exc:
+        log.warning("scenario validation stopped: %s", exc)
+        return Validation(
+            ok=False,
+            issues=[
+                _issue(
+                    "validating this scenario took too long (more than "
+                    f"{settings.ATP_VALIDATE_CPU_SECONDS} s of CPU): it is too large or too"
+                    " complex (aliases, merge keys)",
+                    None,
+                    None,
+                )
+            ],
+        )
+    except RuntimeError as exc:  # loader bug: report, don't crash
+        log.warning("scenario loader raised %s", exc)
+        return Validation(ok=False, issues=[_issue(str(exc))])
+    if not outcome["ok"]:
+        issues = [_issue_dict(_Plain(i)) for i in outcome["issues"]]
+        return Validation(ok=False, issues=issues or [_issue("invalid scenario")])
     return Validation(
         ok=True,
-        parsed=parsed,
-        name=str(getattr(scenario, "name", "") or ""),
-        description=str(getattr(scenario, "description", "") or ""),
-        tags=[str(t) for t in tags],
+        parsed=outcome["parsed"],
+        name=outcome["name"],
+        description=outcome["description"],
+        tags=list(outcome["tags"]),
     )
+
+
+class _Plain:
+    def __init__(self, data: dict) -> None:
+        self._data = data
+
+    def to_dict(self) -> dict:
+        return self._data
 
 
 def convert(text: str) -> str:

@@ -146,7 +146,23 @@ class ScheduleForm(forms.ModelForm):
 
 class NotificationHookForm(forms.ModelForm):
     url = forms.URLField(
-        max_length=500, required=False, assume_scheme="https", help_text="POST JSON here"
+        label="Webhook URL",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="POST JSON here",
+    )
+    secret = forms.CharField(
+        label="Signing secret",
+        required=False,
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="optional: each POST then carries X-ATP-Signature: sha256=<HMAC-SHA256 of "
+        "the body with this secret>",
+    )
+    clear_secret = forms.BooleanField(
+        label="Remove the signing secret", required=False, help_text="send unsigned from now on"
     )
     results = forms.MultipleChoiceField(
         choices=[(r, r) for r in RESULTS],
@@ -157,8 +173,38 @@ class NotificationHookForm(forms.ModelForm):
 
     class Meta:
         model = NotificationHook
-        fields = ["name", "scenario", "url", "emails", "results", "enabled"]
+        fields = ["name", "scenario", "url", "secret", "emails", "results", "enabled"]
         widgets = {"emails": forms.TextInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.has_secret:
+            self.fields["secret"].help_text = (
+                "a secret is set; type a new one to replace it " + "(it is never shown)"
+            )
+        else:
+            del self.fields["clear_secret"]
+
+    def clean_url(self):
+        from runs.webhooks import WebhookRefused, check_url
+
+        url = self.cleaned_data.get("url", "")
+        if url:
+            try:
+                check_url(url)
+            except WebhookRefused as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
+
+    def save(self, commit=True):
+        hook = super().save(commit=False)
+        if self.cleaned_data.get("secret"):
+            hook.set_secret(self.cleaned_data["secret"])
+        elif self.cleaned_data.get("clear_secret"):
+            hook.set_secret("")
+        if commit:
+            hook.save()
+        return hook
 
     def clean_emails(self):
         from django.core.validators import validate_email

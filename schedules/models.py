@@ -82,6 +82,7 @@ class NotificationHook(models.Model):
         help_text="empty: every scenario",
     )
     url = models.URLField(max_length=500, blank=True, help_text="POST JSON here")
+    secret_encrypted = models.TextField(blank=True, editable=False)
     emails = models.TextField(blank=True, help_text="comma separated addresses")
     results = models.JSONField(
         default=list, blank=True, help_text="only these results (empty: every result)"
@@ -94,6 +95,27 @@ class NotificationHook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def set_secret(self, raw: str) -> None:
+        """The signing secret (HMAC-SHA256 of the body); stored encrypted, never shown."""
+        from hosts.secrets import encrypt_secret
+
+        self.secret_encrypted = encrypt_secret(raw) if raw else ""
+
+    def get_secret(self) -> str:
+        from hosts.secrets import decrypt_secret
+
+        return decrypt_secret(self.secret_encrypted) if self.secret_encrypted else ""
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_encrypted)
+
+    @property
+    def masked_url(self) -> str:
+        from runs.webhooks import mask_url
+
+        return mask_url(self.url) if self.url else ""
 
     @property
     def email_list(self) -> list[str]:
@@ -111,6 +133,14 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     detail = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def masked_target(self) -> str:
+        if self.channel != "webhook":
+            return self.target
+        from runs.webhooks import mask_url
+
+        return mask_url(self.target)
 
     class Meta:
         ordering = ["-created"]

@@ -16,4 +16,5 @@ urlpatterns = [
     path("schedules/hooks/add", views.hook_add, name="hook_add"),
     path("schedules/hooks/<int:hook_id>/edit", views.hook_edit, name="hook_edit"),
     path("schedules/hooks/<int:hook_id>/delete", views.hook_delete, name="hook_delete"),
+    path("schedules/hooks/<int:hook_id>/test", views.hook_test, name="hook_test"),
 ]

@@ -5,11 +5,20 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from atp_core.errors import InvalidInput
 from atp_site.permissions import has_role, role_required
+from runs.webhooks import mask_url
 
 from . import services
 from .forms import NotificationHookForm, ScheduleForm
 from .models import Notification, NotificationHook, Schedule
+
+
+def _with_next_fire(schedules) -> list[Schedule]:
+    rows = list(schedules)
+    for s in rows:
+        s.next_fire = services.next_fire(s)
+    return rows
 
 
 @require_GET
@@ -18,11 +27,18 @@ def schedule_list(request):
         request,
         "schedules/schedule_list.html",
         {
-            "schedules": Schedule.objects.select_related(
-                "scenario", "last_run", "periodic_task", "created_by"
+            "schedules": _with_next_fire(
+                Schedule.objects.select_related(
+                    "scenario",
+                    "last_run",
+                    "periodic_task__interval",
+                    "periodic_task__crontab",
+                    "created_by",
+                )
             ),
             "hooks": NotificationHook.objects.select_related("scenario"),
             "global_urls": settings.ATP_WEBHOOK_URLS,
+            "global_urls_masked": [mask_url(u) for u in settings.ATP_WEBHOOK_URLS],
             "global_emails": settings.ATP_NOTIFY_EMAILS,
             "recent": Notification.objects.select_related("run")[:20],
             "can_operate": has_role(request.user, "operator"),
@@ -111,4 +127,41 @@ def hook_delete(request, hook_id: int):
     hook = get_object_or_404(NotificationHook, pk=hook_id)
     hook.delete()
     messages.info(request, f"Notification {hook.name} removed")
+    return redirect("schedules:list")
+
+
+@require_POST
+@role_required("operator")
+def hook_test(request, hook_id: int):
+    """Send a test POST to the hook's webhook now (one attempt) and say how it answered."""
+    from django.utils import timezone
+
+    from runs.notify import post_webhook
+
+    hook = get_object_or_404(NotificationHook, pk=hook_id)
+    if not hook.url:
+        messages.error(request, f"Notification {hook.name} has no webhook URL to test.")
+        return redirect("schedules:list")
+    payload = {"event": "test", "notification": hook.name, "sent": timezone.now().isoformat()}
+    try:
+        secret = hook.get_secret()
+    except InvalidInput as exc:
+        messages.error(request, f"Notification {hook.name}: {exc}")
+        return redirect("schedules:list")
+    delivery = post_webhook(
+        hook.url,
+        payload,
+        timeout=min(settings.ATP_WEBHOOK_TIMEOUT, 5.0),
+        retries=0,
+        secret=secret,
+        event="test",
+    )
+    where = hook.masked_url
+    if delivery.ok:
+        signed = " (signed)" if secret else ""
+        messages.info(
+            request, f"Test sent{signed} to {where}: it answered HTTP {delivery.status_code}."
+        )
+    else:
+        messages.error(request, f"Test to {where} failed: {delivery.detail}")
     return redirect("schedules:list")

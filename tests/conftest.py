@@ -1,7 +1,8 @@
 """Session-wide fixtures: the rig's guests, Redis, PostgreSQL.
 
 Rig guests are named ``$ATP_RIG_PREFIX<n>`` (default ``atp-test-``); ``$ATP_RIG_VMS`` of them
-(default 2) boot on first use and are destroyed at the end of the session.
+(default 2) boot on first use and are destroyed at the end of the session. One desktop guest,
+``$ATP_RIG_PREFIXdesktop``, boots on first use of ``desktop_vm``/``desktop_session``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,36 @@ def rig_vms(vm_pool):
     """Every guest of the pool, for tests that need several."""
     with vm_pool.lend(len(vm_pool.vms)) as vms:
         yield vms
+
+
+@pytest.fixture(scope="session")
+def desktop_guest(libvirt_uri):
+    """The session's one desktop guest (SPICE, Xorg, xdm), booted once."""
+    from tests.vm_pool import DesktopVm, desktop_built
+
+    require(desktop_built(), "the desktop guest (run guest/build-desktop.sh)")
+    import libvirt
+
+    conn = libvirt.open(libvirt_uri)
+    vm = DesktopVm(f"{RIG_PREFIX}desktop", libvirt_uri, conn)
+    vm.boot()
+    yield vm
+    vm.remove()
+    conn.close()
+
+
+@pytest.fixture
+def desktop_vm(desktop_guest):
+    """The desktop guest at its login screen (any session ended)."""
+    desktop_guest.to_greeter()
+    return desktop_guest
+
+
+@pytest.fixture
+def desktop_session(desktop_guest):
+    """The desktop guest logged in as atp, with the key recorder's terminal mapped."""
+    desktop_guest.log_in()
+    return desktop_guest
 
 
 @pytest.fixture(scope="session")

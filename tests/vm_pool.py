@@ -2,7 +2,8 @@
 
 Guests boot once per session (about 10 s each under TCG, in parallel) and are handed out one at
 a time; a test that leaves its guest broken (off, agent gone) gets it rebooted on release.
-Raw libvirt calls only: the rig must not depend on the code it tests.
+Besides the text pool there is one desktop guest per session (``DesktopVm``: Xorg, xdm, twm,
+SPICE), booted on first use. Raw libvirt calls only: the rig must not depend on the code it tests.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import contextlib
 import json
 import os
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -19,10 +21,12 @@ from dataclasses import dataclass
 import libvirt
 import libvirt_qemu
 
-from guest.domain import define_guest
+from guest.domain import DESKTOP_USER, define_desktop, define_guest
 
 LIBVIRT_URI = os.environ.get("ATP_LIBVIRT_URI", "qemu:///system")
 BOOT_TIMEOUT = float(os.environ.get("ATP_RIG_BOOT_TIMEOUT", "120"))
+# the desktop guest boots in ~15 s on an idle machine, minutes when 2 cores are shared by many
+DESKTOP_BOOT_TIMEOUT = float(os.environ.get("ATP_RIG_DESKTOP_BOOT_TIMEOUT", "300"))
 
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
@@ -147,12 +151,91 @@ class VmPool:
         self.conn.close()
 
 
+# Linux key codes for typing the desktop login with raw libvirt (the rig does not use atp_core)
+_LINUX_KEYS = {"a": 30, "t": 20, "p": 25, "\n": 28}
+
+
+class DesktopVm(RigVm):
+    """The session's desktop guest: SPICE with a fresh ticket, at its login screen or logged in.
+
+    Guest markers (see guest/build-desktop.sh): /run/atp-greeter (login screen up),
+    /run/atp-session (a user logged in), /tmp/atp-desktop (the session's windows are mapped).
+    """
+
+    def __init__(self, name: str, uri: str, conn: libvirt.virConnect) -> None:
+        super().__init__(name, uri, conn)
+        self.ticket = secrets.token_hex(8)
+        self.user, self.password = DESKTOP_USER
+
+    def _define(self) -> libvirt.virDomain:
+        return define_desktop(self.conn, self.name, ticket=self.ticket)
+
+    def boot(self) -> None:
+        self.remove()
+        self._define().create()
+        self.wait_agent(DESKTOP_BOOT_TIMEOUT)
+        self.wait_marker("/run/atp-greeter")
+
+    def ensure_running(self) -> None:
+        try:
+            dom = self.domain
+        except libvirt.libvirtError:
+            dom = None
+        if dom is not None and dom.isActive() and self.agent_answers():
+            return
+        self.boot()
+
+    def marker(self, path: str) -> bool:
+        return self.shell(f"test -e {path}")[0] == 0
+
+    def wait_marker(self, path: str, timeout: float = DESKTOP_BOOT_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.marker(path):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"desktop guest {self.name}: no {path} within {timeout}s")
+            time.sleep(0.3)
+
+    def spice_port(self) -> int:
+        """The SPICE port libvirt allocated (live XML)."""
+        import xml.etree.ElementTree as ET
+
+        graphics = ET.fromstring(self.domain.XMLDesc(0)).find("devices/graphics[@type='spice']")
+        return int(graphics.get("port"))
+
+    def to_greeter(self) -> None:
+        """End any session (twm is the session's last process) and wait for the login screen."""
+        self.ensure_running()
+        if self.marker("/run/atp-session"):
+            self.shell("pkill -x twm; true")
+            deadline = time.monotonic() + DESKTOP_BOOT_TIMEOUT
+            while self.marker("/run/atp-session") and time.monotonic() < deadline:
+                time.sleep(0.3)
+        self.wait_marker("/run/atp-greeter")
+
+    def log_in(self) -> None:
+        """Log in as atp at the greeter (raw libvirt sendKey) and wait for the desktop."""
+        self.ensure_running()
+        if self.marker("/tmp/atp-desktop"):
+            return
+        self.to_greeter()
+        time.sleep(1.0)  # the greeter draws its prompt after the Xsetup marker
+        for ch in f"{self.user}\n{self.password}\n":
+            self.domain.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, 20, [_LINUX_KEYS[ch]], 1, 0)
+            time.sleep(0.08)
+        self.wait_marker("/tmp/atp-desktop")
+
+
 def libvirtd_reachable(uri: str = LIBVIRT_URI) -> bool:
     try:
         libvirt.open(uri).close()
         return True
     except libvirt.libvirtError:
         return False
+
+
+def desktop_built() -> bool:
+    guest_dir = os.environ.get("ATP_DESKTOP_DIR", "/var/tmp/atp/desktop")
+    return os.path.exists(os.path.join(guest_dir, "initramfs.cpio.gz"))
 
 
 def guest_built() -> bool:

@@ -51,6 +51,11 @@ def add_run_command(subparsers: argparse._SubParsersAction) -> argparse.Argument
     )
     run.add_argument("--host-name", default="local", help="display name of the host")
     run.add_argument(
+        "--display",
+        choices=("hypervisor", "spice"),
+        help="path of keyboard, mouse and screen steps (default: the scenario's 'display')",
+    )
+    run.add_argument(
         "--vm",
         action="append",
         default=[],
@@ -108,11 +113,31 @@ def parse_vars(items: list[str]) -> dict[str, Any]:
 
 
 def load_references(folder: Path | None) -> dict[str, Any]:
+    """``NAME.png`` (with an optional ``NAME.json``: areas, threshold, method, exclude) is
+    reference ``NAME``; ``NAME@LABEL.png`` is candidate ``LABEL`` of the same reference."""
     from atp_core.orchestrator.runtime import ReferenceSpec
 
     refs: dict[str, Any] = {}
     if folder is None or not folder.is_dir():
         return refs
+    for png in sorted(folder.glob("*.png")):
+        meta: dict[str, Any] = {}
+        side = png.with_suffix(".json")
+        if side.is_file():
+            meta = json.loads(side.read_text())
+        name, _, label = png.stem.partition("@")
+        spec = ReferenceSpec(
+            path=png,
+            areas=[tuple(int(v) for v in a) for a in meta.get("areas", [])],
+            threshold=meta.get("threshold"),
+            method=meta.get("method"),
+            exclude=[tuple(int(v) for v in a) for a in meta.get("exclude", [])],
+            label=label or name,
+        )
+        refs.setdefault(name, []).append(spec)
+    for name, specs in refs.items():  # the plain NAME.png first, then the labelled ones
+        specs.sort(key=lambda s: (Path(str(s.path)).stem != name, str(s.path)))
+    return refs
     for png in sorted(folder.glob("*.png")):
         meta: dict[str, Any] = {}
         side = png.with_suffix(".json")
@@ -257,7 +282,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     names = list(args.vm) or [t.vm for t in scenario.targets if t.vm]
     if names:
-        targets = [Target(f"{args.host_name}/{n}", args.host, n, args.host_name) for n in names]
+        targets = [
+            Target(f"{args.host_name}/{n}", args.host, n, args.host_name, args.display)
+            for n in names
+        ]
     else:
         targets = [Target(args.host_name, args.host, "", args.host_name)]
 

@@ -28,6 +28,8 @@ from atp_core.orchestrator.schema import (
 )
 from atp_core.orchestrator.yamlpos import (
     MAX_CHARS,
+    MAX_DEPTH,
+    MAX_NODES,
     Issue,
     PosDict,
     ScenarioValidationError,
@@ -36,6 +38,8 @@ from atp_core.orchestrator.yamlpos import (
 )
 
 log = logging.getLogger(__name__)
+
+MAX_ISSUES = 100  # problems described per load (describing each costs; the rest are counted)
 
 __all__ = [
     "Issue",
@@ -297,8 +301,13 @@ def parse_scenario_data(data: object, *, filename: str | None = None) -> Scenari
     try:
         scenario = Scenario.model_validate(_plain(data))
     except ValidationError as exc:
-        issues += [_issue_for(error, data, filename) for error in exc.errors()]
-        raise ScenarioValidationError(_merge(issues), filename) from None
+        errors = exc.errors()
+        issues += [_issue_for(error, data, filename) for error in errors[:MAX_ISSUES]]
+        issues = _merge(issues)
+        if len(errors) > MAX_ISSUES:
+            more = len(errors) - MAX_ISSUES
+            issues.append(Issue(None, None, "", f"... and {more} more problems not listed"))
+        raise ScenarioValidationError(issues, filename) from None
     if issues:
         raise ScenarioValidationError(_merge(issues), filename)
     return scenario
@@ -329,9 +338,26 @@ def _json_fallback(text: str) -> object | None:
     if not stripped.startswith(("{", "[")):
         return None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError):
         return None
+    return data if _within_limits(data) else None
+
+
+def _within_limits(data: object) -> bool:
+    """Plain data has at most MAX_NODES values nested at most MAX_DEPTH deep."""
+    count = 0
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES or depth > MAX_DEPTH:
+            return False
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return True
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:

@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class Target:
-    """A VM to run on: display name, libvirt URI of its host, libvirt domain name."""
+    """A VM to run on: display name, libvirt URI of its host, libvirt domain name, and the
+    display path of its keyboard, mouse and screen (None: the scenario's ``display``)."""
 
     name: str
     host_uri: str
     vm: str
     host_name: str = "local"
+    display: str | None = None
 
 
 @dataclass
@@ -48,14 +50,19 @@ class VdiSettings:
 
 @dataclass
 class ReferenceSpec:
-    """A reference image for ``verify_screen``: the PNG, its match areas (none = the whole
-    image), the areas to ignore inside them (clocks, cursors), threshold and method."""
+    """A reference image for the screen checks: the PNG, its match areas (none = the whole
+    image), the areas to ignore inside them (clocks, cursors), threshold and method.
+
+    A reference name may hold several candidates (like openQA's needle tags): the executor's
+    ``references`` map a name to one spec or to a list of them, and a check passes when any
+    candidate matches; ``label`` names the candidate in the report."""
 
     path: str | Path
     areas: list[tuple[int, int, int, int]] = field(default_factory=list)
     threshold: float | None = None
     method: str | None = None
     exclude: list[tuple[int, int, int, int]] = field(default_factory=list)
+    label: str = ""
 
 
 class StepError(AtpError):

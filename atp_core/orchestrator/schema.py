@@ -391,6 +391,102 @@ class VerifyScreen(StepBase):
     interval: Duration | None = None
 
 
+class ClickImage(StepBase):
+    """Find a reference on the screen (polling until the timeout) and click its match area's
+    centre, moved by ``offset``."""
+
+    type: Literal["click_image"] = "click_image"
+    reference: str = Field(description="name of a reference image (any of its candidates)")
+    offset: Point | None = Field(None, description="[dx, dy] from the match area's centre")
+    button: Button = "left"
+    double: bool = Field(False, description="double click")
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="similarity 0-1 needed; default: the reference's"
+    )
+    interval: Duration | None = Field(None, description="pause between screenshots")
+
+
+class _ScreenChangeFields(StepBase):
+    area: Area | None = Field(None, description="watch only this rectangle")
+    exclude: list[Area] = Field(
+        default_factory=list, description="rectangles never counted (a clock, a cursor)"
+    )
+    threshold: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="fraction 0-1 of the area's pixels that may change (still) / must be "
+        "exceeded (change); a blinking cursor is ~0.001 of a 1024x768 screen",
+    )
+    interval: Duration | None = Field(None, description="pause between screenshots")
+
+
+class WaitScreenChange(_ScreenChangeFields):
+    """Pass at the first change of the screen (in the area) from when the step starts."""
+
+    type: Literal["wait_screen_change"] = "wait_screen_change"
+
+
+class WaitScreenStill(_ScreenChangeFields):
+    """Pass once the screen (in the area) did not change for ``duration``."""
+
+    type: Literal["wait_screen_still"] = "wait_screen_still"
+    duration: Duration = Field(1.0, description="how long nothing may change")
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("duration must be longer than 0")
+        return value
+
+
+class _TextFields(StepBase):
+    text: str | None = Field(None, description="text that must be on the screen")
+    regex: str | None = Field(None, description="a regular expression to search for instead")
+    area: Area | None = Field(None, description="read only this rectangle")
+    fuzzy: float | None = Field(
+        None, gt=0, le=1, description="least similarity 0-1 of text to what is read"
+    )
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None and not has_variables(value):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _text_or_regex(self) -> _TextFields:
+        _exactly_one(self, "text", "regex")
+        if self.fuzzy is not None and self.regex is not None:
+            raise ValueError("'fuzzy' goes with 'text', not with 'regex'")
+        return self
+
+
+class VerifyText(_TextFields):
+    """Check: the text is on the screen now (OCR); the error shows what was read."""
+
+    type: Literal["verify_text"] = "verify_text"
+
+
+class WaitText(_TextFields):
+    """Check: poll the screen by OCR until the text is there or the timeout expires."""
+
+    type: Literal["wait_text"] = "wait_text"
+    interval: Duration | None = Field(None, description="pause between reads")
+
+
+class ReadText(StepBase):
+    """Read the text on the screen (in the area) by OCR; capture it into a variable."""
+
+    type: Literal["read_text"] = "read_text"
+    area: Area | None = Field(None, description="read only this rectangle")
+
+
 class VerifyInput(StepBase):
     """Check: the guest's input devices saw exactly these key presses."""
 
@@ -637,6 +733,7 @@ CheckStep = Annotated[
     | VerifyCommand
     | VerifyScreen
     | VerifyInput
+    | VerifyText
     | VerifyVdiDomainStatus
     | VerifyVdiDomainsRunning
     | GuestPing
@@ -670,6 +767,12 @@ STEP_MODELS: tuple[type[StepBase], ...] = (
     VerifyCommand,
     VerifyScreen,
     VerifyInput,
+    ClickImage,
+    WaitScreenChange,
+    WaitScreenStill,
+    VerifyText,
+    WaitText,
+    ReadText,
     VmStart,
     VmShutdown,
     VmReboot,
@@ -703,6 +806,7 @@ CHECK_KINDS: list[str] = [
     "verify_command",
     "verify_screen",
     "verify_input",
+    "verify_text",
     "verify_vdi_domain_status",
     "verify_vdi_domains_running",
     "guest_ping",
@@ -727,6 +831,12 @@ Step = Annotated[
     | VerifyCommand
     | VerifyScreen
     | VerifyInput
+    | ClickImage
+    | WaitScreenChange
+    | WaitScreenStill
+    | VerifyText
+    | WaitText
+    | ReadText
     | VmStart
     | VmShutdown
     | VmReboot
@@ -764,6 +874,11 @@ class Scenario(_Model):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     timeout: Duration = Field(3600.0, description="whole run per target; default 1h")
+    display: Literal["hypervisor", "spice"] = Field(
+        "hypervisor",
+        description="path of keyboard, mouse and screen steps: 'hypervisor' (libvirt/QEMU, any "
+        "domain) or 'spice' (the VM's SPICE server, as a remote user sees it)",
+    )
     targets: list[TargetRef] = Field(default_factory=list)
     variables: dict[VarName, Any] = Field(default_factory=dict)
     defaults: StepDefaults = Field(default_factory=StepDefaults)
@@ -831,8 +946,12 @@ def describe(step: StepBase) -> str:
         detail = _short(step.label) if step.label else ""
     elif isinstance(step, VerifyDomainStatus):
         detail = step.expected
-    elif isinstance(step, VerifyScreen):
+    elif isinstance(step, VerifyScreen | ClickImage):
         detail = _short(step.reference)
+    elif isinstance(step, _TextFields):
+        detail = _short(step.text if step.text is not None else step.regex)
+    elif isinstance(step, WaitScreenStill):
+        detail = format_duration(step.duration)
     elif isinstance(step, VerifyInput):
         detail = _short(step.text if step.text is not None else [_key_text(k) for k in step.keys])
     elif isinstance(step, VdiLogin):

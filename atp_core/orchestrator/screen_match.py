@@ -2,7 +2,12 @@
 
 - ``template`` (default): each area of the reference is searched for anywhere in the screenshot
   (OpenCV ``TM_CCOEFF_NORMED``; a flat area, which that measure cannot score, is compared pixel
-  by pixel at its own position). The score is the worst area's best match, 0..1.
+  by pixel at its own position). The score is the worst area's best match, 0..1. The search
+  goes from cheap to dear and stops once the area matches: at its own position, then within
+  ``NEAR`` pixels of it, then over the whole screen on a scaled-down copy (the few best spots
+  refined at full size). A full-size correlation of a 1024x768 screen costs ~100 ms; this way
+  a check of many candidate references stays within tens of milliseconds
+  (``bench/p7_screen_checks.py``).
 - ``ssim``: structural similarity of each area at its own position (the screenshot is scaled to
   the reference's size first). The score is the worst area's SSIM.
 
@@ -25,6 +30,8 @@ from atp_core.errors import InvalidInput
 
 DEFAULT_THRESHOLD = 0.9
 METHODS = ("template", "ssim")
+NEAR = 48  # pixels around the reference's own position searched before the whole screen
+COARSE_PEAKS = 3  # best spots of the scaled-down search refined at full size
 
 Area = tuple[int, int, int, int]
 
@@ -83,10 +90,58 @@ def _flat_score(a: np.ndarray, b: np.ndarray) -> float:
     return float(1.0 - diff.mean() / 255.0)
 
 
+def _search(
+    shot: np.ndarray, templ: np.ndarray, mask: np.ndarray | None, x0: int, y0: int, x1: int, y1: int
+) -> tuple[float, tuple[int, int]]:
+    """Best match of ``templ`` with its top-left corner in [x0, x1] x [y0, y1] of ``shot``."""
+    h, w = templ.shape[:2]
+    sh, sw = shot.shape[:2]
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(sw - w, x1), min(sh - h, y1)
+    if x1 < x0 or y1 < y0:
+        return 0.0, (0, 0)
+    window = shot[y0 : y1 + h, x0 : x1 + w]
+    if mask is None:
+        result = cv2.matchTemplate(window, templ, cv2.TM_CCOEFF_NORMED)
+    else:
+        result = cv2.matchTemplate(window, templ, cv2.TM_CCOEFF_NORMED, mask=mask)
+    result = np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
+    _, best, _, loc = cv2.minMaxLoc(result)
+    return float(max(0.0, min(1.0, best))), (int(loc[0]) + x0, int(loc[1]) + y0)
+
+
+class Frame:
+    """A screenshot prepared once for many comparisons: grey, and scaled-down copies."""
+
+    def __init__(self, screenshot: bytes | np.ndarray) -> None:
+        self.image = load_image(screenshot)
+        self.gray = cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY)
+        self._scaled: dict[int, np.ndarray] = {}
+
+    def scaled(self, factor: int) -> np.ndarray:
+        if factor not in self._scaled:
+            h, w = self.gray.shape[:2]
+            self._scaled[factor] = cv2.resize(
+                self.gray, (w // factor, h // factor), interpolation=cv2.INTER_AREA
+            )
+        return self._scaled[factor]
+
+
+def _coarse_factor(w: int, h: int) -> int:
+    side = min(w, h)
+    return 4 if side >= 32 else 2 if side >= 10 else 1
+
+
 def _template(
-    ref_gray: np.ndarray, shot_gray: np.ndarray, area: Area, keep: np.ndarray | None
+    ref_gray: np.ndarray,
+    frame: Frame,
+    area: Area,
+    keep: np.ndarray | None,
+    limit: float,
+    search: str = "all",
 ) -> AreaScore:
     x, y, w, h = area
+    shot_gray = frame.gray
     templ = ref_gray[y : y + h, x : x + w]
     mask = None if keep is None else keep[y : y + h, x : x + w]
     if mask is not None and mask.all():
@@ -102,13 +157,45 @@ def _template(
                 here = np.where(mask > 0, here, templ)
             return AreaScore(area, _flat_score(templ, here), (x, y))
         return AreaScore(area, 0.0, (0, 0))
-    if mask is None:
-        result = cv2.matchTemplate(shot_gray, templ, cv2.TM_CCOEFF_NORMED)
+    best = _search(shot_gray, templ, mask, x, y, x, y)  # in place
+    if best[0] >= limit:
+        return AreaScore(area, best[0], best[1])
+    near = _search(shot_gray, templ, mask, x - NEAR, y - NEAR, x + NEAR, y + NEAR)
+    best = max(best, near)
+    if best[0] >= limit or search == "near":
+        return AreaScore(area, best[0], best[1])
+    factor = _coarse_factor(w, h)
+    if factor == 1:
+        best = max(best, _search(shot_gray, templ, mask, 0, 0, sw, sh))
+        return AreaScore(area, best[0], best[1])
+    small = frame.scaled(factor)
+    small_templ = cv2.resize(templ, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    small_mask = None
+    if mask is not None:
+        small_mask = cv2.resize(mask, (w // factor, h // factor), interpolation=cv2.INTER_NEAREST)
+    if small_templ.std() < 1.0:
+        best = max(best, _search(shot_gray, templ, mask, 0, 0, sw, sh))
+        return AreaScore(area, best[0], best[1])
+    if small_mask is None:
+        coarse = cv2.matchTemplate(small, small_templ, cv2.TM_CCOEFF_NORMED)
     else:
-        result = cv2.matchTemplate(shot_gray, templ, cv2.TM_CCOEFF_NORMED, mask=mask)
-    result = np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
-    _, best, _, loc = cv2.minMaxLoc(result)
-    return AreaScore(area, float(max(0.0, min(1.0, best))), (int(loc[0]), int(loc[1])))
+        coarse = cv2.matchTemplate(small, small_templ, cv2.TM_CCOEFF_NORMED, mask=small_mask)
+    coarse = np.nan_to_num(coarse, nan=0.0, posinf=0.0, neginf=0.0)
+    ch, cw = small_templ.shape[:2]
+    for _ in range(COARSE_PEAKS):
+        _, value, _, loc = cv2.minMaxLoc(coarse)
+        if value <= 0:
+            break
+        cx, cy = loc[0] * factor, loc[1] * factor
+        pad = 2 * factor
+        best = max(best, _search(shot_gray, templ, mask, cx - pad, cy - pad, cx + pad, cy + pad))
+        if best[0] >= limit:
+            break
+        lx, ly = loc  # suppress this peak's neighbourhood before the next one
+        coarse[
+            max(0, ly - ch // 2) : ly + ch // 2 + 1, max(0, lx - cw // 2) : lx + cw // 2 + 1
+        ] = -1
+    return AreaScore(area, best[0], best[1])
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -128,24 +215,50 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.clip((num / den).mean(), 0.0, 1.0))
 
 
+_REFERENCES: dict[tuple[str, float, int], np.ndarray] = {}
+
+
+def reference_gray(reference: bytes | str | Path | np.ndarray) -> np.ndarray:
+    """A reference as a grey array; files are decoded once (cached by path, mtime and size)."""
+    if isinstance(reference, str | Path):
+        path = Path(reference)
+        try:
+            stat = path.stat()
+        except OSError:
+            raise InvalidInput(f"reference image {str(path)!r} does not exist") from None
+        key = (str(path), stat.st_mtime, stat.st_size)
+        cached = _REFERENCES.get(key)
+        if cached is None:
+            if len(_REFERENCES) > 512:
+                _REFERENCES.clear()
+            cached = cv2.cvtColor(load_image(path), cv2.COLOR_BGR2GRAY)
+            _REFERENCES[key] = cached
+        return cached
+    image = load_image(reference)
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
 def compare(
     reference: bytes | str | Path | np.ndarray,
-    screenshot: bytes | np.ndarray,
+    screenshot: bytes | np.ndarray | Frame,
     *,
     areas: list[Area] | None = None,
     threshold: float | None = None,
     method: str | None = None,
     exclude: list[Area] | None = None,
+    search: str = "all",
 ) -> MatchResult:
+    """Score ``screenshot`` against ``reference``; ``search="near"`` stops before the
+    whole-screen search (template method), for a first pass over many candidates."""
     method = method or "template"
     if method not in METHODS:
         raise InvalidInput(f"screen check method {method!r}: allowed {', '.join(METHODS)}")
-    ref = load_image(reference)
-    shot = load_image(screenshot)
-    height, width = ref.shape[:2]
+    ref_gray = reference_gray(reference)
+    frame = screenshot if isinstance(screenshot, Frame) else Frame(screenshot)
+    height, width = ref_gray.shape[:2]
     boxes = [_clip(a, width, height) for a in areas] if areas else [(0, 0, width, height)]
-    ref_gray = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY)
-    shot_gray = cv2.cvtColor(shot, cv2.COLOR_BGR2GRAY)
+    shot_gray = frame.gray
+    limit = DEFAULT_THRESHOLD if threshold is None else float(threshold)
     keep = None
     if exclude:
         keep = np.full(ref_gray.shape, 255, dtype=np.uint8)
@@ -154,7 +267,7 @@ def compare(
     scores: list[AreaScore] = []
     if method == "template":
         for box in boxes:
-            scores.append(_template(ref_gray, shot_gray, box, keep))
+            scores.append(_template(ref_gray, frame, box, keep, limit, search))
     else:
         if shot_gray.shape != ref_gray.shape:
             shot_gray = cv2.resize(shot_gray, (width, height), interpolation=cv2.INTER_AREA)
@@ -163,7 +276,6 @@ def compare(
         for x, y, w, h in boxes:
             value = ssim(ref_gray[y : y + h, x : x + w], shot_gray[y : y + h, x : x + w])
             scores.append(AreaScore((x, y, w, h), value, (x, y)))
-    limit = DEFAULT_THRESHOLD if threshold is None else float(threshold)
     return MatchResult(method, limit, min(s.score for s in scores), scores)
 
 
@@ -198,3 +310,24 @@ def diff_image(
         )
     gap = np.full((height, 6, 3), 128, dtype=np.uint8)
     return encode_png(np.hstack([ref_view, gap, shot_view, gap, diff]))
+
+
+def changed_fraction(
+    before: np.ndarray,
+    after: np.ndarray,
+    area: Area | None = None,
+    exclude: list[Area] | None = None,
+    tolerance: int = 24,
+) -> float:
+    """Fraction (0..1) of the pixels of ``area`` (default: all) whose grey level differs by
+    more than ``tolerance`` between two grey frames; ``exclude`` areas never count. A frame of
+    another size (the guest changed mode) counts as all changed."""
+    if before.shape != after.shape:
+        return 1.0
+    height, width = before.shape[:2]
+    x, y, w, h = _clip(area, width, height) if area else (0, 0, width, height)
+    diff = cv2.absdiff(before[y : y + h, x : x + w], after[y : y + h, x : x + w]) > tolerance
+    for ex, ey, ew, eh in exclude or []:
+        x0, y0 = max(ex - x, 0), max(ey - y, 0)
+        diff[y0 : max(0, ey - y + eh), x0 : max(0, ex - x + ew)] = False
+    return float(diff.mean()) if diff.size else 0.0

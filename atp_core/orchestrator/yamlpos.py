@@ -3,6 +3,13 @@
 :class:`PosDict` and :class:`PosList` are ``dict``/``list`` subclasses (pydantic validates them
 like the plain types) carrying 1-based ``(line, column)`` of themselves, of each key and of each
 value, and the path of the source container (for files converted from a legacy dialect).
+
+Every size is bounded before work grows with it: a pass over the parser's events refuses texts
+with more than ``MAX_NODES`` values or nested deeper than ``MAX_DEPTH`` (so the composer never
+sees them), and while building, every value reached through an alias or a ``<<`` merge counts
+against ``MAX_NODES`` again, and each mapping's merged keys are worked out once. An alias or
+merge-key "bomb" (a few hundred bytes that expand to billions of values) is refused in
+milliseconds instead of freezing the process.
 """
 
 from __future__ import annotations
@@ -15,7 +22,11 @@ Pos = tuple[int, int] | None
 
 MAX_CHARS = 1_000_000
 MAX_DEPTH = 40
-MAX_NODES = 200_000
+MAX_NODES = 20_000  # values after alias and merge expansion (a big scenario has a few thousand)
+
+# libyaml's parser and composer when PyYAML was built with it (10x faster than pure Python)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_COUNTED_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 
 
 @dataclass
@@ -107,11 +118,20 @@ class _Builder:
         self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
         self.issues: list[Issue] = []
         self.nodes = 0
+        self._merged: dict[int, list[tuple[yaml.Node, yaml.Node]]] = {}  # id(node) → its pairs
+        self._merging: set[int] = set()  # mappings whose merges are being worked out
+
+    def _count(self, node: yaml.Node, amount: int = 1) -> None:
+        self.nodes += amount
+        if self.nodes > MAX_NODES:
+            raise _TooBig(
+                f"the scenario has more than {MAX_NODES} values (aliases and merges counted"
+                " as often as they are used)",
+                _mark(node),
+            )
 
     def build(self, node: yaml.Node, path: str, depth: int) -> object:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooBig(f"the scenario has more than {MAX_NODES} values", _mark(node))
+        self._count(node)
         if depth > MAX_DEPTH:
             raise _TooBig(f"the scenario is nested deeper than {MAX_DEPTH} levels", _mark(node))
         if isinstance(node, yaml.MappingNode):
@@ -132,14 +152,30 @@ class _Builder:
             return None
 
     def _pairs(self, node: yaml.MappingNode, depth: int) -> list[tuple[yaml.Node, yaml.Node]]:
-        """Key/value node pairs with ``<<`` merge keys expanded (explicit keys win)."""
+        """Key/value node pairs with ``<<`` merge keys expanded (explicit keys win).
+
+        Worked out once per mapping node (aliases share nodes), each pair counted as a value."""
+        key_id = id(node)
+        if key_id in self._merged:
+            pairs = self._merged[key_id]
+            self._count(node, len(pairs))
+            return pairs
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"the scenario is nested deeper than {MAX_DEPTH} levels", _mark(node))
+        self._merging.add(key_id)
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         merged: list[tuple[yaml.Node, yaml.Node]] = []
         for key, value in node.value:
             if key.tag == "tag:yaml.org,2002:merge":
                 sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
                 for source in sources:
-                    if isinstance(source, yaml.MappingNode) and depth < MAX_DEPTH:
+                    self._count(source)
+                    if isinstance(source, yaml.MappingNode) and id(source) in self._merging:
+                        line, col = _mark(source)
+                        self.issues.append(
+                            Issue(line, col, "", "a merge key (<<) cannot merge its own mapping")
+                        )
+                    elif isinstance(source, yaml.MappingNode):
                         merged.extend(self._pairs(source, depth + 1))
                     else:
                         line, col = _mark(source)
@@ -155,6 +191,8 @@ class _Builder:
             if name is not None and name not in explicit and name not in seen:
                 seen.add(name)
                 pairs.append((key, value))
+        self._merging.discard(key_id)
+        self._merged[key_id] = pairs
         return pairs
 
     def _mapping(self, node: yaml.MappingNode, path: str, depth: int) -> PosDict:
@@ -196,6 +234,27 @@ def _problem(exc: yaml.YAMLError) -> str:
     return ", ".join(parts) or str(exc).splitlines()[0]
 
 
+def _precheck(text: str) -> Issue | None:
+    """Refuse, from the parser's events alone, texts with too many values or too deep."""
+    count = depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, _COUNTED_EVENTS):
+            count += 1
+            if count > MAX_NODES:
+                line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                return Issue(line, col, "", f"the scenario has more than {MAX_NODES} values")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                return Issue(
+                    line, col, "", f"the scenario is nested deeper than {MAX_DEPTH} levels"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def parse_text(text: str) -> tuple[object, list[Issue]]:
     """Parse YAML (JSON is YAML) into positioned data; returns (data, issues)."""
     if len(text) > MAX_CHARS:
@@ -203,7 +262,10 @@ def parse_text(text: str) -> tuple[object, list[Issue]]:
             Issue(None, None, "", f"the scenario is too large ({len(text)} > {MAX_CHARS} chars)")
         ]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        too_big = _precheck(text)
+        if too_big is not None:
+            return None, [too_big]
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)

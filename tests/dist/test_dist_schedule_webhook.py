@@ -27,7 +27,12 @@ def hook_server():
 
 
 def test_schedule_runs_on_time_and_webhook_gets_the_result(dist_processes, two_hosts, hook_server):
-    dist_processes.worker("hd-central", DIST_ENV["ATP_DEFAULT_QUEUE"])
+    # notifications are sent from the default queue; the receiver listens on 127.0.0.1
+    dist_processes.worker(
+        "hd-central",
+        DIST_ENV["ATP_DEFAULT_QUEUE"],
+        env={"ATP_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32"},
+    )
     dist_processes.worker("hd-wa", "host.hd-a")
     rev = make_scenario("scheduled-probe", STEPS)
     NotificationHook.objects.create(name="e2e", url=hook_server.url)

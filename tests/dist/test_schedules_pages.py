@@ -116,7 +116,15 @@ def test_viewer_reads_but_cannot_manage(client, rev):
     assert not Schedule.objects.exists()
 
 
-def test_operator_adds_a_notification_hook(operator, rev):
+def test_operator_adds_a_notification_hook(operator, rev, monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo  # no DNS on the test machine: chat.example is a public address
+
+    def resolve(host, *args, **kwargs):
+        return real("8.8.8.8" if host == "chat.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
     resp = operator.post(
         "/schedules/hooks/add",
         {

@@ -119,6 +119,19 @@ class FakeScreen:
 
 
 @dataclass
+class FakeMouse:
+    """Records ``("click", x, y, button, double)`` and moves in ``vm.calls``."""
+
+    vm: FakeVm
+
+    def click(self, x=None, y=None, button="left", double=False):
+        self.vm.calls.append(("click", x, y, button, double))
+
+    def move(self, x, y):
+        self.vm.calls.append(("move", x, y))
+
+
+@dataclass
 class FakeVm:
     name: str
     state: str = "running"
@@ -134,6 +147,7 @@ class FakeVm:
         self.input_log = FakeInputLog(self)
         self.power = FakePower(self)
         self.screen = FakeScreen(self)
+        self.mouse = FakeMouse(self)
         self.uuid = f"uuid-{self.name}"
 
 

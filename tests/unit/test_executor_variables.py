@@ -35,12 +35,12 @@ steps:
 """,
         variables={"who": "operator"},
         run_id="run-7",
-        env_allowed={"HOME_X": "/home/x"},
+        env_allowed={"HOME_X": "/tmp/home-x"},
     )
     assert report.result == "passed", [(s.id, s.error) for s in report.targets[0].steps]
     ran = [c[1] for c in rig.vm("a").calls if c[0] == "exec"]
     assert ran[1] == "echo hello/0/hello\n"
-    assert ran[-2] == "echo 1-y operator a run-7 local /home/x"
+    assert ran[-2] == "echo 1-y operator a run-7 local /tmp/home-x"
     assert ran[-1] == "echo typed 1"
 
 

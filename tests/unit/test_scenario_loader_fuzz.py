@@ -1,8 +1,15 @@
-"""Hypothesis fuzzing of the loader: any input ends in a Scenario or a clean validation error."""
+"""Hypothesis fuzzing of the loader: any input ends in a Scenario or a clean validation error.
+
+In ``make test`` each property runs a bounded number of examples from a fixed seed
+(``derandomize``), so a failure repeats; ``make fuzz`` sets ``ATP_FUZZ_EXAMPLES`` (10,000 or
+more) and draws fresh examples. Alias and merge-key bombs are among the strategies: every one
+of them must end (a bomb once spun for hours).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +19,13 @@ from tests.unit.test_scenario_convert import EVERYTHING
 from tests.unit.test_scenario_error_positions import BROKEN
 from tests.unit.test_scenario_legacy_nested import KEYBOARD, VDI
 from tests.unit.test_scenario_legacy_typed import DEV_GUIDE, KEYS_AND_VMS, LOOP, START_DOMAIN
+from tests.unit.yaml_bombs import (
+    SELF_ALIAS,
+    SELF_MERGE,
+    alias_bomb,
+    mapping_alias_bomb,
+    merge_bomb,
+)
 
 SEEDS = [
     convert_to_v1(json.dumps(EVERYTHING)),
@@ -23,9 +37,15 @@ SEEDS = [
     KEYS_AND_VMS,
     LOOP,
     START_DOMAIN,
+    merge_bomb(depth=4, width=3),
+    alias_bomb(depth=3, width=3),
+    SELF_MERGE,
 ]
+EXAMPLES = int(os.environ.get("ATP_FUZZ_EXAMPLES", "0")) or None
 FUZZ = settings(
-    max_examples=400,
+    max_examples=EXAMPLES or 300,
+    derandomize=EXAMPLES is None,  # the suite: a fixed seed; make fuzz: fresh examples
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -170,3 +190,31 @@ def test_structured_documents(steps, legacy):
     if not legacy:
         document["version"] = 1
     _check(json.dumps(document, allow_nan=True))
+
+
+@st.composite
+def bombs(draw):
+    """Alias/merge-key bombs of random depth and width, sometimes mutated."""
+    depth = draw(st.integers(1, 14))
+    width = draw(st.integers(1, 14))
+    kind = draw(st.sampled_from(["merge", "alias", "mapping", "self_merge", "self_alias"]))
+    if kind == "merge":
+        text = merge_bomb(depth=depth, width=width, keys=draw(st.integers(1, 300)))
+    elif kind == "alias":
+        text = alias_bomb(depth=depth, width=width)
+    elif kind == "mapping":
+        text = mapping_alias_bomb(depth=depth, width=width)
+    else:
+        text = SELF_MERGE if kind == "self_merge" else SELF_ALIAS
+    if draw(st.booleans()):  # the bomb under steps (a step's fields) instead of variables
+        text = text.replace("variables:", "x-anchors:", 1)
+    for _ in range(draw(st.integers(0, 3))):
+        pos = draw(st.integers(0, len(text) - 1))
+        text = text[:pos] + draw(st.sampled_from(YAML_BITS)) + text[pos:]
+    return text
+
+
+@settings(FUZZ, max_examples=EXAMPLES or 60)  # each bomb is big: fewer of them in the suite
+@given(bombs())
+def test_bombs_end_in_a_scenario_or_a_clean_error(text):
+    _check(text)

@@ -36,6 +36,12 @@ MINIMAL: dict[str, tuple[dict, tuple[str, object, str]]] = {
     "verify_command": ({"argv": ["true"]}, ("argv", [], "at least 1")),
     "verify_screen": ({"reference": "login"}, ("threshold", 1.5, "less than or equal to 1")),
     "verify_input": ({"keys": ["ret", ["ctrl", "c"]]}, ("keys", ["nokey"], "nokey")),
+    "click_image": ({"reference": "ok-button"}, ("offset", [1], "")),
+    "wait_screen_change": ({}, ("threshold", 2, "less than or equal to 1")),
+    "wait_screen_still": ({"duration": "2s"}, ("duration", 0, "longer than 0")),
+    "verify_text": ({"text": "Welcome"}, ("regex", "(", "invalid regular expression")),
+    "wait_text": ({"regex": "[0-9]+"}, ("fuzzy", 0, "greater than 0")),
+    "read_text": ({"area": {"x": 0, "y": 0, "width": 10, "height": 10}}, ("area", {"x": 1}, "")),
     "vm_start": ({}, ("wait", "maybe", "true or false")),
     "vm_shutdown": ({"force": True}, ("force", "maybe", "true or false")),
     "vm_reboot": ({}, ("force", [1], "true or false")),
@@ -82,7 +88,7 @@ def _scenario(step: dict) -> str:
 
 def test_table_covers_every_kind():
     assert set(MINIMAL) == set(STEP_KINDS)
-    assert len(STEP_KINDS) == 41
+    assert len(STEP_KINDS) == 47
 
 
 @pytest.mark.parametrize("kind", sorted(MINIMAL))

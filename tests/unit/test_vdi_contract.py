@@ -13,9 +13,8 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from atp_core.vdiplatform import DomainStatus
 from atp_core.vdiplatform.api import OPERATIONS
 
-VENDOR = Path("/work/shared/vendor")
-if not VENDOR.exists():  # the checkout's own copy when the shared area is absent
-    VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor"
+# The project's own copies of the vendor documents (where they come from: the README there).
+VENDOR = Path(__file__).resolve().parents[1] / "fixtures" / "vendor"
 
 
 @cache

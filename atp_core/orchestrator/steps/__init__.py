@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..runtime import StepCall
-from . import control, guest, input, power, screen, vdi, waits
+from . import control, guest, input, power, screen, text, vdi, waits
 
 Handler = Callable[[StepCall], None]
 
@@ -28,6 +28,12 @@ HANDLERS: dict[str, Handler] = {
     "verify_domain_status": waits.verify_domain_status,
     "screenshot": screen.screenshot,
     "verify_screen": screen.verify_screen,
+    "click_image": screen.click_image,
+    "wait_screen_change": screen.wait_screen_change,
+    "wait_screen_still": screen.wait_screen_still,
+    "verify_text": text.verify_text,
+    "wait_text": text.wait_text,
+    "read_text": text.read_text,
     "vm_start": power.vm_start,
     "vm_shutdown": power.vm_shutdown,
     "vm_reboot": power.vm_reboot,
