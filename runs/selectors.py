@@ -5,9 +5,10 @@ Every function issues a fixed number of queries whatever the number of runs, tar
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
@@ -157,6 +158,9 @@ def previous_next(run: Run) -> tuple[Run | None, Run | None]:
 PAGE_STEP_EVENT_TYPES = ("step_started", "step_log", "step_output", "artifact")
 PAGE_ACTIVE_STATES = ("queued", "running")
 PAGE_FAILED_STATUSES = ("failed", "error")
+# Pass rates count runs (and targets) that ended passed, failed, error or timed out; a
+# cancelled one was stopped on purpose and says nothing about the product.
+COUNTED_RUNS = Count("id", filter=~Q(result="cancelled"))
 
 
 def page_filter_choices() -> dict:
@@ -199,7 +203,7 @@ def page_pass_rate_by_day(days: int = 14, *, now=None) -> list[dict]:
         Run.objects.filter(state="finished", finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     by_day = {r["day"]: r for r in rows}
@@ -388,6 +392,8 @@ def page_run(run_id: int) -> dict:
             is_image = item["kind"] in ("screenshot", "diff") or item["mime"].startswith("image/")
             (row.shots if is_image else row.files).append(item)
 
+    for s in steps:
+        _print_once(s)
     for t in targets:
         t.step_rows = by_target.get(t.pk, [])
         counts: dict[str, int] = {}
@@ -402,6 +408,17 @@ def page_run(run_id: int) -> dict:
         "artifacts": artifacts,
         "run_events": run_events,
     }
+
+
+def _print_once(step) -> None:
+    """Output and error are printed once: the error line the engine also logs is left out of
+    the log (it is shown as the step's error), and the stored output is hidden when its lines
+    already are in the log (command output arrives as ``step_output`` events too). The live
+    view (static/runs/live.js, step_finished) applies the same two rules."""
+    if step.error:
+        echo = f"[error] {step.error}"
+        step.logs = [entry for entry in step.logs if entry["text"] != echo]
+    step.output_in_log = any(entry["cls"].startswith("out-") for entry in step.logs)
 
 
 def page_compare(run_a, run_b) -> list[dict]:
@@ -509,7 +526,7 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     per_scenario = list(
         finished.annotate(day=TruncDate("finished"))
         .values("scenario_id", "name", "day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     # a host's pass rate counts its targets by the day each finished (a target's result is
@@ -518,7 +535,7 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         RunTarget.objects.filter(state="finished", finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("host__name", "day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     # the last ``last_runs`` finished runs of each scenario: per scenario the created time of
@@ -534,7 +551,18 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     recent = Q()
     for pk, cutoff in cutoffs.values_list("pk", "cutoff"):
         recent |= Q(scenario_id=pk, created__gte=cutoff) if cutoff else Q(scenario_id=pk)
-    recent_runs = dict(finished.filter(recent).values_list("id", "name")) if recent else {}
+    # a step is flaky when it both passed and failed under the same variable values; one that
+    # fails only with some values fails for a reason, and is not called flaky
+    recent_runs = (
+        {
+            pk: (name, json.dumps(variables or {}, sort_keys=True, default=str))
+            for pk, name, variables in finished.filter(recent).values_list(
+                "id", "name", "variables"
+            )
+        }
+        if recent
+        else {}
+    )
     recent_ids = list(recent_runs)
     # grouped by run first (no join with the run rows), scenario names added here
     flaky_by_key: dict[tuple, dict] = {}
@@ -547,7 +575,8 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         )
         .order_by()
     ):
-        key = (recent_runs[row["run_id"]], row["step_id"], row["name"])
+        scenario_name, variables = recent_runs[row["run_id"]]
+        key = (scenario_name, row["step_id"], row["name"], variables)
         entry = flaky_by_key.setdefault(
             key,
             {
@@ -562,11 +591,13 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         entry["passed"] += row["passed"]
         entry["failed"] += row["failed"]
         entry["runs"] += 1
-    flaky = [
-        f
-        for _, f in sorted(flaky_by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
-        if f["passed"] and f["failed"]
-    ]
+    merged: dict[tuple, dict] = {}
+    for key, f in sorted(flaky_by_key.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        if f["passed"] and f["failed"]:  # both outcomes with the same variables
+            entry = merged.setdefault(key[:3], {**f, "passed": 0, "failed": 0, "runs": 0})
+            for count in ("passed", "failed", "runs"):
+                entry[count] += f[count]
+    flaky = list(merged.values())
     last_failures = {}
     if flaky:
         keys = {(f["run__name"], f["step_id"]) for f in flaky}
