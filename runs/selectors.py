@@ -5,7 +5,6 @@ Every function issues a fixed number of queries whatever the number of runs, tar
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -551,33 +550,26 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     recent = Q()
     for pk, cutoff in cutoffs.values_list("pk", "cutoff"):
         recent |= Q(scenario_id=pk, created__gte=cutoff) if cutoff else Q(scenario_id=pk)
-    # a step is flaky when it both passed and failed under the same variable values; one that
-    # fails only with some values fails for a reason, and is not called flaky
-    recent_runs = (
-        {
-            pk: (name, json.dumps(variables or {}, sort_keys=True, default=str))
-            for pk, name, variables in finished.filter(recent).values_list(
-                "id", "name", "variables"
-            )
-        }
-        if recent
-        else {}
-    )
-    recent_ids = list(recent_runs)
-    # grouped by run first (no join with the run rows), scenario names added here
-    flaky_by_key: dict[tuple, dict] = {}
+    recent_ids = list(finished.filter(recent).values_list("id", flat=True)) if recent else []
+    # A step is flaky when it both passed and failed under the same variable values; one that
+    # fails only with some values fails for a reason, and is not called flaky. So the counts
+    # are grouped by the run's variables too, and merged per step here.
+    merged: dict[tuple, dict] = {}
     for row in (
         StepResult.objects.filter(run_id__in=recent_ids)
-        .values("run_id", "step_id", "name")
+        # the same runs again, said so that the join reads run_finished_trend, not every run
+        .filter(run__state="finished", run__finished__gte=start)
+        .values("run__name", "run__variables", "step_id", "name")
         .annotate(
             passed=Count("id", filter=Q(status="passed")),
             failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
+            runs=Count("run_id", distinct=True),
         )
-        .order_by()
+        .filter(passed__gt=0, failed__gt=0)
+        .order_by("run__name", "step_id")
     ):
-        scenario_name, variables = recent_runs[row["run_id"]]
-        key = (scenario_name, row["step_id"], row["name"], variables)
-        entry = flaky_by_key.setdefault(
+        key = (row["run__name"], row["step_id"], row["name"])
+        entry = merged.setdefault(
             key,
             {
                 "run__name": key[0],
@@ -588,15 +580,8 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
                 "runs": 0,
             },
         )
-        entry["passed"] += row["passed"]
-        entry["failed"] += row["failed"]
-        entry["runs"] += 1
-    merged: dict[tuple, dict] = {}
-    for key, f in sorted(flaky_by_key.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        if f["passed"] and f["failed"]:  # both outcomes with the same variables
-            entry = merged.setdefault(key[:3], {**f, "passed": 0, "failed": 0, "runs": 0})
-            for count in ("passed", "failed", "runs"):
-                entry[count] += f[count]
+        for count in ("passed", "failed", "runs"):
+            entry[count] += row[count]
     flaky = list(merged.values())
     last_failures = {}
     if flaky:
