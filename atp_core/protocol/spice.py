@@ -396,7 +396,7 @@ class SpiceClient:
             self._loop.post(conn.disconnect)
             if error:
                 raise SpiceUnavailable(error)
-            missing = "the inputs channel" if conn.marked else "a complete first frame"
+            missing = "inputs channel" if conn.marked else "complete first frame"
             raise OperationTimeout(f"SPICE {address}: no {missing} within {timeout:.0f}s")
         return self
 

@@ -2,7 +2,7 @@
 SPICE (the greeter's grey box on its blue background), and the guest's own phase marks from the
 serial log (kernel uptime at rc.sysinit, devices ready, Xsetup).
 
-Run: ``.venv/bin/python bench/desktop_boot.py [--rounds 2]`` (boots and removes its own guest,
+Run: ``.venv/bin/python bench/p13_desktop_boot.py [--rounds 2]`` (boots and removes its own guest,
 named with ``ATP_RIG_PREFIX``).
 """
 
@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
-    announce("== desktop guest boot (bench/desktop_boot.py)")
+    announce("== desktop guest boot (bench/p13_desktop_boot.py)")
     name = os.environ.get("ATP_RIG_PREFIX", "atp-bench-") + "bootbench"
     conn = libvirt.open(os.environ.get("ATP_LIBVIRT_URI", "qemu:///system"))
     results = [boot_once(conn, name, args.timeout) for _ in range(args.rounds)]
