@@ -25,6 +25,8 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 
+from atp_core.text import without_nul
+
 from .events import RunEventSink, record_event
 from .models import Artifact, Run
 
@@ -187,7 +189,7 @@ def execute(run_id: int, *, worker: str = "") -> str:
         return _execute(run, sink, watcher, artifact_dir)
     except Exception as exc:
         log.exception("run %s: failed outside the engine", run_id)
-        reason = f"{type(exc).__name__}: {exc}".strip()
+        reason = without_nul(f"{type(exc).__name__}: {exc}".strip())
         try:
             sink.close()
         except Exception:

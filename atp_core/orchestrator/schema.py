@@ -304,6 +304,10 @@ class MouseScroll(StepBase):
 # -- guest commands and files -----------------------------------------------------------------
 
 
+DEFAULT_MAX_OUTPUT = 1024 * 1024  # bytes a file_read or a command's output may bring in
+MAX_OUTPUT_LIMIT = 64 * 1024 * 1024  # the most a step may raise that to
+
+
 class _CommandFields(StepBase):
     command: str | None = Field(None, description="a shell command line")
     argv: list[str] | None = Field(None, min_length=1, description="program and arguments")
@@ -311,6 +315,12 @@ class _CommandFields(StepBase):
     env: dict[str, str] | None = None
     stdin: str | None = None
     expect: Expect = Field(default_factory=Expect)
+    max_output: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_OUTPUT_LIMIT,
+        description="bytes of stdout and of stderr kept (the rest is cut); default 1 MiB",
+    )
 
     @model_validator(mode="after")
     def _command_or_argv(self) -> _CommandFields:
@@ -343,6 +353,12 @@ class FileRead(StepBase):
 
     type: Literal["file_read"] = "file_read"
     path: str
+    max_bytes: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_OUTPUT_LIMIT,
+        description="a longer file is an error (reading stops there); default 1 MiB",
+    )
 
 
 class GuestPing(StepBase):
