@@ -210,6 +210,9 @@ class StepBase(_Model):
     )
     capture: VarName | None = Field(None, description="store the step's result in this variable")
     target: str | None = Field(None, description="run this step on another VM of the run")
+    sensitive: bool | None = Field(
+        None, description="mask this step's rendered text (***) in output, errors and reports"
+    )
 
     @field_validator("timeout")
     @classmethod
@@ -991,7 +994,10 @@ def describe(step: StepBase) -> str:
 
 
 def display_name(step: StepBase) -> str:
-    """What the live view and the report show for a step: its ``name``, else :func:`describe`."""
+    """What the live view and the report show for a step: its ``name``, else :func:`describe`
+    (only the kind for a ``sensitive`` step: its text is not shown)."""
+    if getattr(step, "sensitive", None):
+        return step.name or f"{step.type} (sensitive)"
     if isinstance(step, VdiCreateDeskPool):
         return describe(step)
     return step.name or describe(step)
