@@ -10,10 +10,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import UserViewSet
 from accounts.login import obtain_auth_token
 from hosts.api import HostViewSet, VdiEndpointViewSet, VirtualMachineViewSet
 from runs.api import RunViewSet
 from scenarios.api import ReferenceImageViewSet, ScenarioSecretViewSet, ScenarioViewSet
+from schedules.api import NotificationHookViewSet, NotificationViewSet, ScheduleViewSet
 
 SWAGGER_UI = "vendor/swagger-ui-5.35.0"
 
@@ -44,6 +46,10 @@ router.register("scenarios", ScenarioViewSet, basename="scenario")
 router.register("references", ReferenceImageViewSet, basename="reference")
 router.register("secrets", ScenarioSecretViewSet, basename="secret")
 router.register("runs", RunViewSet, basename="run")
+router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("notifications", NotificationHookViewSet, basename="notification")
+router.register("notification-deliveries", NotificationViewSet, basename="notification-delivery")
+router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
     path("", include(router.urls)),

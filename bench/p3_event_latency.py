@@ -61,12 +61,16 @@ def viewer_main(args) -> int:
     def watch(i: int) -> None:
         run_id = run_ids[i % len(run_ids)]
         try:
-            ws = WsClient(f"{args.ws}/ws/runs/{run_id}/?after=0", cookies=cookies, timeout=30)
+            ws = WsClient(f"{args.ws}/ws/runs/{run_id}/?after=0", cookies=cookies, timeout=120)
         except Exception as exc:  # noqa: BLE001 - reported, not hidden
             errors.append(f"viewer {i}: connect: {exc}")
             ready.abort()
             return
-        ready.wait()
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:  # another viewer failed or time ran out: reported
+            ws.close()
+            return
         try:
             while True:
                 ev = ws.recv_json(timeout=args.timeout)
@@ -85,7 +89,7 @@ def viewer_main(args) -> int:
     for t in threads:
         t.start()
     try:
-        ready.wait(timeout=60)
+        ready.wait(timeout=args.connect_timeout)
         print("READY", flush=True)
     except threading.BrokenBarrierError:
         print("FAILED", flush=True)
@@ -251,6 +255,8 @@ def main() -> int:
     parser.add_argument("--run-ids", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
+    # 50 websocket handshakes take seconds on an idle machine, minutes on a busy shared one
+    parser.add_argument("--connect-timeout", type=float, default=300.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.viewer:
         return viewer_main(args)

@@ -5,7 +5,9 @@ with ``--runs`` finished runs spread over 90 days (50 scenarios, 4 hosts, 10 use
 and ``--steps`` step results each, one failing step in every fifth run), then requests each
 page through Django's test client in this process (full middleware, templates, real
 database): the number of SQL queries, and the median / max wall time of ``--rounds`` requests
-(the first, cold request is reported apart).
+(the first, cold request is reported apart), and the median CPU time this process spent per
+request ("web CPU": Django, templates, the database driver; not PostgreSQL's own work), which a
+busy machine inflates far less than the wall time.
 
     .venv/bin/python bench/p5_history_pages.py [--runs 100000] [--rounds 5] [--keep|--reuse]
 """
@@ -193,17 +195,19 @@ def _measure(client, path: str, rounds: int) -> dict:
 
     with connection.execute_wrapper(count):
         client.get(path)
-    times = []
+    times, cpu = [], []
     for _ in range(rounds):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         client.get(path)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     return {
         "queries": len(sql_times),
         "sql": sum(sql_times),
         "slowest_sql": max(sql_times, default=0.0),
         "cold": cold,
         "median": statistics.median(times),
+        "cpu": statistics.median(cpu),
         "max": max(times),
         "bytes": len(response.content),
     }
@@ -242,14 +246,15 @@ def main() -> int:
         print(f"database: {Run.objects.count()} runs, {StepResult.objects.count()} step results")
         print(
             f"{'page':26} {'queries':>7} {'SQL time':>9} {'slowest':>8} {'cold':>8}"
-            f" {'median':>8} {'max':>8}"
+            f" {'median':>8} {'max':>8} {'web CPU':>8}"
         )
         for label, path in PAGES:
             m = _measure(client, path.format(run=run.pk, other=other.pk), args.rounds)
-            ms = {k: m[k] * 1000 for k in ("sql", "slowest_sql", "cold", "median", "max")}
+            ms = {k: m[k] * 1000 for k in ("sql", "slowest_sql", "cold", "median", "max", "cpu")}
             print(
                 f"{label:26} {m['queries']:7d} {ms['sql']:6.0f} ms {ms['slowest_sql']:5.0f} ms"
                 f" {ms['cold']:5.0f} ms {ms['median']:5.0f} ms {ms['max']:5.0f} ms"
+                f" {ms['cpu']:5.0f} ms"
             )
     finally:
         from django.db import connections

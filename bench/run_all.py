@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -64,6 +65,9 @@ def main() -> int:
     if not runs:
         print(f"no benchmark matches --only {args.only}", file=sys.stderr)
         return 2
+    # a guest boots in about 10 s on an idle machine (TCG); on a shared, busy one it takes
+    # minutes, and the rig's default patience (120 s) failed P1/P2 at load 12
+    env = {**os.environ, "ATP_RIG_BOOT_TIMEOUT": os.environ.get("ATP_RIG_BOOT_TIMEOUT", "900")}
     started = measured_at()
     sections, failed = [], []
     for bench_id, script, extra in runs:
@@ -76,6 +80,7 @@ def main() -> int:
             with subprocess.Popen(
                 command,
                 cwd=ROOT,
+                env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,

@@ -56,8 +56,8 @@ class HostSerializer(StrictModelSerializer):
 
 class VirtualMachineSerializer(StrictModelSerializer):
     tags = TagsField()
-    host = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    vdi_endpoint = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    host = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    vdi_endpoint = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     thumbnail_url = serializers.SerializerMethodField()
 
     class Meta:

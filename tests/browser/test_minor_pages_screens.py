@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from atp_core.vdiplatform.errors import VdiAuthError
+from hosts.models import Host, VdiEndpoint
 from schedules import services as schedule_services
 from schedules.models import Schedule
 from tests.dist import factories as f
@@ -53,6 +55,21 @@ def test_minor_pages(live_server, page, width):
     assert page.input_value("input[name=q]") == "smoke"
     assert "state: 'sleeping' is not one of" in page.locator("#filter-errors").inner_text()
     page.screenshot(path=str(ARTIFACTS / f"page-runs-bad-filter-{width}.png"), full_page=True)
+    assert _no_horizontal_scroll(page)
+
+    Host.objects.create(name="far", uri="qemu+tcp://127.0.0.1:9/system")
+    page.goto(live_server + "/hosts/")
+    assert "Host unreachable" in page.locator("[data-host=far]").inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"page-hosts-unreachable-{width}.png"), full_page=True)
+    assert _no_horizontal_scroll(page)
+
+    wrong = VdiAuthError(5099, "密码错误", method="POST", path="/ocloud/v1/login")
+    endpoint = VdiEndpoint.objects.create(
+        name="lab", url="https://vdi.example", username="admin", last_error=str(wrong)
+    )
+    page.goto(f"{live_server}/vdi/{endpoint.pk}/")
+    assert "wrong password" in page.locator("p.error").inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"page-vdi-wrong-password-{width}.png"), full_page=True)
     assert _no_horizontal_scroll(page)
 
     page.goto(live_server + "/schedules/")
