@@ -246,9 +246,11 @@ REST_FRAMEWORK = {
         "atp_site.permissions.ViewerReadOperatorWrite",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "atp_site.api_fields.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# The most rows one API page returns (?limit= above it is cut to it); docs/web.md.
+ATP_API_MAX_LIMIT = int(os.environ.get("ATP_API_MAX_LIMIT", "500"))
 SPECTACULAR_SETTINGS = {"TITLE": "OCloudView ATP API", "VERSION": "1"}
 
 # Local libvirt host the demo and the dashboard's default inventory use.

@@ -534,39 +534,20 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     recent = Q()
     for pk, cutoff in cutoffs.values_list("pk", "cutoff"):
         recent |= Q(scenario_id=pk, created__gte=cutoff) if cutoff else Q(scenario_id=pk)
-    recent_runs = dict(finished.filter(recent).values_list("id", "name")) if recent else {}
-    recent_ids = list(recent_runs)
-    # grouped by run first (no join with the run rows), scenario names added here
-    flaky_by_key: dict[tuple, dict] = {}
-    for row in (
+    recent_ids = list(finished.filter(recent).values_list("id", flat=True)) if recent else []
+    flaky = list(
         StepResult.objects.filter(run_id__in=recent_ids)
-        .values("run_id", "step_id", "name")
+        # the same runs again, said so that the join reads run_finished_trend, not every run
+        .filter(run__state="finished", run__finished__gte=start)
+        .values("run__name", "step_id", "name")
         .annotate(
             passed=Count("id", filter=Q(status="passed")),
             failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
+            runs=Count("run_id", distinct=True),
         )
-        .order_by()
-    ):
-        key = (recent_runs[row["run_id"]], row["step_id"], row["name"])
-        entry = flaky_by_key.setdefault(
-            key,
-            {
-                "run__name": key[0],
-                "step_id": key[1],
-                "name": key[2],
-                "passed": 0,
-                "failed": 0,
-                "runs": 0,
-            },
-        )
-        entry["passed"] += row["passed"]
-        entry["failed"] += row["failed"]
-        entry["runs"] += 1
-    flaky = [
-        f
-        for _, f in sorted(flaky_by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
-        if f["passed"] and f["failed"]
-    ]
+        .filter(passed__gt=0, failed__gt=0)
+        .order_by("run__name", "step_id")
+    )
     last_failures = {}
     if flaky:
         keys = {(f["run__name"], f["step_id"]) for f in flaky}
