@@ -502,7 +502,7 @@
           const note = img.parentElement.querySelector(".screen-note");
           if (note) note.textContent = `updated ${new Date().toLocaleTimeString()}`;
           state.busy = false;
-          state.timer = setTimeout(refresh, 2000);
+          state.timer = setTimeout(refresh, 450);  // >= 2 frames/s (one capture per VM server-side)
         };
         next.onerror = () => {
           state.busy = false;
