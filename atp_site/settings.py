@@ -126,6 +126,11 @@ ATP_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("ATP_LOGIN_FAILURES_PER_USE
 # and wall-clock bound, so no text can freeze the server (atp_core.orchestrator.budget).
 ATP_VALIDATE_CPU_SECONDS = int(os.environ.get("ATP_VALIDATE_CPU_SECONDS", "3"))
 ATP_VALIDATE_WALL_SECONDS = float(os.environ.get("ATP_VALIDATE_WALL_SECONDS", "15"))
+# Worker environment variables scenarios may read as ${env.NAME} (comma-separated names; none
+# by default). Secrets go into named scenario secrets (${secret.NAME}, admin page /secrets/).
+ATP_SCENARIO_ENV_ALLOW = [
+    n.strip() for n in os.environ.get("ATP_SCENARIO_ENV_ALLOW", "").split(",") if n.strip()
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -241,9 +246,11 @@ REST_FRAMEWORK = {
         "atp_site.permissions.ViewerReadOperatorWrite",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "atp_site.api_fields.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# The most rows one API page returns (?limit= above it is cut to it); docs/web.md.
+ATP_API_MAX_LIMIT = int(os.environ.get("ATP_API_MAX_LIMIT", "500"))
 SPECTACULAR_SETTINGS = {"TITLE": "OCloudView ATP API", "VERSION": "1"}
 
 # Local libvirt host the demo and the dashboard's default inventory use.

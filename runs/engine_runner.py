@@ -25,6 +25,8 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 
+from atp_core.text import without_nul
+
 from .events import RunEventSink, record_event
 from .models import Artifact, Run
 
@@ -160,6 +162,21 @@ def build_references() -> dict[str, Any]:
 # ---------------------------------------------------------------------------- the run
 
 
+def build_secrets() -> dict[str, str]:
+    """The scenario secrets (``${secret.NAME}``), decrypted for this run only."""
+    from scenarios.secrets import values_for_run
+
+    return values_for_run()
+
+
+def build_env() -> dict[str, str]:
+    """``${env.NAME}``: only the worker's variables named in ATP_SCENARIO_ENV_ALLOW."""
+    import os
+
+    names = getattr(settings, "ATP_SCENARIO_ENV_ALLOW", [])
+    return {name: os.environ[name] for name in names if name in os.environ}
+
+
 def _store_report(run: Run, name: str, content: str, mime: str) -> Artifact:
     artifact = Artifact(run=run, name=name, kind="report", mime=mime)
     artifact.file.save(f"run{run.pk}-{name}", ContentFile(content.encode("utf-8")), save=False)
@@ -187,7 +204,7 @@ def execute(run_id: int, *, worker: str = "") -> str:
         return _execute(run, sink, watcher, artifact_dir)
     except Exception as exc:
         log.exception("run %s: failed outside the engine", run_id)
-        reason = f"{type(exc).__name__}: {exc}".strip()
+        reason = without_nul(f"{type(exc).__name__}: {exc}".strip())
         try:
             sink.close()
         except Exception:
@@ -228,6 +245,8 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "artifact_dir": artifact_dir,
         "vdi": build_vdi(),
         "references": build_references(),
+        "secrets": build_secrets(),
+        "env_allowed": build_env(),
     }
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
     if max_parallel:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
+from atp_core.text import without_nul
 from atp_site.tags import filter_tagged
 from hosts.models import Host, VirtualMachine
 
@@ -210,6 +211,7 @@ def finish_without_engine(run_id: int, result: str, reason: str) -> bool:
     from .models import StepResult
 
     now = timezone.now()
+    reason = without_nul(reason)  # PostgreSQL refuses NUL in text
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.state == Run.STATE_FINISHED:

@@ -455,3 +455,40 @@ def _reference_form_again(request, png: bytes, error: str):
         },
         status=400,
     )
+
+
+@role_required("admin")
+def secret_list(request):
+    """Scenario secrets: names only; a value is typed once and never shown again."""
+    from . import secrets as secret_service
+    from .models import ScenarioSecret
+
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        try:
+            secret_service.set_secret(
+                name,
+                request.POST.get("value", ""),
+                request.user,
+                request.POST.get("description", ""),
+            )
+        except InvalidInput as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.info(request, f"Saved the secret {name}")
+            return redirect("scenarios:secrets")
+    secrets = ScenarioSecret.objects.select_related("updated_by").order_by("name")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "scenarios/secret_list.html", {"secrets": secrets}, status=status)
+
+
+@require_POST
+@role_required("admin")
+def secret_delete(request, name: str):
+    from . import secrets as secret_service
+
+    if secret_service.delete_secret(name):
+        messages.info(request, f"Deleted the secret {name}")
+    else:
+        messages.error(request, f"no secret named {name!r}")
+    return redirect("scenarios:secrets")

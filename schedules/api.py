@@ -163,6 +163,22 @@ class NotificationHookSerializer(StrictModelSerializer):
                 raise serializers.ValidationError(f"{address!r} is not an e-mail address") from None
         return ", ".join(addresses)
 
+    def validate_url(self, value: str) -> str:
+        from runs.webhooks import WebhookRefused, check_url
+
+        if value:
+            try:
+                check_url(value)
+            except WebhookRefused as exc:
+                raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data.get("url") and not _may_manage(self.context.get("request")):
+            data["url"] = instance.masked_url  # paths and queries often carry a token
+        return data
+
     def validate(self, attrs):
         url = attrs.get("url", getattr(self.instance, "url", ""))
         emails = attrs.get("emails", getattr(self.instance, "emails", ""))
@@ -199,6 +215,18 @@ class NotificationSerializer(serializers.ModelSerializer):
             "created",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not _may_manage(self.context.get("request")):
+            data["target"] = instance.masked_target
+        return data
+
+
+def _may_manage(request) -> bool:
+    from atp_site.permissions import has_role
+
+    return request is not None and has_role(request.user, "operator")
 
 
 class NotificationViewSet(

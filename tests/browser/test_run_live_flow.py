@@ -114,6 +114,11 @@ def _watch_run(page, *, reload_midway: bool) -> int:
             " return i && !i.hidden && i.naturalWidth > 0; }",
             timeout=30_000,
         )
+        # a click opens the screen full size (same capture, not shrunk)
+        href = page.get_attribute("a.live-screen-full", "href")
+        assert href.endswith("/screen.png?full=1")
+        full = page.request.get(page.url.split("/runs/")[0] + href)
+        assert full.status == 200 and full.body()[:8] == b"\x89PNG\r\n\x1a\n"
     for step_id in STEP_IDS:
         _wait_status(page, step_id, "passed")
     page.wait_for_selector("#run-done:not([hidden])", timeout=60_000)
@@ -152,7 +157,7 @@ def test_write_run_watch_reload_report_rerun_compare(
         "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
     )
     href = page.get_attribute('#report li.step[data-step="4"] a.shot', "href")
-    full = page.request.get(live_server + href)
+    full = page.request.get(page.url.split("/runs/")[0] + href)
     assert full.ok and full.body()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.request.get(f"{live_server}/runs/{first}/junit.xml").ok
     _shot(page, "5-report")
