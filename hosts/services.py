@@ -149,14 +149,21 @@ def test_host_connection(host: Host) -> Host:
     return host
 
 
+_live_screens = None
+
+
 def take_screenshot(host: Host, vm_name: str) -> bytes:
-    """A full-resolution PNG of the VM's screen now (libvirt screenshot); raises AtpError."""
-    from atp_core.protocol import VmSession
+    """A full-resolution PNG of the VM's screen now; raises AtpError. From the VM's display
+    client (SPICE, kept open while watched) when it has one, else a libvirt screenshot."""
+    global _live_screens
+    from atp_core.protocol.live_screen import LiveScreens
 
     from . import connections
 
+    if _live_screens is None:
+        _live_screens = LiveScreens()
     connection = connections.connection(host)
-    return VmSession(connection, vm_name, agent_timeout=5.0).screen.screenshot()
+    return _live_screens.screenshot(connection, vm_name, key=host.pk)
 
 
 def capture_thumbnail(host: Host, vm: VirtualMachine) -> bool:

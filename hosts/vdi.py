@@ -158,6 +158,7 @@ def verify_endpoint(endpoint: VdiEndpoint) -> dict:
     data = report.to_dict()
     data["consistent"] = report.consistent
     data["checked_at"] = timezone.now().isoformat()
+    data.update(verify_summary(data))
     _record(endpoint, True, last_verify=data)
     return {"ok": True, **data}
 
@@ -184,11 +185,11 @@ def run_action(endpoint: VdiEndpoint, action: str) -> dict:
         else:
             result = verify_endpoint(endpoint)
             if not result["ok"]:
-                text = f"verify failed: {result['error']}"
-            elif result["consistent"]:
-                text = f"consistent: {result['total']} VM(s) agree"
+                text = f"could not check: {result['error']}"
             else:
-                text = f"{result['inconsistent']} inconsistency(ies) of {result['total']} VM(s)"
+                text = result["summary"]
+                # a verify that could not reach libvirt is no verdict: not a success either
+                result["ok"] = result["outcome"] in ("consistent", "inconsistent", "partial")
     except InvalidInput as exc:
         result, text = {"ok": False, "error": str(exc)}, str(exc)
     result["text"] = text
@@ -202,3 +203,32 @@ def run_action(endpoint: VdiEndpoint, action: str) -> dict:
         }
     )
     return result
+
+
+def verify_summary(data: dict | None) -> dict:
+    """``{"outcome", "summary"}`` of a stored verify report, as a person reads it.
+
+    outcome: ``consistent``, ``inconsistent`` (rows disagree), ``partial`` (what was checked
+    agrees but some hosts could not be reached) or ``unchecked`` (no libvirt host could be
+    reached: no verdict at all, never "0 of 0 inconsistent").
+    """
+    if not data:
+        return {"outcome": "", "summary": ""}
+    unreachable = data.get("hosts_unreachable") or {}
+    checked = data.get("hosts_checked") or []
+    where = ", ".join(f"{host} ({error})" for host, error in unreachable.items())
+    total, bad = int(data.get("total") or 0), int(data.get("inconsistent") or 0)
+    if bad:
+        text = f"{bad} of {total} VM(s) inconsistent"
+        if unreachable:
+            text += f"; could not check {where}"
+        return {"outcome": "inconsistent", "summary": text}
+    if unreachable and not checked:
+        text = f"could not check: libvirt unreachable on {where}"
+        return {"outcome": "unchecked", "summary": text}
+    if unreachable:
+        return {
+            "outcome": "partial",
+            "summary": f"{total} VM(s) agree where checked; could not check {where}",
+        }
+    return {"outcome": "consistent", "summary": f"consistent: {total} VM(s) agree"}
