@@ -152,5 +152,35 @@ def verify_endpoint(endpoint: VdiEndpoint) -> dict:
     data = report.to_dict()
     data["consistent"] = report.consistent
     data["checked_at"] = timezone.now().isoformat()
+    data.update(verify_summary(data))
     _record(endpoint, True, last_verify=data)
     return {"ok": True, **data}
+
+
+def verify_summary(data: dict | None) -> dict:
+    """``{"outcome", "summary"}`` of a stored verify report, as a person reads it.
+
+    outcome: ``consistent``, ``inconsistent`` (rows disagree), ``partial`` (what was checked
+    agrees but some hosts could not be reached) or ``unchecked`` (no libvirt host could be
+    reached: no verdict at all, never "0 of 0 inconsistent").
+    """
+    if not data:
+        return {"outcome": "", "summary": ""}
+    unreachable = data.get("hosts_unreachable") or {}
+    checked = data.get("hosts_checked") or []
+    where = ", ".join(f"{host} ({error})" for host, error in unreachable.items())
+    total, bad = int(data.get("total") or 0), int(data.get("inconsistent") or 0)
+    if bad:
+        text = f"{bad} of {total} VM(s) inconsistent"
+        if unreachable:
+            text += f"; could not check {where}"
+        return {"outcome": "inconsistent", "summary": text}
+    if unreachable and not checked:
+        text = f"could not check: libvirt unreachable on {where}"
+        return {"outcome": "unchecked", "summary": text}
+    if unreachable:
+        return {
+            "outcome": "partial",
+            "summary": f"{total} VM(s) agree where checked; could not check {where}",
+        }
+    return {"outcome": "consistent", "summary": f"consistent: {total} VM(s) agree"}

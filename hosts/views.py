@@ -235,11 +235,11 @@ def vdi_action(request, endpoint_id: int, action: str):
         elif action == "verify":
             result = vdi.verify_endpoint(endpoint)
             if not result["ok"]:
-                text = f"verify failed: {result['error']}"
-            elif result["consistent"]:
-                text = f"consistent: {result['total']} VM(s) agree"
+                text = f"could not check: {result['error']}"
             else:
-                text = f"{result['inconsistent']} inconsistency(ies) of {result['total']} VM(s)"
+                text = result["summary"]
+                # a verify that could not reach libvirt is no verdict: not a success either
+                result["ok"] = result["outcome"] in ("consistent", "inconsistent", "partial")
         else:
             raise Http404("unknown action")
     except InvalidInput as exc:
