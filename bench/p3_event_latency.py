@@ -335,7 +335,8 @@ def main() -> int:
         line = viewer.stdout.readline().strip()
         if line != "READY":
             viewer.wait(60)
-            errors = json.loads(out.read_text())["errors"] if out.exists() else []
+            text = out.read_text() if out.exists() else ""
+            errors = json.loads(text)["errors"] if text.strip() else []
             raise SystemExit(f"viewers did not connect ({line!r}): {'; '.join(errors[:5])}")
 
         # split the latency: sink call → broadcast (queue, coalescing, DB commit) and
