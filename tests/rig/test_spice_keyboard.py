@@ -2,6 +2,7 @@
 "keylog" xterm writes each line typed to /tmp/keys.log) and its evdev recordings."""
 
 import string
+import time
 
 import pytest
 
@@ -25,6 +26,7 @@ def test_every_printable_character_typed_over_spice_arrives_exactly(desktop_sess
     text = PRINTABLE.strip() + " " + PRINTABLE[::-1].strip()
     with spice_client(vm) as spice:
         spice.move(*KEYLOG_TEXT_AREA)  # twm: the keyboard follows the pointer
+        time.sleep(1)  # twm moves the focus when X tells it the pointer entered
         spice.send_text(text + "\n")
         log = poll(lambda: _key_log(vm), lambda s: s.endswith("\n"), timeout=60)
     assert log == text + "\n"
