@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
@@ -157,6 +157,9 @@ def previous_next(run: Run) -> tuple[Run | None, Run | None]:
 PAGE_STEP_EVENT_TYPES = ("step_started", "step_log", "step_output", "artifact")
 PAGE_ACTIVE_STATES = ("queued", "running")
 PAGE_FAILED_STATUSES = ("failed", "error")
+# Pass rates count runs (and targets) that ended passed, failed, error or timed out; a
+# cancelled one was stopped on purpose and says nothing about the product.
+COUNTED_RUNS = Count("id", filter=~Q(result="cancelled"))
 
 
 def page_filter_choices() -> dict:
@@ -199,7 +202,7 @@ def page_pass_rate_by_day(days: int = 14, *, now=None) -> list[dict]:
         Run.objects.filter(state="finished", finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     by_day = {r["day"]: r for r in rows}
@@ -388,6 +391,8 @@ def page_run(run_id: int) -> dict:
             is_image = item["kind"] in ("screenshot", "diff") or item["mime"].startswith("image/")
             (row.shots if is_image else row.files).append(item)
 
+    for s in steps:
+        _print_once(s)
     for t in targets:
         t.step_rows = by_target.get(t.pk, [])
         counts: dict[str, int] = {}
@@ -402,6 +407,17 @@ def page_run(run_id: int) -> dict:
         "artifacts": artifacts,
         "run_events": run_events,
     }
+
+
+def _print_once(step) -> None:
+    """Output and error are printed once: the error line the engine also logs is left out of
+    the log (it is shown as the step's error), and the stored output is hidden when its lines
+    already are in the log (command output arrives as ``step_output`` events too). The live
+    view (static/runs/live.js, step_finished) applies the same two rules."""
+    if step.error:
+        echo = f"[error] {step.error}"
+        step.logs = [entry for entry in step.logs if entry["text"] != echo]
+    step.output_in_log = any(entry["cls"].startswith("out-") for entry in step.logs)
 
 
 def page_compare(run_a, run_b) -> list[dict]:
@@ -509,7 +525,7 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     per_scenario = list(
         finished.annotate(day=TruncDate("finished"))
         .values("scenario_id", "name", "day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     # a host's pass rate counts its targets by the day each finished (a target's result is
@@ -518,7 +534,7 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         RunTarget.objects.filter(state="finished", finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("host__name", "day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     # the last ``last_runs`` finished runs of each scenario: per scenario the created time of
@@ -535,11 +551,15 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     for pk, cutoff in cutoffs.values_list("pk", "cutoff"):
         recent |= Q(scenario_id=pk, created__gte=cutoff) if cutoff else Q(scenario_id=pk)
     recent_ids = list(finished.filter(recent).values_list("id", flat=True)) if recent else []
-    flaky = list(
+    # A step is flaky when it both passed and failed under the same variable values; one that
+    # fails only with some values fails for a reason, and is not called flaky. So the counts
+    # are grouped by the run's variables too, and merged per step here.
+    merged: dict[tuple, dict] = {}
+    for row in (
         StepResult.objects.filter(run_id__in=recent_ids)
         # the same runs again, said so that the join reads run_finished_trend, not every run
         .filter(run__state="finished", run__finished__gte=start)
-        .values("run__name", "step_id", "name")
+        .values("run__name", "run__variables", "step_id", "name")
         .annotate(
             passed=Count("id", filter=Q(status="passed")),
             failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
@@ -547,7 +567,22 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         )
         .filter(passed__gt=0, failed__gt=0)
         .order_by("run__name", "step_id")
-    )
+    ):
+        key = (row["run__name"], row["step_id"], row["name"])
+        entry = merged.setdefault(
+            key,
+            {
+                "run__name": key[0],
+                "step_id": key[1],
+                "name": key[2],
+                "passed": 0,
+                "failed": 0,
+                "runs": 0,
+            },
+        )
+        for count in ("passed", "failed", "runs"):
+            entry[count] += row[count]
+    flaky = list(merged.values())
     last_failures = {}
     if flaky:
         keys = {(f["run__name"], f["step_id"]) for f in flaky}

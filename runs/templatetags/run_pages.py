@@ -88,3 +88,30 @@ def trend_day_headers(days) -> str:
     return mark_safe(  # noqa: S308 - dates only
         "".join(f'<th class="day" title="{d:%a %d %b %Y}">{d:%d}</th>' for d in days)
     )
+
+
+def _event_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@register.filter
+def run_event_text(event) -> str:
+    """A run-level event as one line, worded exactly as static/runs/live.js words it live
+    (``describe``, ``queued``, ``cancel_requested``), so a reload reads the same."""
+    data = event.payload or {}
+    if event.type == "queued":
+        return "queued"
+    if event.type == "cancel_requested":
+        who = data.get("by") or data.get("user")
+        return f"cancel requested by {who}" if who else "cancel requested"
+    bits = [
+        f"{k}={_event_value(v)}"
+        for k, v in sorted(data.items())
+        if v is not None and not isinstance(v, dict | list)
+    ]
+    text = event.type.replace("_", " ")
+    return f"{text}: {', '.join(bits)}" if bits else text

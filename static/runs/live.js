@@ -58,6 +58,28 @@
     return `${m} min ${Math.round(s - m * 60)} s`;
   }
 
+  // Elapsed time of the run and of each running step, ticking once a second. Times are the
+  // server's (event ts, page render time): the offset to this browser's clock is measured once.
+  const clockOffset = parseFloat(root.dataset.serverNow || "0") - Date.now() / 1000;
+  function serverNow() { return Date.now() / 1000 + (root.dataset.serverNow ? clockOffset : 0); }
+  let ticker = null;
+  function tick() {
+    const now = serverNow();
+    const run = document.getElementById("run-duration");
+    if (run && run.dataset.startedAt) run.textContent = fmtDuration(Math.max(0, now - parseFloat(run.dataset.startedAt)));
+    root.querySelectorAll('li.step[data-status="running"]').forEach((li) => {
+      if (li.dataset.startedAt && !li.classList.contains("has-iterations")) {
+        li.querySelector(".sdur").textContent = fmtDuration(Math.max(0, now - parseFloat(li.dataset.startedAt)));
+      }
+    });
+  }
+  function stopTicking() {
+    if (ticker) clearInterval(ticker);
+    ticker = null;
+    const run = document.getElementById("run-duration");
+    if (run) delete run.dataset.startedAt;
+  }
+
   function targetSection(name) {
     return root.querySelector(`section.target[data-target="${CSS.escape(name || "")}"]`);
   }
@@ -187,7 +209,24 @@
       const q = new URLSearchParams({ target: ev.target || "", step: ev.step_id || "", name: d.name || "" });
       url = `${artifactFindUrl}?${q}`;
     }
-    const isImage = d.kind === "screenshot" || d.kind === "diff" || (d.mime || "").startsWith("image/");
+    if (d.kind === "diff") { // large and labelled, as on the report (runs/_step.html)
+      const fig = el("figure", "diff-figure");
+      fig.dataset.key = key;
+      const link = el("a");
+      link.href = url;
+      link.target = "_blank";
+      const img = el("img", "diff-image");
+      img.src = url;
+      img.alt = `${d.name}: reference, actual, difference`;
+      link.appendChild(img);
+      fig.appendChild(link);
+      fig.appendChild(el("figcaption", "", `Screen check ${d.name}: reference | actual | difference (green: matched, red: below the threshold, magenta: excluded)`));
+      box.appendChild(fig);
+      box.hidden = false;
+      row.classList.add("has-detail");
+      return;
+    }
+    const isImage = d.kind === "screenshot" || (d.mime || "").startsWith("image/");
     const a = el("a", isImage ? "shot" : "artifact-link");
     a.href = url;
     a.target = "_blank";
@@ -225,6 +264,8 @@
     run_started(ev) {
       const d = ev.data || {};
       setRunState("running");
+      const elapsed = document.getElementById("run-duration");
+      if (elapsed && !finished && !elapsed.dataset.startedAt) elapsed.dataset.startedAt = String(ev.ts || serverNow());
       (d.targets || []).forEach((name) => {
         const section = ensureTarget(name);
         (d.plan || []).forEach((p) => ensureStep(name, p.id, -1, p));
@@ -245,7 +286,7 @@
       setStepStatus(row, "running");
       autoOpen(row, true);
       if (d.attempt && d.attempt > 1) row.querySelector(".sattempt").textContent = `attempt ${d.attempt}`;
-      row.dataset.startedAt = String(ev.ts || Date.now() / 1000);
+      row.dataset.startedAt = String(ev.ts || serverNow());
     },
     step_log(ev) {
       const d = ev.data || {};
@@ -265,14 +306,21 @@
       setStepStatus(row, d.status || "passed");
       autoOpen(row, d.status !== "passed" && d.status !== "skipped");
       row.querySelector(".sdur").textContent = fmtDuration(d.duration);
+      // Output and error are printed once, as on the report (runs/selectors.py _print_once).
       if (d.error) {
         const err = row.querySelector(".serror");
         err.textContent = d.error;
         err.hidden = false;
         row.classList.add("has-detail");
         row.querySelector("details").open = true;
+        const echo = `[error] ${d.error}`;
+        const box = row.querySelector(".slog");
+        box.querySelectorAll(":scope > div.log-error").forEach((line) => {
+          if (line.textContent === echo) line.remove();
+        });
+        if (!box.childElementCount) box.hidden = true;
       }
-      if (d.output) {
+      if (d.output && !row.querySelector('.slog > div[class^="out-"]')) {
         const out = row.querySelector(".soutput");
         out.textContent = d.output;
         out.hidden = false;
@@ -299,6 +347,9 @@
       if (dur) dur.textContent = fmtDuration(d.duration);
       const done = document.getElementById("run-done");
       if (done) done.hidden = false;
+      const note = document.getElementById("live-note");
+      if (note) note.hidden = true;
+      stopTicking();
       const cancel = document.getElementById("cancel-form");
       if (cancel) cancel.remove();
       stopScreens();
@@ -317,7 +368,8 @@
 
   function describe(ev) {
     const d = ev.data || {};
-    const bits = Object.keys(d).filter((k) => typeof d[k] !== "object")
+    // same wording as the server's run_event_text filter (sorted keys, scalars only)
+    const bits = Object.keys(d).sort().filter((k) => d[k] !== null && typeof d[k] !== "object")
       .map((k) => `${k}=${d[k]}`);
     return `${ev.type.replace(/_/g, " ")}${bits.length ? ": " + bits.join(", ") : ""}`;
   }
@@ -493,6 +545,8 @@
     setStatus("connecting", "connecting…");
     connect(500);
     startScreens();
+    ticker = setInterval(tick, 1000);
+    tick();
   } else {
     setStatus("closed", "finished");
   }

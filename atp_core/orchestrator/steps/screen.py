@@ -124,7 +124,8 @@ def _poll_reference(call: StepCall, name: str) -> tuple[Seen, bytes, int]:
         call.token.wait(interval)
     seen, shot = best
     call.artifact(f"{name}-best", shot, "screenshot", "image/png")
-    diff = screen_match.diff_image(seen.spec.path, shot, seen.result)
+    exclude = [tuple(int(v) for v in a) for a in seen.spec.exclude]
+    diff = screen_match.diff_image(seen.spec.path, shot, seen.result, exclude=exclude)
     call.artifact(f"{name}-diff", diff, "diff", "image/png")
     scores = ", ".join(f"{a.area}: {a.score:.3f}" for a in seen.result.areas)
     which = f" (closest candidate {seen.label!r} of {len(specs)})" if len(specs) > 1 else ""
