@@ -334,7 +334,9 @@ def main() -> int:
         )
         line = viewer.stdout.readline().strip()
         if line != "READY":
-            raise SystemExit(f"viewers did not connect ({line!r})")
+            viewer.wait(60)
+            errors = json.loads(out.read_text())["errors"] if out.exists() else []
+            raise SystemExit(f"viewers did not connect ({line!r}): {'; '.join(errors[:5])}")
 
         # split the latency: sink call → broadcast (queue, coalescing, DB commit) and
         # broadcast → viewer (channel layer, daphne, websocket)

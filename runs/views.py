@@ -475,7 +475,41 @@ def compare(request):
     return render(
         request,
         "runs/compare.html",
-        {"a": run_a, "b": run_b, "rows": rows, "changes": changes},
+        {
+            "a": run_a,
+            "b": run_b,
+            "rows": rows,
+            "changes": changes,
+            "variables": _variable_changes(run_a.variables or {}, run_b.variables or {}),
+            "revision_diff": _revision_diff(run_a, run_b),
+        },
+    )
+
+
+def _variable_changes(a: dict, b: dict) -> list[dict]:
+    """The variables whose values differ between two runs (missing on one side: None)."""
+    return [
+        {"name": k, "a": a.get(k), "b": b.get(k)}
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k) or (k in a) != (k in b)
+    ]
+
+
+def _revision_diff(run_a: Run, run_b: Run) -> list[str]:
+    """Unified diff of the scenario text the two runs ran (empty when it was the same)."""
+    import difflib
+
+    if run_a.source == run_b.source:
+        return []
+    label = lambda r: f"run {r.pk} (revision {r.revision.number if r.revision_id else '?'})"  # noqa: E731
+    return list(
+        difflib.unified_diff(
+            run_a.source.splitlines(),
+            run_b.source.splitlines(),
+            label(run_a),
+            label(run_b),
+            lineterm="",
+        )
     )
 
 
