@@ -153,10 +153,19 @@ _UNDER_PYTEST = "pytest" in sys.modules
 REDIS_URL = os.environ.get(
     "REDIS_URL", "redis://127.0.0.1:6379/14" if _UNDER_PYTEST else "redis://127.0.0.1:6379/0"
 )
+# The layer's receive is a blocking BZPOPMIN of up to ``brpop_timeout`` (5 s) seconds. redis-py
+# 8 gives every connection a 5 s socket timeout by default, so that read timed out exactly when
+# the pop did and every websocket was dropped each 5-6 s ("Timeout reading from ..."). The read
+# timeout must stay well above the pop; a dead server is still noticed after it.
+CHANNEL_LAYER_SOCKET_TIMEOUT = float(os.environ.get("ATP_CHANNEL_LAYER_SOCKET_TIMEOUT", "30"))
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+            "capacity": 1500,
+            "expiry": 60,
+        },
     }
 }
 
@@ -181,6 +190,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(
         ATP_RUN_MAX_SECONDS + ATP_RUN_TIME_LIMIT_MARGIN + ATP_RUN_HARD_LIMIT_GRACE + 1800
     ),
+    # the worker's BRPOP waits up to 1 s (kombu's polling interval); its read timeout must be
+    # above that, never redis-py 8's 5 s default applied to a longer blocking read
     "socket_timeout": 30,
     "socket_connect_timeout": 10,
     "socket_keepalive": True,
@@ -255,6 +266,10 @@ SPECTACULAR_SETTINGS = {"TITLE": "OCloudView ATP API", "VERSION": "1"}
 
 # Local libvirt host the demo and the dashboard's default inventory use.
 ATP_LOCAL_LIBVIRT_URI = os.environ.get("ATP_LIBVIRT_URI", "qemu:///system")
+# Every libvirt connect is bounded (hosts/connections.py); a host whose connect failed is
+# remembered as down for ATP_HOST_DOWN_SECONDS instead of being re-dialled by every request.
+ATP_LIBVIRT_CONNECT_TIMEOUT = float(os.environ.get("ATP_LIBVIRT_CONNECT_TIMEOUT", "5"))
+ATP_HOST_DOWN_SECONDS = float(os.environ.get("ATP_HOST_DOWN_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

@@ -97,6 +97,13 @@ class VdiEndpoint(models.Model):
         return bool(self.password_encrypted)
 
     @property
+    def verify_summary(self) -> dict:
+        """The last verify as a person reads it (``hosts.vdi.verify_summary``)."""
+        from .vdi import verify_summary
+
+        return verify_summary(self.last_verify)
+
+    @property
     def health(self) -> str:
         if not self.enabled:
             return "disabled"

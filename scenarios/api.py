@@ -13,7 +13,7 @@ from atp_core.errors import InvalidInput
 from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictSlugField
 from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
 
-from . import engine, launch, selectors, services
+from . import engine, launch, name_check, selectors, services
 from . import secrets as secret_service
 from .models import ReferenceImage, Scenario, ScenarioRevision, ScenarioSecret
 
@@ -29,6 +29,19 @@ ValidateResponse = inline_serializer(
                 "path": serializers.CharField(),
                 "message": serializers.CharField(),
                 "allowed": serializers.JSONField(allow_null=True),
+            },
+            many=True,
+        ),
+        # names (VM, host, reference, VDI endpoint) not found here: they never block a save
+        "warnings": inline_serializer(
+            "ValidationWarning",
+            {
+                "line": serializers.IntegerField(allow_null=True),
+                "column": serializers.IntegerField(allow_null=True),
+                "path": serializers.CharField(),
+                "message": serializers.CharField(),
+                "allowed": serializers.JSONField(allow_null=True),
+                "severity": serializers.CharField(),
             },
             many=True,
         ),
@@ -160,7 +173,9 @@ class ScenarioViewSet(
             result = engine.validate(serializer.validated_data["content"])
         except InvalidInput as exc:
             raise _invalid(exc) from None
-        return Response({"ok": result.ok, "issues": result.issues})
+        content = serializer.validated_data["content"]
+        warnings = name_check.unknown_name_warnings(content) if result.ok else []
+        return Response({"ok": result.ok, "issues": result.issues, "warnings": warnings})
 
     @extend_schema(responses=dict)
     @action(detail=False, methods=["get"], url_path="schema")

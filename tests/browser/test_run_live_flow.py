@@ -168,6 +168,22 @@ def test_write_run_watch_reload_report_rerun_compare(
     src = page.get_attribute("#ref-canvas", "data-src")
     assert src.startswith("data:image/png;base64,")
     assert f"run {first}" in page.get_attribute("input[name=source]", "value")
+    # pick an area on it and save: the save lands on the new reference's working page
+    page.wait_for_function("document.getElementById('ref-canvas').width > 0")
+    canvas = page.locator("#ref-canvas")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 80, steps=5)
+    page.mouse.up()
+    page.fill("input[name=name]", "from-run-shot")
+    page.get_by_role("button", name="Save reference").click()
+    page.wait_for_url(f"{live_server}/references/from-run-shot/")
+    assert page.inner_text("h1") == "Reference from-run-shot"
+    page.wait_for_function("document.getElementById('ref-canvas').width > 0")
+    assert "match" in page.inner_text("#area-list")
+    assert f"run {first}" in page.input_value("input[name=source]")
+    _shot(page, "5b-reference-from-run")
     page.goto(f"{live_server}/runs/{first}/")
     page.wait_for_selector("#report")
 
