@@ -53,7 +53,7 @@ test-postgres:
 # Long fuzzing of the scenario loader (the suite runs the same properties, fewer examples, a
 # fixed seed): ATP_FUZZ_EXAMPLES examples per property (default 10000), fresh ones each time.
 fuzz: setup
-	ATP_FUZZ_EXAMPLES=$${ATP_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -p no:cacheprovider \
+	ATP_FUZZ_EXAMPLES=$${ATP_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -p no:cacheprovider --timeout=0 \
 	  tests/unit/test_scenario_loader_fuzz.py
 
 lint:

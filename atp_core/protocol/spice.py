@@ -37,7 +37,7 @@ from .keyboard import parse_key, text_to_chords
 from .keymap import QCODE_TO_LINUX
 
 DEFAULT_CONNECT_TIMEOUT = 15.0
-DEFAULT_TEXT_INTERVAL_MS = 12  # between two characters of send_text (PS/2 queue: 16 bytes)
+DEFAULT_TEXT_INTERVAL_MS = 16  # between two characters of send_text (~58 characters/s)
 DEFAULT_HOLD_MS = 10
 CLICK_HOLD = 0.03
 DOUBLE_GAP = 0.08

@@ -22,6 +22,9 @@ steps:
   - type: mouse_move
     x: {KEYLOG_TEXT_AREA[0]}
     y: {KEYLOG_TEXT_AREA[1]}
+  - type: wait
+    name: twm moves the keyboard focus to the window under the pointer
+    duration: 1s
   - type: send_text
     text: {json.dumps(TEXT)}
   - type: send_key
