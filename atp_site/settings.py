@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
     # Token first: without credentials the API answers 401 with "WWW-Authenticate: Token"
     # (DRF takes that header from the first class; session auth has none and would give 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -275,6 +275,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "atp_site.api_fields.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# API tokens expire this many seconds after they were issued (0 = never; accounts/tokens.py).
+ATP_API_TOKEN_TTL = float(os.environ.get("ATP_API_TOKEN_TTL", str(90 * 24 * 3600)))
 # The most rows one API page returns (?limit= above it is cut to it); docs/web.md.
 ATP_API_MAX_LIMIT = int(os.environ.get("ATP_API_MAX_LIMIT", "500"))
 SPECTACULAR_SETTINGS = {"TITLE": "OCloudView ATP API", "VERSION": "1"}
