@@ -500,6 +500,8 @@
   function startScreens() {
     root.querySelectorAll("img.live-screen").forEach((img) => {
       const state = { img, timer: null, busy: false };
+      // the note is in the screen's heading (the image sits inside its full-size link)
+      const box = img.closest("aside.screen") || img.parentElement;
       const refresh = () => {
         state.timer = null;
         if (finished) return;
@@ -509,14 +511,14 @@
         next.onload = () => {
           img.src = next.src;
           img.hidden = false;
-          const note = img.parentElement.querySelector(".screen-note");
-          if (note) note.textContent = `updated ${new Date().toLocaleTimeString()}`;
+          const note = box.querySelector(".screen-note");
+          if (note) note.textContent = `updated ${window.atpTime.clock(new Date())}`;
           state.busy = false;
           state.timer = setTimeout(refresh, 450);  // >= 2 frames/s (one capture per VM server-side)
         };
         next.onerror = () => {
           state.busy = false;
-          const note = img.parentElement.querySelector(".screen-note");
+          const note = box.querySelector(".screen-note");
           if (note) note.textContent = "no screen yet";
           state.timer = setTimeout(refresh, 4000);
         };
