@@ -4,7 +4,6 @@ the next call reconnects from the domain's live XML and frames flow again."""
 import time
 
 import libvirt
-
 import pytest
 
 from tests.rig.protocol_helpers import poll
