@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atp_site.settings")
+# The demo's worker may use the key generated into var/secret_key (atp_site.celery).
+os.environ.setdefault("ATP_DEMO", "1")
 
 import django  # noqa: E402
 

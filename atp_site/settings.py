@@ -39,6 +39,21 @@ DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# --- HTTPS behind a TLS-terminating proxy (docs/deployment.md "Behind nginx") -----------------
+# ATP_HTTPS=1 turns on what `manage.py check --deploy` asks for: secure cookies, HSTS, redirect
+# to https, and trust in the proxy's X-Forwarded-Proto (the proxy must set it, never pass it
+# through from the client). Each has its own override.
+ATP_HTTPS = _env_bool("ATP_HTTPS", False)
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", ATP_HTTPS)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", ATP_HTTPS)
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", ATP_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's and the tests' health probe over http
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if ATP_HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", ATP_HTTPS)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", ATP_HTTPS)
+if _env_bool("ATP_BEHIND_PROXY", ATP_HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -249,7 +264,7 @@ REST_FRAMEWORK = {
     # Token first: without credentials the API answers 401 with "WWW-Authenticate: Token"
     # (DRF takes that header from the first class; session auth has none and would give 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -260,6 +275,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "atp_site.api_fields.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# API tokens expire this many seconds after they were issued (0 = never; accounts/tokens.py).
+ATP_API_TOKEN_TTL = float(os.environ.get("ATP_API_TOKEN_TTL", str(90 * 24 * 3600)))
 # The most rows one API page returns (?limit= above it is cut to it); docs/web.md.
 ATP_API_MAX_LIMIT = int(os.environ.get("ATP_API_MAX_LIMIT", "500"))
 SPECTACULAR_SETTINGS = {"TITLE": "OCloudView ATP API", "VERSION": "1"}

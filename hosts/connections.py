@@ -93,6 +93,14 @@ def _mark_up(name: str) -> None:
 
 
 def _refuse_if_down(host: Host, fresh: bool) -> str:
+    from django.core.exceptions import ValidationError
+
+    from .uris import validate_host_uri
+
+    try:  # a row stored before the check (or written around it) is never dialled
+        validate_host_uri(host.uri)
+    except ValidationError as exc:
+        raise ConnectionFailed(exc.messages[0]) from None
     key = ensure_host(host)
     if fresh:
         _mark_up(key)

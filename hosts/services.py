@@ -106,8 +106,14 @@ def add_host(
     slug = slugify(name)[:64]
     if not slug or slug != name:
         raise InvalidInput(f"host name {name!r}: use lowercase letters, digits, '-' or '_'")
-    if "://" not in uri and uri.split(":", 1)[0] not in ("qemu", "test"):
-        raise InvalidInput(f"URI {uri!r}: expected a libvirt URI such as qemu:///system")
+    from django.core.exceptions import ValidationError
+
+    from .uris import validate_host_uri
+
+    try:
+        validate_host_uri(uri)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0]) from None
     if slots < 1:
         raise InvalidInput(f"slots: {slots}; a host runs at least 1 run at a time")
     if Host.objects.filter(name=slug).exists():

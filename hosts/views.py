@@ -7,13 +7,14 @@ broadcast on the inventory websocket (the page refreshes that host; a reload sho
 """
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from atp_core.errors import AtpError
 from atp_site.permissions import has_role, role_required
 
-from . import selectors, tasks, vdi
+from . import selectors, services, tasks, vdi
 from .forms import HostForm, VdiEndpointForm
 from .models import Host, VdiEndpoint, VirtualMachine
 
@@ -117,6 +118,23 @@ def vm_thumbnail(request, vm_id: int):
         raise Http404("no thumbnail yet")
     response = FileResponse(vm.thumbnail.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=10"
+    return response
+
+
+@require_GET
+def vm_screen(request, vm_id: int):
+    """The VM's screen now, full size (what a thumbnail opens): a libvirt screenshot."""
+    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=vm_id)
+    try:
+        png = services.take_screenshot(vm.host, vm.name)
+    except (AtpError, OSError) as exc:
+        return HttpResponse(
+            f"no screenshot of {vm.name} on {vm.host.name}: {exc}",
+            status=503,
+            content_type="text/plain",
+        )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=1"
     return response
 
 

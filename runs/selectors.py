@@ -327,15 +327,17 @@ def page_run(run_id: int) -> dict:
 
     by_target: dict[int, list] = {t.pk: [] for t in targets}
     index: dict[tuple, object] = {}
+    # A step inside a loop is planned as one row (iteration -1) until its iterations run; then
+    # the iteration rows stand for it and the planned row is left out (no empty template row).
+    with_iterations = {(s.target_id, s.step_id) for s in steps if s.iteration >= 0}
+    steps = [
+        s for s in steps if s.iteration >= 0 or (s.target_id, s.step_id) not in with_iterations
+    ]
     for s in steps:
         s.logs, s.shots, s.files = [], [], []
         by_target.setdefault(s.target_id, []).append(s)
         index[(s.target_id, s.step_id, s.iteration)] = s
     name_to_target = {t.name: t for t in targets}
-    # Base rows (not in a loop) that have iteration rows are rendered as group headers.
-    with_iterations = {(s.target_id, s.step_id) for s in steps if s.iteration >= 0}
-    for s in steps:
-        s.has_iterations = s.iteration < 0 and (s.target_id, s.step_id) in with_iterations
     artifact_by_key = {(a.target_id, a.step_id, a.name): a for a in artifacts}
 
     current: dict[tuple, int] = {}
@@ -397,8 +399,7 @@ def page_run(run_id: int) -> dict:
         t.step_rows = by_target.get(t.pk, [])
         counts: dict[str, int] = {}
         for s in t.step_rows:
-            if not s.has_iterations:
-                counts[s.status] = counts.get(s.status, 0) + 1
+            counts[s.status] = counts.get(s.status, 0) + 1
         t.counts = sorted(counts.items())
     return {
         "run": run,

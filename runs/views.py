@@ -26,6 +26,7 @@ from atp_site.permissions import has_role, role_required
 
 from . import selectors
 from .models import Artifact, Run, RunTarget
+from .templatetags.run_pages import step_label
 
 PAGE_SIZE = 50
 SCREEN_MIN_INTERVAL = 0.4  # seconds between two captures of one VM's screen, whoever asks
@@ -371,7 +372,6 @@ def report_dict(data: dict) -> dict:
                         ],
                     }
                     for s in t.step_rows
-                    if not s.has_iterations
                 ],
             }
             for t in data["targets"]
@@ -389,12 +389,12 @@ def junit_xml(data: dict) -> str:
     suites = ET.Element("testsuites", name=run.name, tests="0", failures="0", errors="0")
     all_tests = all_failures = all_errors = 0
     for t in data["targets"]:
-        steps = [s for s in t.step_rows if not s.has_iterations]
+        steps = t.step_rows
         suite = ET.SubElement(suites, "testsuite", name=f"{run.name} on {t.name}")
         tests = failures = errors = skipped = 0
         total_time = 0.0
         for s in steps:
-            label = s.step_id if s.iteration < 0 else f"{s.step_id}#{s.iteration + 1}"
+            label = step_label(s)
             case = ET.SubElement(
                 suite,
                 "testcase",

@@ -273,7 +273,7 @@ class Branch:
         planned = self.run.planned.get(sid)
         report = StepReport(
             id=sid,
-            name=step_name(model),
+            name=frame.vars.render_label(step_name(model)),
             type=model.type,
             iteration=frame.iteration,
             depth=planned.depth if planned else 0,

@@ -206,6 +206,29 @@ class Variables:
 
         return EXPR.sub(replace, text)
 
+    def render_label(self, text: str) -> str:
+        """``text`` (a step's display name) with the ``${...}`` that resolve to plain values
+        replaced; the others stay as written. Never raises: a name is shown, not checked (an
+        unknown variable is the error of the step that uses it), and nothing is looked up for
+        it (``${vm.uuid}`` would ask libvirt)."""
+        if "$" not in text:
+            return text
+
+        def replace(m: re.Match[str]) -> str:
+            if m.group(1) is None:
+                return "${"
+            if m.group(1).strip().startswith("secret."):
+                return m.group(0)  # a secret's value is never part of a name
+            try:
+                value = self.resolve(m.group(1))
+            except (InvalidInput, LookupError, TypeError, ValueError):
+                return m.group(0)
+            if isinstance(value, CommandOutput) or not isinstance(value, PLAIN):
+                return m.group(0)
+            return to_text(value)
+
+        return EXPR.sub(replace, text)
+
 
 def to_text(value: Any) -> str:
     """How a value reads inside a string: JSON-ish for containers, ``true``/``false``, ``""``."""

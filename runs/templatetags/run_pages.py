@@ -59,10 +59,16 @@ def artifact_url(run_id, item) -> str:
 
 @register.filter
 def step_label(step) -> str:
-    """``3.1`` or, for a loop iteration, ``3.1 #2``."""
-    if getattr(step, "iteration", -1) is not None and step.iteration >= 0:
-        return f"{step.step_id} #{step.iteration + 1}"
-    return step.step_id
+    """``3.1`` or, for a loop iteration, ``3.1 [2]``: the number is ``${loop.index}``
+    (0-based), the same in the live view (static/runs/live.js stepLabel) and JUnit. Takes a
+    StepResult or a mapping with ``step_id`` and ``iteration``."""
+    if isinstance(step, dict):
+        step_id, iteration = step.get("step_id", ""), step.get("iteration")
+    else:
+        step_id, iteration = step.step_id, getattr(step, "iteration", None)
+    if iteration is not None and iteration >= 0:
+        return f"{step_id} [{iteration}]"
+    return step_id
 
 
 @register.simple_tag

@@ -68,7 +68,7 @@
     const run = document.getElementById("run-duration");
     if (run && run.dataset.startedAt) run.textContent = fmtDuration(Math.max(0, now - parseFloat(run.dataset.startedAt)));
     root.querySelectorAll('li.step[data-status="running"]').forEach((li) => {
-      if (li.dataset.startedAt && !li.classList.contains("has-iterations")) {
+      if (li.dataset.startedAt) {
         li.querySelector(".sdur").textContent = fmtDuration(Math.max(0, now - parseFloat(li.dataset.startedAt)));
       }
     });
@@ -100,6 +100,12 @@
       `li.step[data-step="${CSS.escape(stepId)}"][data-iter="${iteration}"]`);
   }
 
+  // "3.1" or, for a loop iteration, "3.1 [2]": the number is ${loop.index} (0-based), as on
+  // the report (runs/templatetags/run_pages.py step_label).
+  function stepLabel(stepId, iteration) {
+    return iteration >= 0 ? `${stepId} [${iteration}]` : stepId;
+  }
+
   function newStepRow(stepId, iteration, info) {
     const tpl = document.getElementById("step-template");
     const li = tpl.content.firstElementChild.cloneNode(true);
@@ -107,7 +113,7 @@
     li.dataset.iter = String(iteration);
     li.dataset.status = "pending";
     li.style.setProperty("--depth", String(info.depth || 0));
-    li.querySelector(".sid").textContent = iteration >= 0 ? `${stepId} #${iteration + 1}` : stepId;
+    li.querySelector(".sid").textContent = stepLabel(stepId, iteration);
     li.querySelector(".sname").textContent = info.name || "";
     li.querySelector(".stype").textContent = info.type || "";
     if (info.phase === "finally") li.classList.add("phase-finally");
@@ -116,6 +122,8 @@
   }
 
   // The row of (target, step, iteration), created in plan order when it is not there yet.
+  // A step inside a loop is planned as one row (iteration -1); its first iteration row takes
+  // that row's place, so no empty template row stays behind (as on the server's render).
   function ensureStep(targetName, stepId, iteration, info) {
     const section = ensureTarget(targetName);
     const iter = iteration === null || iteration === undefined ? -1 : iteration;
@@ -132,7 +140,7 @@
     });
     if (siblings.length) {
       siblings[siblings.length - 1].after(row);
-      base.classList.add("has-iterations");
+      if (iter >= 0 && base.dataset.iter === "-1") base.remove();
     } else {
       list.appendChild(row);
     }
@@ -159,7 +167,7 @@
 
   function updateCounts(section) {
     const counts = {};
-    section.querySelectorAll("li.step:not(.has-iterations)").forEach((li) => {
+    section.querySelectorAll("li.step").forEach((li) => {
       counts[li.dataset.status] = (counts[li.dataset.status] || 0) + 1;
     });
     const box = section.querySelector(".target-counts");
@@ -283,6 +291,7 @@
       const iter = d.iteration === null || d.iteration === undefined ? -1 : d.iteration;
       currentIter.set(`${ev.target}\u0000${ev.step_id}`, iter);
       const row = ensureStep(ev.target, ev.step_id, iter, d);
+      if (d.name) row.querySelector(".sname").textContent = d.name; // rendered: ${...} filled in
       setStepStatus(row, "running");
       autoOpen(row, true);
       if (d.attempt && d.attempt > 1) row.querySelector(".sattempt").textContent = `attempt ${d.attempt}`;
@@ -303,6 +312,7 @@
       const d = ev.data || {};
       const iter = d.iteration === null || d.iteration === undefined ? -1 : d.iteration;
       const row = ensureStep(ev.target, ev.step_id, iter, d);
+      if (d.name) row.querySelector(".sname").textContent = d.name;
       setStepStatus(row, d.status || "passed");
       autoOpen(row, d.status !== "passed" && d.status !== "skipped");
       row.querySelector(".sdur").textContent = fmtDuration(d.duration);
@@ -490,6 +500,8 @@
   function startScreens() {
     root.querySelectorAll("img.live-screen").forEach((img) => {
       const state = { img, timer: null, busy: false };
+      // the note is in the screen's heading (the image sits inside its full-size link)
+      const box = img.closest("aside.screen") || img.parentElement;
       const refresh = () => {
         state.timer = null;
         if (finished) return;
@@ -499,14 +511,14 @@
         next.onload = () => {
           img.src = next.src;
           img.hidden = false;
-          const note = img.parentElement.querySelector(".screen-note");
-          if (note) note.textContent = `updated ${new Date().toLocaleTimeString()}`;
+          const note = box.querySelector(".screen-note");
+          if (note) note.textContent = `updated ${window.atpTime.clock(new Date())}`;
           state.busy = false;
           state.timer = setTimeout(refresh, 450);  // >= 2 frames/s (one capture per VM server-side)
         };
         next.onerror = () => {
           state.busy = false;
-          const note = img.parentElement.querySelector(".screen-note");
+          const note = box.querySelector(".screen-note");
           if (note) note.textContent = "no screen yet";
           state.timer = setTimeout(refresh, 4000);
         };

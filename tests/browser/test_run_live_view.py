@@ -187,6 +187,14 @@ def _rows_in_order(page) -> list[tuple[str, str, str]]:
     )
 
 
+def _loop_labels(page) -> list[str]:
+    return page.eval_on_selector_all(
+        'li.step[data-step="1.1"] summary',
+        "els => els.map(e => e.querySelector('.sid').textContent + ' | '"
+        " + e.querySelector('.sname').textContent)",
+    )
+
+
 def test_loop_iterations_live_match_the_server_render(live_server, page):
     run = _start(live_server, page)
     page.goto(f"{live_server}/runs/{run.pk}/")
@@ -197,7 +205,6 @@ def test_loop_iterations_live_match_the_server_render(live_server, page):
     live = _rows_in_order(page)
     assert [(s, i) for s, i, _ in live] == [
         ("1", "-1"),
-        ("1.1", "-1"),
         ("1.1", "0"),
         ("1.1", "1"),
         ("1.1", "2"),
@@ -208,12 +215,15 @@ def test_loop_iterations_live_match_the_server_render(live_server, page):
         "[info] round 1",
         "[info] round 2",
     ]
-    assert "has-iterations" in page.get_attribute(
-        'li.step[data-step="1.1"][data-iter="-1"]', "class"
-    )
+    labels = _loop_labels(page)
+    assert labels == [f"1.1 [{i}] | echo {i}" for i in range(3)]
+    page.screenshot(path=str(ARTIFACTS / "run-live-loop.png"), full_page=True)
     page.reload()
     page.wait_for_selector("#ws-status[data-state=open]")
     assert _rows_in_order(page) == live
+    assert _loop_labels(page) == labels
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.screenshot(path=str(ARTIFACTS / "run-live-loop-390.png"), full_page=True)
 
 
 def test_operator_cancels_from_the_live_view(live_server, page):

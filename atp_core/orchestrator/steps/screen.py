@@ -29,11 +29,10 @@ def screenshot(call: StepCall) -> None:
 
 
 def candidates(call: StepCall, name: str) -> list[ReferenceSpec]:
-    """The candidate images of reference ``name`` (a path to a PNG works too)."""
+    """The candidate images of reference ``name``, only from the run's reference store: a
+    scenario names a reference, never a file on the worker (it could read any image there)."""
     references = call.branch.run.references
     spec = references.get(name)
-    if spec is None and Path(name).suffix.lower() == ".png" and Path(name).is_file():
-        spec = ReferenceSpec(path=name)
     if spec is None:
         known = ", ".join(sorted(references)) or "none"
         raise InvalidInput(f"unknown reference image {name!r} (known: {known})")
