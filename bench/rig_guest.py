@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,10 @@ from tests.vm_pool import LIBVIRT_URI, RigVm, VmPool, guest_built  # noqa: E402
 
 
 @contextlib.contextmanager
-def bench_guest(domain: str | None, prefix: str = "atp-bench-") -> Iterator[RigVm]:
-    """``domain`` if given (must be a running rig guest), else a fresh guest removed at the end."""
+def bench_guest(domain: str | None, prefix: str | None = None) -> Iterator[RigVm]:
+    """``domain`` if given (must be a running rig guest), else a fresh guest removed at the end
+    (named ``$ATP_RIG_PREFIX`` + ``bench-``, default ``atp-bench-``)."""
+    prefix = prefix or os.environ.get("ATP_RIG_PREFIX", "atp-") + "bench-"
     if domain:
         pool = VmPool(0, prefix, LIBVIRT_URI)
         vm = RigVm(domain, LIBVIRT_URI, pool.conn)
