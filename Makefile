@@ -6,7 +6,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: demo test setup system venv rig lint format test-sqlite test-postgres clean-rig fuzz
+.PHONY: demo test bench setup system venv rig lint format test-sqlite test-postgres clean-rig fuzz
 
 demo: setup rig
 	$(PY) -m atp_site.devrunner
@@ -16,6 +16,11 @@ test: setup rig
 	$(MAKE) --no-print-directory test-postgres
 
 setup: system venv
+
+# Every benchmark (bench/p<N>_*.py) one after the other; a dated summary in bench/results/
+# (bench/README.md quotes it). Only: make bench BENCH_ONLY=P5,P6
+bench: setup rig
+	$(PY) bench/run_all.py $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 system:
 	@bash rig/install.sh

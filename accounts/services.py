@@ -34,7 +34,7 @@ def create_user(username: str, password: str, role: str, email: str = ""):
     if not username or User.objects.filter(username=username).exists():
         raise InvalidInput(f"username {username!r}: empty or already taken")
     try:
-        validate_password(password)
+        validate_password(password, user=User(username=username, email=email))
     except ValidationError as exc:
         raise InvalidInput("password: " + " ".join(exc.messages)) from None
     user = User.objects.create_user(username=username, password=password, email=email)

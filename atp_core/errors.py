@@ -40,8 +40,13 @@ class ProtocolError(InfrastructureError):
     """A QMP/QGA/channel peer answered something we could not use."""
 
 
+class SpiceUnavailable(InfrastructureError):
+    """A VM's SPICE display cannot be used: none configured, refused ticket, port unreachable,
+    channel closed."""
+
+
 class UnsupportedError(AtpError):
-    """A feature that exists as a named slot but is not supported yet (e.g. SPICE)."""
+    """A feature that exists as a named slot but is not supported yet."""
 
 
 class InvalidInput(AtpError):

@@ -7,13 +7,15 @@ Token auth: POST username/password to /api/token/ for a token, then send
 from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import UserViewSet
+from accounts.login import obtain_auth_token
 from hosts.api import HostViewSet, VdiEndpointViewSet, VirtualMachineViewSet
 from runs.api import RunViewSet
 from scenarios.api import ReferenceImageViewSet, ScenarioViewSet
+from schedules.api import NotificationHookViewSet, NotificationViewSet, ScheduleViewSet
 
 SWAGGER_UI = "vendor/swagger-ui-5.35.0"
 
@@ -43,6 +45,10 @@ router.register("vdi-endpoints", VdiEndpointViewSet, basename="vdi-endpoint")
 router.register("scenarios", ScenarioViewSet, basename="scenario")
 router.register("references", ReferenceImageViewSet, basename="reference")
 router.register("runs", RunViewSet, basename="run")
+router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("notifications", NotificationHookViewSet, basename="notification")
+router.register("notification-deliveries", NotificationViewSet, basename="notification-delivery")
+router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
     path("", include(router.urls)),

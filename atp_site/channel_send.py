@@ -5,6 +5,10 @@ Redis connection, for every message. ``group_send`` keeps one loop per thread in
 channel layer reuses its connection; a thread that ends calls ``close_thread_loop``. Inside a
 thread that serves an async loop (sync_to_async of daphne or a test) the send goes to that loop,
 where the layer's other users (consumers) live.
+
+Sends never raise and never wait long (docs/live-view.md, "When Redis is down"): every attempt
+is bounded, and a breaker skips broadcasts for a while after a failure. Only sends are bounded
+here; the consumers' blocking receive keeps its own (long) read timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -48,21 +53,85 @@ def close_thread_loop() -> None:
             log.debug("closing the kept event loop failed", exc_info=True)
 
 
-def group_send(group: str, message: dict) -> None:
-    """Send ``message`` to ``group``; a kept connection that died (Redis restarted) is dropped
-    and the send retried once. Raises the second failure; no channel layer: nothing to do."""
+class _Breaker:
+    """After a failed send, skip broadcasts for ``ATP_BROADCAST_BREAKER_SECONDS``: a Redis that
+    is down or black-holed then costs one bounded attempt per period, not one per event."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+        self.skipped = 0
+
+    def allow(self) -> bool:
+        with self._lock:
+            if time.monotonic() < self._open_until:
+                self.skipped += 1
+                return False
+            return True
+
+    def trip(self) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + _setting("ATP_BROADCAST_BREAKER_SECONDS", 30.0)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until = 0.0
+            self.skipped = 0
+
+    @property
+    def is_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+
+breaker = _Breaker()
+
+
+def _setting(name: str, default: float) -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, name, default))
+
+
+async def _bounded(coro, timeout: float):
+    return await asyncio.wait_for(coro, timeout)
+
+
+def group_send(group: str, message: dict) -> bool:
+    """Send ``message`` to ``group``; True when it was sent.
+
+    Never raises: a broadcast is a wake-up, the database holds the truth. Each attempt (connect
+    included) is bounded by ``ATP_BROADCAST_TIMEOUT`` (2 s); a kept connection that died (Redis
+    restarted) is dropped and the send retried once; a failure is logged and opens the breaker.
+    No channel layer: nothing to do."""
     layer = get_channel_layer()
     if layer is None:
-        return
+        return False
+    if not breaker.allow():
+        return False
+    timeout = _setting("ATP_BROADCAST_TIMEOUT", 2.0)
     for attempt in range(2):
         try:
             loop = _thread_loop()
             if loop is None:
-                async_to_sync(layer.group_send)(group, message)
+                async_to_sync(_bounded)(layer.group_send(group, message), timeout)
             else:
-                loop.run_until_complete(layer.group_send(group, message))
-            return
-        except Exception:
-            if attempt:
-                raise
+                loop.run_until_complete(_bounded(layer.group_send(group, message), timeout))
+            return True
+        except Exception as exc:
             close_thread_loop()
+            if attempt or isinstance(exc, TimeoutError):
+                breaker.trip()
+                log.warning(
+                    "broadcast to %s failed (%s); broadcasts skipped for %g s",
+                    group,
+                    _describe(exc),
+                    _setting("ATP_BROADCAST_BREAKER_SECONDS", 30.0),
+                )
+                return False
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer within the broadcast timeout"
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBadRequest
 
-OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/")
+OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/favicon.ico")
 
 
 class LoginRequiredMiddleware:

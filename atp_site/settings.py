@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "scenarios",
     "runs",
     "schedules",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -109,8 +110,17 @@ elif _TEST_DB_SUFFIX:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force throttle (accounts.throttle): failed logins allowed per address and per username
+# within the window (seconds); past that, logins are refused until the window moves on.
+AUTHENTICATION_BACKENDS = ["accounts.throttle.ThrottledModelBackend"]
+ATP_LOGIN_WINDOW = float(os.environ.get("ATP_LOGIN_WINDOW", "900"))
+ATP_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ATP_LOGIN_FAILURES_PER_ADDRESS", "20"))
+ATP_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("ATP_LOGIN_FAILURES_PER_USERNAME", "5"))
 
 # Scenario text from the web is validated in a child process under this CPU budget (seconds)
 # and wall-clock bound, so no text can freeze the server (atp_core.orchestrator.budget).
@@ -124,6 +134,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# ISO dates, 24-hour times wherever a date is shown (atp_site/formats/en/formats.py)
+FORMAT_MODULE_PATH = ["atp_site.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -181,6 +193,10 @@ CELERY_IMPORTS = ["runs.reaper", "runs.notify"]
 ATP_HEARTBEAT_INTERVAL = float(os.environ.get("ATP_HEARTBEAT_INTERVAL", "5"))
 ATP_HEARTBEAT_WINDOW = float(os.environ.get("ATP_HEARTBEAT_WINDOW", "30"))
 ATP_REAPER_INTERVAL = float(os.environ.get("ATP_REAPER_INTERVAL", "15"))
+# Broadcasts to websocket viewers (atp_site/channel_send.py): each send is bounded; after a
+# failure they are skipped for the breaker period (viewers catch up from the database).
+ATP_BROADCAST_TIMEOUT = float(os.environ.get("ATP_BROADCAST_TIMEOUT", "2"))
+ATP_BROADCAST_BREAKER_SECONDS = float(os.environ.get("ATP_BROADCAST_BREAKER_SECONDS", "30"))
 # Seconds a run may ignore its cancel flag before its task is terminated.
 ATP_CANCEL_GRACE = float(os.environ.get("ATP_CANCEL_GRACE", "30"))
 # A queued run whose task message is in no queue (lost) is re-sent after this many seconds.
@@ -214,9 +230,11 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "atp@localhost")
 
 REST_FRAMEWORK = {
+    # Token first: without credentials the API answers 401 with "WWW-Authenticate: Token"
+    # (DRF takes that header from the first class; session auth has none and would give 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",

@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_GET
+from django.views.generic import RedirectView
 
+from accounts.login import ThrottledLoginView
 from runs import views as runs_views
 
 
@@ -12,7 +16,11 @@ def healthz(_request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "favicon.ico",
+        require_GET(RedirectView.as_view(url=static("atp/favicon.svg"), permanent=True)),
+    ),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("atp_site.api_urls")),

@@ -19,6 +19,7 @@ import contextlib
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,8 @@ import libvirt_qemu
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from measured import announce, rig_prefix  # noqa: E402
 
 from atp_core.orchestrator import Target, load_scenario, run_scenario  # noqa: E402
 from tests.vm_pool import LIBVIRT_URI, RigVm, VmPool, guest_built  # noqa: E402
@@ -88,8 +91,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--domain", help="a running rig guest to use (default: boot one)")
-    parser.add_argument("--prefix", default="atp-bench-p1x-", help="name prefix of a booted guest")
+    parser.add_argument("--prefix", default=rig_prefix("p1x"), help="name prefix of a booted guest")
     args = parser.parse_args()
+    announce("== P1x exec through the executor (bench/p1_exec_through_executor.py)")
 
     scenario = load_scenario(scenario_text(args.steps))
     with bench_guest(args.domain, args.prefix) as vm:
@@ -108,7 +112,10 @@ def main() -> int:
                 t1 = time.perf_counter()
                 seen: list = []
                 report = run_scenario(
-                    scenario, [target], sink=seen.append, artifact_dir="/tmp/atp-bench-p1x"
+                    scenario,
+                    [target],
+                    sink=seen.append,
+                    artifact_dir=tempfile.mkdtemp(prefix="atp-bench-p1x-"),
                 )
                 t2 = time.perf_counter()
                 if report.result != "passed" or report.totals["passed"] != args.steps:

@@ -7,7 +7,8 @@ the cost of the engine's layers (HostConnection, DomainRef lookup, error transla
 decoding), not of a different polling policy. Same guest, same process, alternating rounds.
 
 Run: ``.venv/bin/python bench/p1_guest_exec.py [--calls 100] [--rounds 4] [--domain NAME]``
-(without ``--domain`` a test guest ``atp-bench-0`` is booted for the run and removed after).
+(without ``--domain`` a test guest ``<ATP_RIG_PREFIX>bench-guest-0`` is booted for the run and
+removed after).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import libvirt_qemu
 from rig_guest import ROOT, bench_guest
 
 sys.path.insert(0, str(ROOT))
+
+from measured import announce  # noqa: E402
 
 from atp_core.protocol import VmSession  # noqa: E402
 from atp_core.transport import HostConnection  # noqa: E402
@@ -55,6 +58,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--domain", help="a running rig guest to use (default: boot one)")
     args = parser.parse_args()
+    announce("== P1 guest exec (bench/p1_guest_exec.py)")
 
     with bench_guest(args.domain) as vm:
         raw_conn = libvirt.open(vm.uri)

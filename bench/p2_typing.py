@@ -28,6 +28,8 @@ from rig_guest import ROOT, bench_guest
 
 sys.path.insert(0, str(ROOT))
 
+from measured import announce  # noqa: E402
+
 from atp_core.protocol import VmSession  # noqa: E402
 from atp_core.protocol.keyboard import DEFAULT_INTERVAL_MS, TEXT_HOLD_MS  # noqa: E402
 from atp_core.protocol.keymap import QCODE_TO_LINUX, US_LAYOUT  # noqa: E402
@@ -69,6 +71,7 @@ def main() -> int:
     parser.add_argument("--gap", type=int, default=DEFAULT_INTERVAL_MS, help="ms between keys")
     parser.add_argument("--domain", help="a running rig guest to use (default: boot one)")
     args = parser.parse_args()
+    announce("== P2 typing (bench/p2_typing.py)")
     alphabet = string.ascii_letters + string.digits + string.punctuation + " "
 
     with bench_guest(args.domain) as vm:

@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from measured import announce, db_name  # noqa: E402
+
 PG = "postgres://postgres@127.0.0.1:5432"
 STATE_TYPES = {
     "run_started",
@@ -59,12 +61,16 @@ def viewer_main(args) -> int:
     def watch(i: int) -> None:
         run_id = run_ids[i % len(run_ids)]
         try:
-            ws = WsClient(f"{args.ws}/ws/runs/{run_id}/?after=0", cookies=cookies, timeout=30)
+            ws = WsClient(f"{args.ws}/ws/runs/{run_id}/?after=0", cookies=cookies, timeout=120)
         except Exception as exc:  # noqa: BLE001 - reported, not hidden
             errors.append(f"viewer {i}: connect: {exc}")
             ready.abort()
             return
-        ready.wait()
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:  # another viewer failed or time ran out: reported
+            ws.close()
+            return
         try:
             while True:
                 ev = ws.recv_json(timeout=args.timeout)
@@ -83,7 +89,7 @@ def viewer_main(args) -> int:
     for t in threads:
         t.start()
     try:
-        ready.wait(timeout=60)
+        ready.wait(timeout=args.connect_timeout)
         print("READY", flush=True)
     except threading.BrokenBarrierError:
         print("FAILED", flush=True)
@@ -240,7 +246,7 @@ def main() -> int:
     parser.add_argument(
         "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     )
-    parser.add_argument("--db-name", default="atp_bench_p3")
+    parser.add_argument("--db-name", default=db_name("atp_bench_p3"))
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     # viewer mode (internal)
     parser.add_argument("--viewer", action="store_true", help=argparse.SUPPRESS)
@@ -249,9 +255,12 @@ def main() -> int:
     parser.add_argument("--run-ids", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
+    # 50 websocket handshakes take seconds on an idle machine, minutes on a busy shared one
+    parser.add_argument("--connect-timeout", type=float, default=300.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.viewer:
         return viewer_main(args)
+    announce("== P3 event latency (bench/p3_event_latency.py)")
 
     from tests.prereq import free_port
 

@@ -19,11 +19,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from measured import announce, rig_prefix  # noqa: E402
 
 from atp_core.orchestrator import Target, load_scenario, run_scenario  # noqa: E402
 from tests.vm_pool import LIBVIRT_URI, VmPool, guest_built  # noqa: E402
@@ -59,7 +62,11 @@ steps:
 def timed_run(scenario, targets) -> float:
     start = time.perf_counter()
     report = run_scenario(
-        scenario, targets, sink=None, artifact_dir="/tmp/atp-bench-p4", max_parallel=len(targets)
+        scenario,
+        targets,
+        sink=None,
+        artifact_dir=tempfile.mkdtemp(prefix="atp-bench-p4-"),
+        max_parallel=len(targets),
     )
     elapsed = time.perf_counter() - start
     if report.result != "passed":
@@ -72,8 +79,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--vms", type=int, default=4)
-    parser.add_argument("--prefix", default="atp-bench-p4-")
+    parser.add_argument("--prefix", default=rig_prefix("p4"))
     args = parser.parse_args()
+    announce("== P4 parallel efficiency (bench/p4_parallel_efficiency.py)")
     if not guest_built():
         raise SystemExit("the test guest is not built: run bash guest/build.sh")
     scenario = load_scenario(SCENARIO)

@@ -5,7 +5,9 @@ with ``--runs`` finished runs spread over 90 days (50 scenarios, 4 hosts, 10 use
 and ``--steps`` step results each, one failing step in every fifth run), then requests each
 page through Django's test client in this process (full middleware, templates, real
 database): the number of SQL queries, and the median / max wall time of ``--rounds`` requests
-(the first, cold request is reported apart).
+(the first, cold request is reported apart), and the median CPU time this process spent per
+request ("web CPU": Django, templates, the database driver; not PostgreSQL's own work), which a
+busy machine inflates far less than the wall time.
 
     .venv/bin/python bench/p5_history_pages.py [--runs 100000] [--rounds 5] [--keep|--reuse]
 """
@@ -24,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from measured import announce, db_name  # noqa: E402
 
 PG = "postgres://postgres@127.0.0.1:5432"
 PAGES = [
@@ -161,8 +165,10 @@ def _populate(count: int, steps: int) -> None:
         print(f"  {min(count, start + batch)} runs ({time.monotonic() - t0:.0f} s)", flush=True)
     from django.db import connection
 
+    # what autovacuum does to a table after bulk inserts: statistics and the visibility map
+    # (without it no index-only scan is possible yet)
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        cur.execute("VACUUM ANALYZE")
 
 
 def models_f_started():
@@ -189,17 +195,19 @@ def _measure(client, path: str, rounds: int) -> dict:
 
     with connection.execute_wrapper(count):
         client.get(path)
-    times = []
+    times, cpu = [], []
     for _ in range(rounds):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         client.get(path)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     return {
         "queries": len(sql_times),
         "sql": sum(sql_times),
         "slowest_sql": max(sql_times, default=0.0),
         "cold": cold,
         "median": statistics.median(times),
+        "cpu": statistics.median(cpu),
         "max": max(times),
         "bytes": len(response.content),
     }
@@ -210,10 +218,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--db-name", default="atp_bench_p5")
+    parser.add_argument("--db-name", default=db_name("atp_bench_p5"))
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept bench database")
     args = parser.parse_args()
+    announce("== P5 history pages (bench/p5_history_pages.py)")
 
     url = _database(args.db_name, args.reuse)
     os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "atp_site.settings"})
@@ -237,14 +246,15 @@ def main() -> int:
         print(f"database: {Run.objects.count()} runs, {StepResult.objects.count()} step results")
         print(
             f"{'page':26} {'queries':>7} {'SQL time':>9} {'slowest':>8} {'cold':>8}"
-            f" {'median':>8} {'max':>8}"
+            f" {'median':>8} {'max':>8} {'web CPU':>8}"
         )
         for label, path in PAGES:
             m = _measure(client, path.format(run=run.pk, other=other.pk), args.rounds)
-            ms = {k: m[k] * 1000 for k in ("sql", "slowest_sql", "cold", "median", "max")}
+            ms = {k: m[k] * 1000 for k in ("sql", "slowest_sql", "cold", "median", "max", "cpu")}
             print(
                 f"{label:26} {m['queries']:7d} {ms['sql']:6.0f} ms {ms['slowest_sql']:5.0f} ms"
                 f" {ms['cold']:5.0f} ms {ms['median']:5.0f} ms {ms['max']:5.0f} ms"
+                f" {ms['cpu']:5.0f} ms"
             )
     finally:
         from django.db import connections

@@ -20,6 +20,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from measured import announce  # noqa: E402
+
 from atp_core.vdiplatform import VdiClient  # noqa: E402
 from tests.prereq import free_port  # noqa: E402
 
@@ -61,6 +63,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--page-sizes", default="100,1000")
     args = parser.parse_args()
+    announce("== P6 VDI listing (bench/p6_vdi_listing.py)")
 
     port = free_port()
     sim = subprocess.Popen(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,14 +10,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from measured import rig_prefix  # noqa: E402
+
 from tests.vm_pool import LIBVIRT_URI, RigVm, VmPool, guest_built  # noqa: E402
 
 
 @contextlib.contextmanager
 def bench_guest(domain: str | None, prefix: str | None = None) -> Iterator[RigVm]:
     """``domain`` if given (must be a running rig guest), else a fresh guest removed at the end
-    (named ``$ATP_RIG_PREFIX`` + ``bench-``, default ``atp-bench-``)."""
-    prefix = prefix or os.environ.get("ATP_RIG_PREFIX", "atp-") + "bench-"
+    (named after the session's ``ATP_RIG_PREFIX``: ``<prefix>bench-guest-0``)."""
+    prefix = prefix or rig_prefix("guest")
     if domain:
         pool = VmPool(0, prefix, LIBVIRT_URI)
         vm = RigVm(domain, LIBVIRT_URI, pool.conn)

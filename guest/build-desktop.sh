@@ -38,7 +38,7 @@ chmod 755 "$ROOT"   # mktemp makes it 0700, which would close / to the user atp
 mkdir -p "$ROOT"/usr/{bin,sbin,lib,lib64} "$ROOT"/{etc,proc,sys,dev,tmp,run,root,home}
 ln -s usr/bin "$ROOT/bin"; ln -s usr/sbin "$ROOT/sbin"
 ln -s usr/lib "$ROOT/lib"; ln -s usr/lib64 "$ROOT/lib64"
-mkdir -p "$ROOT"/var/{log,lib/xkb,lib/xdm}
+mkdir -p "$ROOT/var/log" "$ROOT/var/lib/xkb" "$ROOT/var/lib/xdm"
 ln -s ../run "$ROOT/var/run"
 
 copy() {  # one file; a symlink is copied as a link plus its target

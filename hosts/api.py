@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from atp_site.api_fields import StrictCharField, StrictModelSerializer, TagsField
 from atp_site.permissions import ViewerReadAdminWrite, ViewerReadOperatorWrite
+from atp_site.tags import filter_tagged
 
 from . import services, vdi
 from .models import Host, VdiEndpoint, VirtualMachine
@@ -55,8 +56,8 @@ class HostSerializer(StrictModelSerializer):
 
 class VirtualMachineSerializer(StrictModelSerializer):
     tags = TagsField()
-    host = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    vdi_endpoint = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    host = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    vdi_endpoint = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     thumbnail_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -199,7 +200,7 @@ class VirtualMachineViewSet(
         if params.get("name"):
             qs = qs.filter(name=params["name"])
         if params.get("tag"):
-            qs = qs.filter(tags__icontains=f'"{params["tag"]}"')
+            qs = filter_tagged(qs, params["tag"])
         if params.get("source"):
             qs = qs.filter(source=params["source"])
         return qs

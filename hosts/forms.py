@@ -1,18 +1,18 @@
 from django import forms
 
+from atp_site.tags import normalise_tags, parse_tag_text
+
 from .models import Host, VdiEndpoint
 
 
-def _tags(value: str) -> list[str]:
-    return [t.strip() for t in (value or "").split(",") if t.strip()]
-
-
 class TagsField(forms.CharField):
+    """Comma-separated tags (each non-empty, at most 64 characters, at most 50)."""
+
     def prepare_value(self, value):
-        return ", ".join(value) if isinstance(value, list) else value
+        return ", ".join(normalise_tags(value)) if isinstance(value, list) else value
 
     def to_python(self, value):
-        return _tags(super().to_python(value))
+        return parse_tag_text(super().to_python(value))
 
 
 class HostForm(forms.ModelForm):
@@ -21,6 +21,7 @@ class HostForm(forms.ModelForm):
     class Meta:
         model = Host
         fields = ["name", "uri", "description", "credentials_ref", "tags", "slots", "enabled"]
+        labels = {"uri": "URI", "credentials_ref": "Credentials reference"}
 
     def clean_slots(self):
         slots = self.cleaned_data.get("slots")
@@ -30,12 +31,14 @@ class HostForm(forms.ModelForm):
 
 
 class VdiEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=255, assume_scheme="https", help_text="http(s)://host:port")
+    url = forms.URLField(
+        label="URL", max_length=255, assume_scheme="https", help_text="http(s)://host:port"
+    )
     tags = TagsField(required=False, help_text="comma separated")
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
         required=False,
-        help_text="stored encrypted; leave empty to keep the current one",
+        help_text="stored encrypted",
     )
 
     class Meta:
@@ -51,6 +54,14 @@ class VdiEndpointForm(forms.ModelForm):
             "libvirt_host",
             "enabled",
         ]
+        labels = {"verify_tls": "Verify TLS", "libvirt_host": "Libvirt host"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # only an existing endpoint has a password to keep
+            self.fields[
+                "password"
+            ].help_text = "stored encrypted; leave empty to keep the current one"
 
     def clean(self):
         data = super().clean()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from atp_site.tags import validate_tags
+
 from .secrets import decrypt_secret, encrypt_secret
 
 
@@ -16,7 +18,7 @@ class Host(models.Model):
     credentials_ref = models.CharField(
         max_length=128, blank=True, help_text="name of an SSH key or secret on the workers"
     )
-    tags = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     slots = models.PositiveIntegerField(default=4, help_text="runs allowed at once on this host")
     enabled = models.BooleanField(default=True)
     # health, refreshed by "test connection" and the periodic health task
@@ -54,7 +56,7 @@ class VdiEndpoint(models.Model):
     username = models.CharField(max_length=128)
     password_encrypted = models.TextField(blank=True, editable=False)
     verify_tls = models.BooleanField(default=True)
-    tags = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     enabled = models.BooleanField(default=True)
     libvirt_host = models.ForeignKey(
         Host,
@@ -119,7 +121,7 @@ class VirtualMachine(models.Model):
     name = models.CharField(max_length=255)
     uuid = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=32, blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     vcpus = models.PositiveIntegerField(null=True)
     memory_mib = models.PositiveBigIntegerField(null=True)
     thumbnail = models.ImageField(upload_to="thumbnails/", blank=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Max
 
 from atp_core.errors import AtpError
+from atp_site.tags import filter_tagged
 
 from .models import AgentPing, Host, VdiEndpoint, VirtualMachine
 
@@ -75,5 +76,5 @@ def vm_list(query: str = "", tag: str = ""):
     if query:
         qs = qs.filter(name__icontains=query)
     if tag:
-        qs = qs.filter(tags__icontains=f'"{tag}"')
+        qs = filter_tagged(qs, tag)
     return qs.order_by("host__name", "name")

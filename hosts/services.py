@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from atp_core.errors import AtpError
 from atp_site.channel_send import group_send
+from atp_site.tags import checked_tags
 
 from .models import AgentPing, Host, VirtualMachine
 
@@ -116,7 +117,7 @@ def add_host(
         uri=uri,
         description=description,
         credentials_ref=credentials_ref,
-        tags=list(tags or []),
+        tags=checked_tags(tags),
         slots=slots,
     )
 

@@ -1,9 +1,13 @@
 """Background work on hosts; thin wrappers over hosts.services."""
 
+import logging
+
 from celery import shared_task
 
 from . import services
 from .models import Host
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="hosts.ping_guest_agent")
@@ -25,7 +29,15 @@ def sync_host(host_id: int) -> dict:
 
 @shared_task(name="hosts.sync_all_hosts")
 def sync_all_hosts() -> list[dict]:
-    return [services.sync_host(h) for h in Host.objects.filter(enabled=True)]
+    """Every enabled host in turn; one that fails is reported and the next one synced."""
+    results = []
+    for host in Host.objects.filter(enabled=True).order_by("name"):
+        try:
+            results.append(services.sync_host(host))
+        except Exception as exc:  # noqa: BLE001 - the periodic sync never stops at one host
+            log.exception("sync of host %s failed", host.name)
+            results.append({"host": host.name, "ok": False, "error": str(exc), "vms": 0})
+    return results
 
 
 @shared_task(name="hosts.vdi_sync")

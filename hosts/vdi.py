@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from atp_core.errors import AtpError, InvalidInput
 from atp_core.vdiplatform import VdiClient, VdiError
+from atp_site.tags import checked_tags
 
 from .models import VdiEndpoint, VirtualMachine
 from .secrets import SecretUnreadable
@@ -43,7 +44,7 @@ def add_endpoint(
         url=url.rstrip("/"),
         username=username,
         verify_tls=verify_tls,
-        tags=list(tags or []),
+        tags=checked_tags(tags),
         name_prefix=name_prefix,
         libvirt_host=libvirt_host,
     )

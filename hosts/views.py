@@ -196,7 +196,14 @@ def vdi_edit(request, endpoint_id: int):
     form = VdiEndpointForm(request.POST or None, instance=endpoint)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.info(request, f"Saved {endpoint.name}")
+        # test again at once: a fixed password must not stay "down" with the old error
+        vdi.test_login(endpoint)
+        if endpoint.reachable:
+            messages.info(request, f"Saved {endpoint.name}: login works")
+        else:
+            messages.error(
+                request, f"Saved {endpoint.name}, but login failed: {endpoint.last_error}"
+            )
         return redirect("hosts:vdi_detail", endpoint.pk)
     return render(request, "hosts/vdi_form.html", {"form": form, "endpoint": endpoint})
 

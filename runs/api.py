@@ -51,7 +51,7 @@ class StepSerializer(serializers.ModelSerializer):
 
 class ArtifactSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    target = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    target = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = Artifact
@@ -62,7 +62,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
 
 
 class TargetSerializer(serializers.ModelSerializer):
-    host = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    host = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     steps = StepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -82,7 +82,7 @@ class TargetSerializer(serializers.ModelSerializer):
 
 
 class TargetSummarySerializer(serializers.ModelSerializer):
-    host = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    host = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = RunTarget
@@ -90,8 +90,10 @@ class TargetSummarySerializer(serializers.ModelSerializer):
 
 
 class RunSerializer(serializers.ModelSerializer):
-    scenario = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    launched_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    scenario = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    launched_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     duration = serializers.FloatField(read_only=True, allow_null=True)
     revision = serializers.IntegerField(source="revision.number", read_only=True)
     run_targets = TargetSummarySerializer(many=True, read_only=True)

@@ -168,13 +168,12 @@ def _store_report(run: Run, name: str, content: str, mime: str) -> Artifact:
     return artifact
 
 
-def _finish(run_id: int, result: str, reason: str, data: dict | None = None) -> None:
-    """The last event of the run; its projection marks the run finished."""
+def _finish_payload(result: str, reason: str, data: dict | None = None) -> dict:
     payload = dict(data or {})
     payload["result"] = result
     if reason:
         payload["reason"] = reason
-    record_event(run_id, "run_finished", payload)
+    return payload
 
 
 def execute(run_id: int, *, worker: str = "") -> str:
@@ -255,16 +254,20 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     held = [e for e in sink.held if e.type == "run_finished"]
     data = dict(held[-1].to_dict()["data"]) if held else {}
     data.update(result=result, totals=totals, duration=getattr(report, "duration", None))
-    sink.close()
+    sink.flush()
     ended = Run.objects.filter(pk=run.pk).values_list("state", "result").first()
     if ended is None:
+        sink.close()
         log.warning("run %s was deleted while it ran", run.pk)
         return Run.RESULT_ERROR
     if ended[0] == Run.STATE_FINISHED:
         # ended elsewhere (reaped while cut off, cancel escalated): its run_finished is stored
-        record_event(run.pk, "worker_stopped", {"engine_result": result, "worker": run.worker})
+        sink.store_last("worker_stopped", {"engine_result": result, "worker": run.worker})
+        sink.close()
         return ended[1] or Run.RESULT_ERROR
-    _finish(run.pk, result, reason, data)
+    # through the sink's writer, behind every event of the run (never before one of them)
+    sink.store_last("run_finished", _finish_payload(result, reason, data))
+    sink.close()
     return result
 
 

@@ -353,6 +353,14 @@ def _cap(text: str) -> str:
     return "[... earlier output cut]\n" + text[-TEXT_CAP:]
 
 
+def _capped(type: str, data: dict) -> dict:
+    """Output and log texts are cut to TEXT_CAP, the first of each interval as well."""
+    field = {"step_output": "text", "step_log": "message"}.get(type)
+    if field and isinstance(data.get(field), str) and len(data[field]) > TEXT_CAP:
+        return {**data, field: _cap(data[field])}
+    return data
+
+
 _STOP = object()
 
 
@@ -398,6 +406,13 @@ class RunEventSink:
             return
         self._ensure_thread()
         self._queue.put(event)
+
+    def store_last(self, type: str, data: dict) -> None:
+        """Store ``type`` (``run_finished``) through the writer, after everything given so far:
+        the run's events are always stored, in order, before its end, even when the writer is
+        behind (a slow database) and ``close`` gives up waiting."""
+        self._ensure_thread()
+        self._queue.put(("store", type, dict(data)))
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every event given so far (and anything pending) is stored."""
@@ -449,6 +464,10 @@ class RunEventSink:
                 if isinstance(item, tuple) and item and item[0] == "flush":
                     self._flush_all()
                     item[1].set()
+                    continue
+                if isinstance(item, tuple) and item and item[0] == "store":
+                    self._flush_all()
+                    self._write(item[1], item[2], "", "", None)
                     continue
                 self._handle(item)
         finally:
@@ -504,6 +523,7 @@ class RunEventSink:
         if pending is not None:
             pending.merge(data, ts)
             return
+        data = _capped(type, data)
         if now >= self._last.get(key, 0.0) + self._interval(key):
             self._last[key] = now
             self._write(type, data, target, step_id, ts)

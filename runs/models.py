@@ -82,6 +82,13 @@ class Run(models.Model):
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["scenario", "-created"], name="run_scenario_created"),
+            # the trends page reads the window's finished runs from this index alone
+            models.Index(
+                fields=["finished"],
+                include=["id", "scenario", "name", "result"],
+                condition=models.Q(state="finished"),
+                name="run_finished_trend",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +142,15 @@ class RunTarget(models.Model):
         ordering = ["run", "ordinal"]
         constraints = [
             models.UniqueConstraint(fields=["run", "name"], name="unique_target_name_per_run"),
+        ]
+        indexes = [
+            # the trends page's pass rate per host reads the window's targets from this index
+            models.Index(
+                fields=["finished"],
+                include=["id", "host", "result"],
+                condition=models.Q(state="finished"),
+                name="target_finished_trend",
+            ),
         ]
 
     def __str__(self) -> str:

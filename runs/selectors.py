@@ -459,12 +459,14 @@ def page_compare(run_a, run_b) -> list[dict]:
 def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     """Pass rate per scenario and per host by day over the last ``days`` days, and flaky steps:
     steps that both passed and failed within the last ``last_runs`` finished runs of their
-    scenario (runs of the window only). Five queries."""
+    scenario (runs of the window only). Six queries, whatever the number of runs."""
     import datetime as dt
 
-    from django.db.models import Count, F, Q, Window
-    from django.db.models.functions import RowNumber, TruncDate
+    from django.db.models import Count, OuterRef, Q, Subquery
+    from django.db.models.functions import TruncDate
     from django.utils import timezone
+
+    from scenarios.models import Scenario
 
     from .models import Run, RunTarget, StepResult
 
@@ -500,38 +502,71 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
             out.append(entry)
         return out
 
+    # Every query below reads an index, not the run rows: the window's finished runs and
+    # targets come from the covering partial indexes run_finished_trend / target_finished_trend
+    # (runs/models.py), the last runs of each scenario from run_scenario_created.
     finished = Run.objects.filter(state="finished", finished__gte=start)
-    per_scenario = (
+    per_scenario = list(
         finished.annotate(day=TruncDate("finished"))
-        .values("name", "day")
+        .values("scenario_id", "name", "day")
         .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
+    # a host's pass rate counts its targets by the day each finished (a target's result is
+    # final when it finishes, whatever the run's other targets still do)
     per_host = (
-        RunTarget.objects.filter(run__state="finished", run__finished__gte=start)
-        .annotate(day=TruncDate("run__finished"))
+        RunTarget.objects.filter(state="finished", finished__gte=start)
+        .annotate(day=TruncDate("finished"))
         .values("host__name", "day")
         .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
-    recent_ids = list(
-        finished.annotate(
-            rn=Window(RowNumber(), partition_by=[F("scenario_id")], order_by=F("created").desc())
-        )
-        .filter(rn__lte=last_runs)
-        .values_list("id", flat=True)
+    # the last ``last_runs`` finished runs of each scenario: per scenario the created time of
+    # its last_runs-th newest run (an index probe each), then the runs at or after it
+    nth_newest = (
+        finished.filter(scenario_id=OuterRef("pk"))
+        .order_by("-created")
+        .values("created")[last_runs - 1 : last_runs]
     )
-    flaky = list(
+    cutoffs = Scenario.objects.filter(pk__in={r["scenario_id"] for r in per_scenario}).annotate(
+        cutoff=Subquery(nth_newest)
+    )
+    recent = Q()
+    for pk, cutoff in cutoffs.values_list("pk", "cutoff"):
+        recent |= Q(scenario_id=pk, created__gte=cutoff) if cutoff else Q(scenario_id=pk)
+    recent_runs = dict(finished.filter(recent).values_list("id", "name")) if recent else {}
+    recent_ids = list(recent_runs)
+    # grouped by run first (no join with the run rows), scenario names added here
+    flaky_by_key: dict[tuple, dict] = {}
+    for row in (
         StepResult.objects.filter(run_id__in=recent_ids)
-        .values("run__name", "step_id", "name")
+        .values("run_id", "step_id", "name")
         .annotate(
             passed=Count("id", filter=Q(status="passed")),
             failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
-            runs=Count("run_id", distinct=True),
         )
-        .filter(passed__gt=0, failed__gt=0)
-        .order_by("run__name", "step_id")
-    )
+        .order_by()
+    ):
+        key = (recent_runs[row["run_id"]], row["step_id"], row["name"])
+        entry = flaky_by_key.setdefault(
+            key,
+            {
+                "run__name": key[0],
+                "step_id": key[1],
+                "name": key[2],
+                "passed": 0,
+                "failed": 0,
+                "runs": 0,
+            },
+        )
+        entry["passed"] += row["passed"]
+        entry["failed"] += row["failed"]
+        entry["runs"] += 1
+    flaky = [
+        f
+        for _, f in sorted(flaky_by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+        if f["passed"] and f["failed"]
+    ]
     last_failures = {}
     if flaky:
         keys = {(f["run__name"], f["step_id"]) for f in flaky}

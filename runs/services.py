@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
+from atp_site.tags import filter_tagged
 from hosts.models import Host, VirtualMachine
 
 from .events import record_event
@@ -94,10 +95,10 @@ def resolve_targets(targets: list[dict]) -> list[dict]:
         elif tag:
             tagged = [
                 vm
-                for vm in VirtualMachine.objects.filter(host__isnull=False)
+                for vm in filter_tagged(VirtualMachine.objects.filter(host__isnull=False), str(tag))
                 .select_related("host")
                 .order_by("host__name", "name")
-                if str(tag) in (vm.tags or []) and (not host_name or vm.host.name == str(host_name))
+                if not host_name or vm.host.name == str(host_name)
             ]
             for vm in tagged:
                 add(_vm_target(vm))

@@ -97,12 +97,16 @@ def _trend_svg(trend: list[dict], width: int = 560, height: int = 120, pad: int 
 @require_GET
 def run_list(request):
     filters = {k: request.GET.get(k, "").strip() for k in FILTER_KEYS}
-    errors = []
-    try:
-        qs = selectors.run_list(filters)
-    except InvalidInput as exc:
-        errors.append(str(exc))
-        qs = selectors.run_list({})
+    # Each bad value is named and left out; the good filters still apply (never silently all).
+    errors, bad = [], {}
+    for key, value in filters.items():
+        if value:
+            try:
+                selectors.run_list({key: value})
+            except InvalidInput as exc:
+                errors.append(f"{exc} (this filter is not applied)")
+                bad[key] = value
+    qs = selectors.run_list({k: v for k, v in filters.items() if k not in bad})
     qs = qs.defer("source", "variables", "reason")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in filters.items() if v})
@@ -113,11 +117,13 @@ def run_list(request):
             "page": page,
             "filters": filters,
             "filter_errors": errors,
+            "bad_filters": bad,
             "query": query,
             "choices": selectors.page_filter_choices(),
             "states": [c[0] for c in Run.STATE_CHOICES],
             "results": [c[0] for c in Run.RESULT_CHOICES],
         },
+        status=400 if bad else 200,
     )
 
 

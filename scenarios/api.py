@@ -62,7 +62,7 @@ class LaunchRequestSerializer(serializers.Serializer):
 
 
 class RevisionSummarySerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ScenarioRevision

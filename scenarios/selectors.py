@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from atp_site.tags import filter_tagged
+
 from .models import ReferenceImage, Scenario, ScenarioRevision
 
 
@@ -21,8 +23,7 @@ def scenario_list(query: str = "", tag: str = "", include_archived: bool = False
             | Q(tags__icontains=query)
         )
     if tag:
-        # JSON text of the list holds each tag as "tag": an exact element match on every backend
-        qs = qs.filter(tags__icontains=f'"{tag}"')
+        qs = filter_tagged(qs, tag)
     return qs.order_by("name")
 
 

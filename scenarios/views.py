@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import InvalidInput
 from atp_site.permissions import has_role, role_required
+from atp_site.tags import normalise_tags
 from hosts.models import VirtualMachine
 
 from . import engine, launch, selectors, services
@@ -52,11 +53,14 @@ def _editor_context(request) -> dict:
 def scenario_list(request):
     query = request.GET.get("q", "").strip()
     tag = request.GET.get("tag", "").strip()
+    show_archived = request.GET.get("archived", "") in ("1", "on", "true")
     return render(
         request,
         "scenarios/scenario_list.html",
         {
-            "scenarios": selectors.scenario_list(query, tag),
+            "scenarios": selectors.scenario_list(query, tag, include_archived=show_archived),
+            "show_archived": show_archived,
+            "archived_count": Scenario.objects.filter(archived=True).count(),
             "tags": selectors.all_tags(),
             "query": query,
             "tag": tag,
@@ -162,7 +166,12 @@ def _scenario(name: str) -> Scenario:
 def scenario_detail(request, name: str):
     scenario = _scenario(name)
     revision = scenario.current_revision
-    vms = VirtualMachine.objects.select_related("host").order_by("host__name", "name")
+    # VMs that are gone (no longer on their host or platform) are not offered as targets
+    vms = (
+        VirtualMachine.objects.select_related("host")
+        .exclude(state="gone")
+        .order_by("host__name", "name")
+    )
     return render(
         request,
         "scenarios/editor.html",
@@ -174,7 +183,9 @@ def scenario_detail(request, name: str):
             "revisions": selectors.revisions_of(scenario)[:50],
             "save_url": reverse("scenarios:save", args=[scenario.name]),
             "vms": vms,
-            "vm_tags": sorted({t for tags in vms.values_list("tags", flat=True) for t in tags}),
+            "vm_tags": sorted(
+                {t for tags in vms.values_list("tags", flat=True) for t in normalise_tags(tags)}
+            ),
         },
     )
 
@@ -287,8 +298,11 @@ def scenario_archive(request, name: str):
     scenario = _scenario(name)
     scenario.archived = not scenario.archived
     scenario.save(update_fields=["archived", "updated"])
-    messages.info(request, f"{name} {'archived' if scenario.archived else 'restored'}")
-    return redirect("scenarios:list")
+    if scenario.archived:
+        messages.info(request, f"{name} archived: it is listed under Show archived")
+        return redirect("scenarios:list")
+    messages.info(request, f"{name} restored")
+    return redirect("scenarios:detail", name)
 
 
 # --- reference images -------------------------------------------------------------------------
@@ -363,7 +377,8 @@ def _screenshot_source(request) -> tuple[bytes | None, str]:
 @role_required("operator")
 def reference_new(request):
     """Pick an area on a screenshot and save it as a reference (GET shows, POST saves)."""
-    if request.method == "POST" and request.POST.get("areas"):
+    if request.method == "POST" and "areas" in request.POST:  # the save form, not an upload
+        png = None
         try:
             png, source = _screenshot_source(request)
             if png is None:
@@ -384,8 +399,10 @@ def reference_new(request):
         except (InvalidInput, ValueError) as exc:
             if _wants_json(request):
                 return JsonResponse({"ok": False, "error": str(exc)}, status=400)
-            messages.error(request, str(exc))
-            return redirect("scenarios:references")
+            if png is None:
+                messages.error(request, str(exc))
+                return redirect("scenarios:references")
+            return _reference_form_again(request, png, str(exc))
         url = reverse("scenarios:reference", args=[ref.name])
         if _wants_json(request):
             return JsonResponse({"ok": True, "url": url, "name": ref.name})
@@ -410,4 +427,31 @@ def reference_new(request):
             "areas_json": [],
             "can_edit": True,
         },
+    )
+
+
+def _reference_form_again(request, png: bytes, error: str):
+    """The editor once more with the same screenshot, what was typed and the error (400):
+    a refused save must not throw the screenshot away."""
+    try:
+        areas = json.loads(request.POST.get("areas") or "[]")
+    except ValueError:
+        areas = []
+    return render(
+        request,
+        "scenarios/reference_editor.html",
+        {
+            "reference": None,
+            "image_data": "data:image/png;base64," + base64.b64encode(png).decode(),
+            "source": request.POST.get("source", ""),
+            "areas_json": areas if isinstance(areas, list) else [],
+            "form_error": f"Not saved: {error}",
+            "form": {
+                "name": request.POST.get("name", ""),
+                "tags": request.POST.get("tags", ""),
+                "threshold": request.POST.get("threshold", ""),
+            },
+            "can_edit": True,
+        },
+        status=400,
     )

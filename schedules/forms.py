@@ -146,7 +146,11 @@ class ScheduleForm(forms.ModelForm):
 
 class NotificationHookForm(forms.ModelForm):
     url = forms.URLField(
-        max_length=500, required=False, assume_scheme="https", help_text="POST JSON here"
+        label="Webhook URL",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="POST JSON here",
     )
     secret = forms.CharField(
         label="Signing secret",

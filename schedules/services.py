@@ -119,6 +119,22 @@ def save_schedule(schedule: Schedule) -> Schedule:
     return schedule
 
 
+def next_fire(schedule: Schedule, now=None):
+    """When beat fires ``schedule`` next (an aware datetime), or None when it is disabled or has
+    no beat entry. Beat counts from the entry's last run, or from when it was last changed if it
+    never ran; an overdue entry fires at beat's next tick, i.e. now."""
+    task = schedule.periodic_task
+    if not schedule.enabled or task is None or not task.enabled:
+        return None
+    try:
+        timing = task.schedule
+    except Exception:  # noqa: BLE001 - a beat entry without interval or crontab
+        return None
+    clock = timing.now()  # the clock remaining_estimate measures against
+    remaining = timing.remaining_estimate(task.last_run_at or task.date_changed or clock)
+    return max(now or timezone.now(), clock + remaining)
+
+
 def set_enabled(schedule: Schedule, enabled: bool) -> Schedule:
     schedule.enabled = enabled
     return save_schedule(schedule)

@@ -14,14 +14,27 @@ from .forms import NotificationHookForm, ScheduleForm
 from .models import Notification, NotificationHook, Schedule
 
 
+def _with_next_fire(schedules) -> list[Schedule]:
+    rows = list(schedules)
+    for s in rows:
+        s.next_fire = services.next_fire(s)
+    return rows
+
+
 @require_GET
 def schedule_list(request):
     return render(
         request,
         "schedules/schedule_list.html",
         {
-            "schedules": Schedule.objects.select_related(
-                "scenario", "last_run", "periodic_task", "created_by"
+            "schedules": _with_next_fire(
+                Schedule.objects.select_related(
+                    "scenario",
+                    "last_run",
+                    "periodic_task__interval",
+                    "periodic_task__crontab",
+                    "created_by",
+                )
             ),
             "hooks": NotificationHook.objects.select_related("scenario"),
             "global_urls": settings.ATP_WEBHOOK_URLS,

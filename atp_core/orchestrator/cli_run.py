@@ -51,6 +51,11 @@ def add_run_command(subparsers: argparse._SubParsersAction) -> argparse.Argument
     )
     run.add_argument("--host-name", default="local", help="display name of the host")
     run.add_argument(
+        "--display",
+        choices=("hypervisor", "spice"),
+        help="path of keyboard, mouse and screen steps (default: the scenario's 'display')",
+    )
+    run.add_argument(
         "--vm",
         action="append",
         default=[],
@@ -277,7 +282,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     names = list(args.vm) or [t.vm for t in scenario.targets if t.vm]
     if names:
-        targets = [Target(f"{args.host_name}/{n}", args.host, n, args.host_name) for n in names]
+        targets = [
+            Target(f"{args.host_name}/{n}", args.host, n, args.host_name, args.display)
+            for n in names
+        ]
     else:
         targets = [Target(args.host_name, args.host, "", args.host_name)]
 

@@ -116,17 +116,17 @@ class RunState:
         self.defaults = scenario.defaults
         self._lock = threading.RLock()
         self._connections: dict[str, Any] = {}
-        self._sessions: dict[tuple[str, str], Any] = {}
+        self._sessions: dict[tuple[str, str, str], Any] = {}
         self._vdi: Any = None
         self.input_marks: dict[tuple[str, str], Any] = {}
         self.session_factory = session_factory
         self.initial_vars: dict[str, Any] = {}
 
     # -- VMs ------------------------------------------------------------------------------
-    def session(self, host_uri: str, vm: str):
+    def session(self, host_uri: str, vm: str, display: str = "hypervisor"):
         if not vm:
             raise InvalidInput("no VM selected for this step")
-        key = (host_uri, vm)
+        key = (host_uri, vm, display)
         with self._lock:
             if key in self._sessions:
                 return self._sessions[key]
@@ -142,7 +142,7 @@ class RunState:
                 if conn is None:
                     conn = HostConnection(host_uri).connect()
                     self._connections[host_uri] = conn
-                session = VmSession(conn, vm)
+                session = VmSession(conn, vm, display=display)
             self._sessions[key] = session
             return session
 
@@ -166,7 +166,15 @@ class RunState:
         with self._lock:
             vdi, self._vdi = self._vdi, None
             conns, self._connections = list(self._connections.values()), {}
+            sessions = list(self._sessions.values())
             self._sessions.clear()
+        for session in sessions:
+            closer = getattr(session, "close", None)
+            if closer is not None:
+                try:
+                    closer()
+                except Exception:  # closing must not fail the run
+                    log.debug("closing a VM session failed", exc_info=True)
         if vdi is not None:
             try:
                 vdi.close()
@@ -195,7 +203,10 @@ class Branch:
     def __init__(self, run: RunState, target: Target) -> None:
         self.run = run
         self.target = target
-        self.report = TargetReport(name=target.name, vm=target.vm, host_uri=target.host_uri)
+        self.display = target.display or getattr(run.scenario, "display", None) or "hypervisor"
+        self.report = TargetReport(
+            name=target.name, vm=target.vm, host_uri=target.host_uri, display=self.display
+        )
         self._lock = threading.Lock()
         self._known_vms = {t.name: t for t in run.targets} | {t.vm: t for t in run.targets}
 
@@ -224,7 +235,7 @@ class Branch:
             raise InvalidInput(
                 f"target {self.target.name!r} has no VM; give the step a 'target:' naming one"
             )
-        return self.run.session(uri, vm)
+        return self.run.session(uri, vm, self.display)
 
     def save_artifact(
         self, call: StepCall, name: str, data: bytes, kind: str, mime: str
@@ -721,7 +732,7 @@ def run_scenario(
     names = [t.name for t in targets]
     if len(set(names)) != len(names):
         targets = [
-            Target(f"{t.name}#{i + 1}", t.host_uri, t.vm, t.host_name)
+            Target(f"{t.name}#{i + 1}", t.host_uri, t.vm, t.host_name, t.display)
             for i, t in enumerate(targets)
         ]
     artifact_path = Path(artifact_dir)

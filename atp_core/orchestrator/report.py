@@ -59,6 +59,7 @@ class TargetReport:
     name: str
     vm: str = ""
     host_uri: str = ""
+    display: str = "hypervisor"  # the display path of keyboard, mouse and screen
     result: str = "passed"
     duration: float = 0.0
     error: str | None = None
@@ -76,6 +77,7 @@ class TargetReport:
             "name": self.name,
             "vm": self.vm,
             "host_uri": self.host_uri,
+            "display": self.display,
             "result": self.result,
             "duration": round(self.duration, 4),
             "error": self.error,
@@ -154,6 +156,7 @@ class RunReport:
             for key, value in (
                 ("target", target.name),
                 ("vm", target.vm),
+                ("display", target.display),
                 ("result", target.result),
             ):
                 ET.SubElement(props, "property", name=key, value=str(value))

@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class Target:
-    """A VM to run on: display name, libvirt URI of its host, libvirt domain name."""
+    """A VM to run on: display name, libvirt URI of its host, libvirt domain name, and the
+    display path of its keyboard, mouse and screen (None: the scenario's ``display``)."""
 
     name: str
     host_uri: str
     vm: str
     host_name: str = "local"
+    display: str | None = None
 
 
 @dataclass

@@ -874,6 +874,11 @@ class Scenario(_Model):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     timeout: Duration = Field(3600.0, description="whole run per target; default 1h")
+    display: Literal["hypervisor", "spice"] = Field(
+        "hypervisor",
+        description="path of keyboard, mouse and screen steps: 'hypervisor' (libvirt/QEMU, any "
+        "domain) or 'spice' (the VM's SPICE server, as a remote user sees it)",
+    )
     targets: list[TargetRef] = Field(default_factory=list)
     variables: dict[VarName, Any] = Field(default_factory=dict)
     defaults: StepDefaults = Field(default_factory=StepDefaults)

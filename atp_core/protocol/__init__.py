@@ -5,7 +5,7 @@ from .keyboard import parse_key, validate_text
 from .qga import ExecResult, ExecTimeout, GuestAgent
 from .qmp import LibvirtQmp, SocketQmp
 from .session import VmSession
-from .spice import SpiceSession
+from .spice import SpiceAddress, SpiceClient, spice_address
 from .virtio_serial import VirtioSerialChannel
 
 __all__ = [
@@ -17,9 +17,11 @@ __all__ = [
     "LibvirtQmp",
     "MouseEvents",
     "SocketQmp",
-    "SpiceSession",
+    "SpiceAddress",
+    "SpiceClient",
     "VirtioSerialChannel",
     "VmSession",
     "parse_key",
+    "spice_address",
     "validate_text",
 ]

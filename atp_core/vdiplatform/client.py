@@ -20,6 +20,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import requests
@@ -207,33 +208,57 @@ class VdiClient:
     ) -> Iterator[T]:
         """Every row of a paged list, fetching page after page until ``pageNum >= pages``.
 
-        A page that comes back with fewer rows than ``pageSize`` before the last page (rows deleted
-        meanwhile) does not stop the walk; an answer without ``list``/``pages`` is a
-        ``VdiProtocolError``, never a silent truncation.
+        While the rows of one page are handed out, the next page is already being fetched (one
+        page ahead, in a helper thread): the platform's time to build a page overlaps the
+        caller's and the conversion's. A page that comes back with fewer rows than ``pageSize``
+        before the last page (rows deleted meanwhile) does not stop the walk; an answer without
+        ``list``/``pages`` is a ``VdiProtocolError``, never a silent truncation.
         """
         if page_size < 1:
             raise InvalidInput(f"page_size must be >= 1, got {page_size}")
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        page = 1
-        while True:
-            self.cancel.raise_if_cancelled()
-            data = self.call("GET", path, params={**query, "pageNum": page, "pageSize": page_size})
-            if not isinstance(data, Mapping) or not isinstance(data.get("list", []), list):
-                raise VdiProtocolError("paged answer without data.list", method="GET", path=path)
-            rows = data.get("list") or []
-            pages = data.get("pages")
-            if pages is None:
-                total = data.get("total")
-                if total is None:
-                    raise VdiProtocolError(
-                        "paged answer without data.pages/total", method="GET", path=path
-                    )
-                pages = -(-int(total) // page_size)
-            for row in rows:
-                yield convert(row) if convert else row
-            if page >= int(pages) or (not rows and page > 1):
-                return
-            page += 1
+        rows, pages = self._page(path, query, 1, page_size)
+        if pages <= 1:
+            yield from (map(convert, rows) if convert else rows)
+            return
+        ahead_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vdi-pages")
+        try:
+            page = 1
+            while True:
+                ahead = (
+                    ahead_pool.submit(self._page, path, query, page + 1, page_size)
+                    if page < pages
+                    else None
+                )
+                yield from (map(convert, rows) if convert else rows)
+                if ahead is None:
+                    return
+                self.cancel.raise_if_cancelled()
+                rows, pages = ahead.result()  # bounded: timeout × (1 + retries)
+                page += 1
+                if not rows:
+                    return
+        finally:
+            # an abandoned walk does not wait for the page in flight
+            ahead_pool.shutdown(wait=False, cancel_futures=True)
+
+    def _page(
+        self, path: str, query: Mapping[str, Any], page: int, page_size: int
+    ) -> tuple[list, int]:
+        """One page of a paged list: its rows and the number of pages."""
+        self.cancel.raise_if_cancelled()
+        data = self.call("GET", path, params={**query, "pageNum": page, "pageSize": page_size})
+        if not isinstance(data, Mapping) or not isinstance(data.get("list", []), list):
+            raise VdiProtocolError("paged answer without data.list", method="GET", path=path)
+        pages = data.get("pages")
+        if pages is None:
+            total = data.get("total")
+            if total is None:
+                raise VdiProtocolError(
+                    "paged answer without data.pages/total", method="GET", path=path
+                )
+            pages = -(-int(total) // page_size)
+        return data.get("list") or [], int(pages)
 
     # ---------------------------------------------------------------- internals
 

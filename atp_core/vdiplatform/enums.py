@@ -10,6 +10,8 @@ class _Coded(IntEnum):
 
     @classmethod
     def parse(cls, value: object) -> _Coded | int | None:
+        if type(value) is int:  # the common case: one dict probe, no exception
+            return cls._value2member_map_.get(value, value)
         if value is None or value == "":
             return None
         try:

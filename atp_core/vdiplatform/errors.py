@@ -48,13 +48,38 @@ class VdiProtocolError(VdiError, ProtocolError):
     """The answer was not the platform's ``{status, msg, data}`` JSON envelope."""
 
 
+KNOWN_STATUSES: dict[int, str] = {
+    1006: "the platform refused the session token (missing, unknown or expired)",
+    5098: "no such user on the platform: check the endpoint's username",
+    5099: "wrong password: check the endpoint's password",
+    5100: "the platform account is locked",
+    5101: "the platform account has expired",
+    5102: "the platform asks for an SMS verification code for this account",
+}
+"""Plain-language readings of the envelope codes the vendor documents (vdi_api_spec.md §2.3;
+5100-5102 are listed by the vendor's guide but not observed)."""
+
+
+def explain_status(status: int) -> str:
+    """The plain-language reading of a platform status code, or "" for an unknown code."""
+    return KNOWN_STATUSES.get(status, "")
+
+
 class VdiApiError(VdiError):
-    """The envelope said ``status != 0``: carries the platform's status code and message."""
+    """The envelope said ``status != 0``: carries the platform's status code and message.
+
+    The message keeps the platform's own words (often Chinese, e.g. ``5099 密码错误``) and adds
+    a plain-language reading of the known codes beside them.
+    """
 
     def __init__(self, status: int, msg: str, *, method: str = "", path: str = "") -> None:
         self.status = status
         self.msg = msg
-        super().__init__(f"platform status {status}: {msg}", method=method, path=path)
+        self.explanation = explain_status(status)
+        text = f"platform status {status}: {msg}"
+        if self.explanation:
+            text += f" ({self.explanation})"
+        super().__init__(text, method=method, path=path)
 
 
 class VdiAuthError(VdiApiError):

@@ -17,6 +17,10 @@ from atp_core.vdiplatform.enums import DeskPoolStatus, DeskPoolType, DomainStatu
 def parse_time(value: Any) -> datetime | None:
     """Accept every timestamp shape the platform uses: ISO/"yyyy-MM-dd HH:mm:ss" strings, epoch
     milliseconds, or the ``java.sql.Timestamp`` bean (``{"time": <ms>, ...}``)."""
+    if type(value) is dict:  # the common shape first: no ABC check
+        value = value.get("time")
+        if type(value) is int:
+            return datetime.fromtimestamp(value / 1000.0, tz=UTC)
     if value is None or value == "":
         return None
     if isinstance(value, Mapping):
@@ -37,6 +41,8 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     try:
         return None if value is None or value == "" else int(value)
     except (TypeError, ValueError):

@@ -94,6 +94,7 @@ _ROOT_ALT = "|".join(sorted(ROOTS))
 PATH_RE = re.compile(
     r"(?<![\w.:/~>}\)\]$-])/(?:" + _ROOT_ALT + r")(?=[/\s\"'`),:;\]>}|]|$)[^\s\"'`),;\]>|]*"
 )
+QUOTED_VAR_RE = re.compile(r"[\"']\$\{?\w+\}?[\"']")
 HOME_RE = re.compile(r"(?<![\w./-])~/[\w./-]+")
 
 
@@ -112,6 +113,7 @@ def _allowed(path: str) -> bool:
 def offenders(text: str) -> list[str]:
     """The outside paths one text names."""
     text = text.replace("file://", "")  # file:///x names /x
+    text = QUOTED_VAR_RE.sub("VAR", text)  # "$ROOT"/var/log is inside $ROOT
     found = [m.group(0) for m in PATH_RE.finditer(text)]
     found = [p.rstrip(".") for p in found if not _allowed(p.rstrip("."))]
     return found + [m.group(0) for m in HOME_RE.finditer(text)]
@@ -132,13 +134,16 @@ def test_the_detector_finds_outside_paths_and_leaves_urls_and_system_paths():
     assert offenders(f"url file://{outside}") == [outside]
     assert offenders("cfg in ~" + "/.config/atp") == ["~" + "/.config/atp"]
     assert offenders("/" + "var/db.sqlite3") == ["/" + "var/db.sqlite3"]
+    assert offenders('"$X/' + 'home/me"') == []  # relative to $X, like "${X}"/home
+    assert offenders('cp a "/' + 'home/me"') == ["/" + "home/me"]
     assert offenders("/" + "opt/other/bin") == ["/" + "opt/other/bin"]
     harmless = (
         'GET "/runs/12/report" /api/runs /ocloud/v1/domain https://example.com/work/x '
         "sqlite:///<repo>/var/db.sqlite3 ${ATP_GUEST_DIR}/vmlinuz $ROOT/etc/inittab a/home/b "
         "/dev/null /usr/bin/chromium /tmp/keys.log /var/tmp/atp/guest /var/tmp/atpguest.XXXXXX "
         "/proc/self/mountinfo /etc/libvirt/qemu.conf MEDIA_URL = '/media/' /run/libvirt "
-        "/opt/atp/.venv/bin/python"
+        "/opt/atp/.venv/bin/python "
+        '"$ROOT"/var/{log,lib/xkb} "${ROOT}"/home'
     )
     assert offenders(harmless) == []
 

@@ -16,8 +16,9 @@ from tests.fixtures.web import make_user
 
 pytestmark = pytest.mark.django_db
 
-# Routes open to anonymous users on purpose: logging in, health, static files, getting a token.
-ANONYMOUS_OK = {"/accounts/login/", "/healthz", "/api/token/"}
+# Routes open to anonymous users on purpose: logging in, health, static files, getting a token,
+# the favicon (a redirect to a static file, asked for by the login page too).
+ANONYMOUS_OK = {"/accounts/login/", "/healthz", "/api/token/", "/favicon.ico"}
 # Requests that change nothing shared, so a viewer may send them: log in/out, the health
 # check and the home redirect, validate editor text, (re)generate one's own API token.
 VIEWER_POST_OK = {

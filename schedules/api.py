@@ -1,0 +1,219 @@
+"""REST API of schedules and notifications (as the pages: everyone reads, operators manage).
+
+Writes go through ``schedules.services`` (the beat entry follows every change) and the same
+checks as the forms: a bad interval, crontab, target or e-mail address is a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import validate_email
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from atp_core.errors import InvalidInput
+from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
+from atp_site.permissions import ViewerReadOperatorWrite
+from scenarios.models import Scenario
+
+from . import services
+from .forms import RESULTS
+from .models import Notification, NotificationHook, Schedule
+
+
+class ScheduleSerializer(StrictModelSerializer):
+    scenario = serializers.SlugRelatedField(
+        slug_field="name", queryset=Scenario.objects.filter(archived=False)
+    )
+    targets = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        max_length=100,
+        help_text="as for a launch: [{vm, host}, {tag}, {desk_pool}]; empty: the scenario's",
+    )
+    variables = serializers.DictField(required=False, help_text="name: value overrides")
+    every_seconds = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=services.MIN_INTERVAL,
+        help_text="for an interval schedule",
+    )
+    when = serializers.CharField(read_only=True)
+    next_fire = serializers.SerializerMethodField()
+    last_run = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "name",
+            "scenario",
+            "targets",
+            "variables",
+            "kind",
+            "every_seconds",
+            "crontab",
+            "enabled",
+            "when",
+            "next_fire",
+            "last_launched",
+            "last_run",
+            "last_error",
+            "created",
+        ]
+        read_only_fields = ["last_launched", "last_error", "created"]
+
+    def get_next_fire(self, schedule) -> str | None:
+        when = services.next_fire(schedule)
+        return when.isoformat() if when else None
+
+    def validate(self, attrs):
+        merged = {
+            f: attrs.get(f, getattr(self.instance, f, None))
+            for f in ("scenario", "targets", "kind", "every_seconds", "crontab")
+        }
+        kind = merged["kind"] or Schedule.KIND_INTERVAL
+        try:
+            if kind == Schedule.KIND_INTERVAL:
+                if not merged["every_seconds"]:
+                    raise serializers.ValidationError(
+                        {"every_seconds": "required for an interval schedule"}
+                    )
+                attrs["crontab"] = ""
+            else:
+                services.parse_crontab(merged["crontab"] or "")
+                attrs["every_seconds"] = None
+        except InvalidInput as exc:
+            raise serializers.ValidationError({"crontab": str(exc)}) from None
+        probe = Schedule(scenario=merged["scenario"], targets=merged["targets"] or [])
+        try:
+            services.validate_targets(probe)
+        except InvalidInput as exc:
+            raise serializers.ValidationError({"targets": str(exc)}) from None
+        return attrs
+
+    def create(self, validated):
+        schedule = Schedule(**validated, created_by=self.context["request"].user)
+        return services.save_schedule(schedule)
+
+    def update(self, instance, validated):
+        for key, value in validated.items():
+            setattr(instance, key, value)
+        return services.save_schedule(instance)
+
+
+class ScheduleViewSet(viewsets.ModelViewSet):
+    """Periodic runs of a scenario (fired by Celery beat; times in UTC)."""
+
+    queryset = Schedule.objects.select_related(
+        "scenario", "last_run", "periodic_task__interval", "periodic_task__crontab"
+    ).order_by("name")
+    serializer_class = ScheduleSerializer
+    permission_classes = [ViewerReadOperatorWrite]
+    lookup_field = "name"
+
+    def perform_destroy(self, instance):
+        services.delete_schedule(instance)
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["post"], url_path="run")
+    def run_now(self, request, name=None):
+        """Launch one run now (also when the schedule is disabled)."""
+        schedule = self.get_object()
+        run = services.launch_schedule(schedule, manual=True)
+        if run is None:
+            schedule.refresh_from_db()
+            return Response(
+                {"ok": False, "error": schedule.last_error}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response({"ok": True, "run": run.pk}, status=status.HTTP_201_CREATED)
+
+
+class NotificationHookSerializer(StrictModelSerializer):
+    scenario = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Scenario.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="empty: every scenario",
+    )
+    results = serializers.ListField(
+        child=serializers.ChoiceField(choices=RESULTS),
+        required=False,
+        max_length=len(RESULTS),
+        help_text="only runs ending so; empty: every result",
+    )
+    emails = StrictCharField(
+        required=False, allow_blank=True, help_text="comma separated addresses"
+    )
+
+    class Meta:
+        model = NotificationHook
+        fields = ["id", "name", "scenario", "url", "emails", "results", "enabled", "created"]
+        read_only_fields = ["created"]
+
+    def validate_emails(self, value: str) -> str:
+        addresses = [a.strip() for a in (value or "").replace(";", ",").split(",") if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except Exception:  # noqa: BLE001 - Django's ValidationError
+                raise serializers.ValidationError(f"{address!r} is not an e-mail address") from None
+        return ", ".join(addresses)
+
+    def validate(self, attrs):
+        url = attrs.get("url", getattr(self.instance, "url", ""))
+        emails = attrs.get("emails", getattr(self.instance, "emails", ""))
+        if not url and not emails:
+            raise serializers.ValidationError("give a webhook url, e-mail addresses, or both")
+        return attrs
+
+
+class NotificationHookViewSet(viewsets.ModelViewSet):
+    """Where finished runs' results are sent: a webhook URL and/or e-mail addresses."""
+
+    queryset = NotificationHook.objects.select_related("scenario").order_by("name")
+    serializer_class = NotificationHookSerializer
+    permission_classes = [ViewerReadOperatorWrite]
+    lookup_field = "name"
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        instance.delete()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "run",
+            "channel",
+            "target",
+            "ok",
+            "status_code",
+            "attempts",
+            "detail",
+            "created",
+        ]
+        read_only_fields = fields
+
+
+class NotificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Deliveries of finished runs (newest first; ``?run=<id>`` for one run's)."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [ViewerReadOperatorWrite]
+
+    def get_queryset(self):
+        qs = Notification.objects.order_by("-created", "-id")
+        run = self.request.query_params.get("run", "")
+        if run:
+            if not run.isdigit():
+                raise serializers.ValidationError({"run": f"{run!r} is not a run id"})
+            qs = qs.filter(run_id=int(run))
+        return qs
