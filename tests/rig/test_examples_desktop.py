@@ -23,6 +23,6 @@ def test_desktop_example_over_both_display_paths(display, desktop_vm, tmp_path):
     assert_every_step_passed(PATH, report, output)
     assert code == 0, output
     steps = {s["id"]: s for s in report["targets"][0]["steps"]}
-    assert "ATP-42" in steps["10"]["output"]  # read_text of the terminal
-    assert "clicked left at" in steps["13"]["output"]
+    assert "ATP-42" in steps["12"]["output"]  # read_text of the terminal
+    assert "clicked left at" in steps["15"]["output"]
     assert display in str(report["targets"][0])
