@@ -42,17 +42,18 @@ test-sqlite:
 	@echo "=== test suite on SQLite"
 	$(PY) -m pytest tests
 
-# The database-facing tests once more on PostgreSQL (127.0.0.1:5432), with the distributed-
-# execution tests (workers, beat, reaper, restarts: tests/dist).
+# The database-facing tests once more on PostgreSQL (127.0.0.1:5432): the web layer, the
+# distributed-execution tests (workers, beat, reaper, restarts: tests/dist) and the browser tests
+# (what a person sees, page crawl included).
 test-postgres:
-	@echo "=== database tests on PostgreSQL"
+	@echo "=== database and browser tests on PostgreSQL"
 	DATABASE_URL=$${ATP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/atp} \
-	  $(PY) -m pytest tests/web tests/dist -m "not browser"
+	  $(PY) -m pytest tests/web tests/dist tests/browser
 
 # Long fuzzing of the scenario loader (the suite runs the same properties, fewer examples, a
 # fixed seed): ATP_FUZZ_EXAMPLES examples per property (default 10000), fresh ones each time.
 fuzz: setup
-	ATP_FUZZ_EXAMPLES=$${ATP_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -p no:cacheprovider \
+	ATP_FUZZ_EXAMPLES=$${ATP_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -p no:cacheprovider --timeout=0 \
 	  tests/unit/test_scenario_loader_fuzz.py
 
 lint:

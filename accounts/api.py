@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from atp_core.errors import InvalidInput
 from atp_site.api_fields import StrictBooleanField, StrictCharField
 from atp_site.permissions import ROLES, RolePermission, user_role
 
-from . import services
+from . import services, tokens
 
 
 class AdminOnly(RolePermission):
@@ -108,3 +110,10 @@ class UserViewSet(
 
     def get_queryset(self):
         return services.users_with_roles()
+
+    @action(detail=True, methods=["delete"], url_path="token")
+    def token(self, request, username=None):
+        """Revoke this user's API token (204; 404 when they have none)."""
+        if not tokens.revoke(self.get_object()):
+            return Response({"detail": f"{username} has no API token"}, status=404)
+        return Response(status=204)

@@ -6,10 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
-from . import throttle
+from . import throttle, tokens
+from .tokens import ExpiringTokenAuthentication
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -35,7 +38,13 @@ class ThrottledLoginView(LoginView):
 
 
 class ThrottledObtainAuthToken(ObtainAuthToken):
-    """POST username/password for a token; refused with 429 while throttled."""
+    """POST username/password for a token (a fresh one when the old expired); refused with 429
+    while throttled. DELETE revokes the caller's own token."""
+
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
+
+    def perform_authentication(self, request):
+        """Lazy: a POST of username/password works whatever stale token header comes along."""
 
     def post(self, request, *args, **kwargs):
         username = request.data.get("username") if hasattr(request.data, "get") else None
@@ -46,7 +55,18 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
             return Response(
                 {"detail": throttle.refusal(wait)}, status=429, headers={"Retry-After": str(wait)}
             )
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = tokens.valid_token(serializer.validated_data["user"])
+        end = tokens.expires_at(token)
+        return Response({"token": token.key, "expires": end.isoformat() if end else None})
+
+    def delete(self, request, *args, **kwargs):
+        """Revoke the caller's own token (authenticated by it or by the session)."""
+        if not request.user or not request.user.is_authenticated:
+            raise NotAuthenticated()
+        tokens.revoke(request.user)
+        return Response(status=204)
 
 
 obtain_auth_token = ThrottledObtainAuthToken.as_view()

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from atp_core.errors import InvalidInput
 from atp_site.permissions import ROLES, role_required, user_role
 
-from . import services
+from . import services, tokens
 
 
 @require_GET
@@ -67,14 +67,23 @@ def user_update(request, user_id: int):
 
 @role_required("viewer")
 def my_token(request):
-    """The signed-in user's API token (shown once after it is (re)generated)."""
+    """The signed-in user's API token (shown once after it is (re)generated); revocable."""
     token_key = None
     if request.method == "POST":
-        Token.objects.filter(user=request.user).delete()
-        token_key = Token.objects.create(user=request.user).key
-    has_token = token_key is not None or Token.objects.filter(user=request.user).exists()
+        if request.POST.get("action") == "revoke":
+            if tokens.revoke(request.user):
+                messages.info(request, "your API token is revoked")
+            return redirect("accounts:token")
+        token_key = tokens.new_token(request.user).key
+    token = Token.objects.filter(user=request.user).first()
     return render(
         request,
         "accounts/token.html",
-        {"token_key": token_key, "has_token": has_token, "role": user_role(request.user)},
+        {
+            "token_key": token_key,
+            "has_token": token is not None,
+            "expires": tokens.expires_at(token) if token else None,
+            "expired": bool(token and tokens.is_expired(token)),
+            "role": user_role(request.user),
+        },
     )

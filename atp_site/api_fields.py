@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
 
 # Integers are stored in 64-bit columns at most (PostgreSQL bigint, SQLite integer).
 INT64_MAX = 2**63 - 1
@@ -87,3 +88,13 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.SmallIntegerField: StrictIntegerField,
         models.BooleanField: StrictBooleanField,
     }
+
+
+class BoundedLimitOffsetPagination(LimitOffsetPagination):
+    """``?limit=`` up to ``settings.ATP_API_MAX_LIMIT`` (500); larger values are cut to it."""
+
+    @property
+    def max_limit(self) -> int:
+        from django.conf import settings
+
+        return int(getattr(settings, "ATP_API_MAX_LIMIT", 500))

@@ -14,7 +14,7 @@ from accounts.api import UserViewSet
 from accounts.login import obtain_auth_token
 from hosts.api import HostViewSet, VdiEndpointViewSet, VirtualMachineViewSet
 from runs.api import RunViewSet
-from scenarios.api import ReferenceImageViewSet, ScenarioViewSet
+from scenarios.api import ReferenceImageViewSet, ScenarioSecretViewSet, ScenarioViewSet
 from schedules.api import NotificationHookViewSet, NotificationViewSet, ScheduleViewSet
 
 SWAGGER_UI = "vendor/swagger-ui-5.35.0"
@@ -44,6 +44,7 @@ router.register("vms", VirtualMachineViewSet, basename="vm")
 router.register("vdi-endpoints", VdiEndpointViewSet, basename="vdi-endpoint")
 router.register("scenarios", ScenarioViewSet, basename="scenario")
 router.register("references", ReferenceImageViewSet, basename="reference")
+router.register("secrets", ScenarioSecretViewSet, basename="secret")
 router.register("runs", RunViewSet, basename="run")
 router.register("schedules", ScheduleViewSet, basename="schedule")
 router.register("notifications", NotificationHookViewSet, basename="notification")

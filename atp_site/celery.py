@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atp_site.settings")
 
@@ -20,6 +21,30 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 HOST_QUEUE_PREFIX = "host."
+
+MISSING_SECRET_KEY = (
+    "refusing to start the worker: SECRET_KEY is not set. Every machine (web, workers) must "
+    "share one explicit SECRET_KEY (it decrypts stored secrets and signs webhooks); set it in "
+    "the environment, or set ATP_DEMO=1 for a one-machine demo that uses var/secret_key "
+    "(docs/deployment.md)."
+)
+
+
+def secret_key_problem(environ: dict | None = None) -> str | None:
+    """Why a worker may not start with this environment, or None: outside the demo
+    (``ATP_DEMO=1``) a worker needs an explicit ``SECRET_KEY``, never the generated file key,
+    which would differ from the web server's on another machine."""
+    environ = os.environ if environ is None else environ
+    if environ.get("SECRET_KEY") or environ.get("ATP_DEMO", "").lower() in ("1", "true", "yes"):
+        return None
+    return MISSING_SECRET_KEY
+
+
+@worker_init.connect
+def _refuse_without_secret_key(**_kwargs: Any) -> None:
+    problem = secret_key_problem()
+    if problem:
+        raise SystemExit(problem)
 
 
 def queue_for_host(host_name: str) -> str:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atp_site.settings")
+# The demo's worker may use the key generated into var/secret_key (atp_site.celery).
+os.environ.setdefault("ATP_DEMO", "1")
 
 import django  # noqa: E402
 
@@ -106,7 +108,7 @@ def main() -> int:
     from hosts.services import ensure_local_host
 
     local = ensure_local_host()
-    load_demo_library(user)
+    load_demo_library(user, local)
     boot_demo_vms()
     from hosts.services import sync_host
 
@@ -180,8 +182,11 @@ def main() -> int:
     return 0
 
 
-def load_demo_library(username: str) -> None:
-    """The examples in the scenario library and, for the VDI ones, the simulator's endpoint."""
+def load_demo_library(username: str, local_host=None) -> None:
+    """The examples in the scenario library and, for the VDI ones, the simulator's endpoint.
+
+    The simulator keeps its VMs on the local libvirt, so the endpoint is verified against the
+    ``local_host``: without it "verify" would look for a libvirtd on each platform host's IP."""
     from atp_core.errors import InvalidInput
     from hosts.models import VdiEndpoint
     from hosts.vdi import add_endpoint
@@ -192,7 +197,8 @@ def load_demo_library(username: str) -> None:
     say(f"{len(loaded['scenarios'])} example scenarios and {len(loaded['references'])} references")
     for error in loaded["errors"]:
         say(f"example not loaded: {error}")
-    if not VdiEndpoint.objects.filter(name="demo-vdisim").exists():
+    endpoint = VdiEndpoint.objects.filter(name="demo-vdisim").first()
+    if endpoint is None:
         try:
             add_endpoint(
                 "demo-vdisim",
@@ -200,9 +206,13 @@ def load_demo_library(username: str) -> None:
                 "admin",
                 "11111111",
                 name_prefix="atp-vdi-",
+                libvirt_host=local_host,
             )
         except InvalidInput as exc:
             say(f"VDI endpoint not added: {exc}")
+    elif endpoint.libvirt_host_id is None and local_host is not None:
+        endpoint.libvirt_host = local_host  # a demo database from before this was set
+        endpoint.save(update_fields=["libvirt_host"])
 
 
 def demo_extras() -> dict:
@@ -219,6 +229,8 @@ def demo_extras() -> dict:
             str(VDISIM_PORT),
             "--backend",
             "libvirt",
+            "--libvirt-uri",
+            settings.ATP_LOCAL_LIBVIRT_URI,
         ]
     except ImportError:
         pass

@@ -39,6 +39,21 @@ DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# --- HTTPS behind a TLS-terminating proxy (docs/deployment.md "Behind nginx") -----------------
+# ATP_HTTPS=1 turns on what `manage.py check --deploy` asks for: secure cookies, HSTS, redirect
+# to https, and trust in the proxy's X-Forwarded-Proto (the proxy must set it, never pass it
+# through from the client). Each has its own override.
+ATP_HTTPS = _env_bool("ATP_HTTPS", False)
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", ATP_HTTPS)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", ATP_HTTPS)
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", ATP_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's and the tests' health probe over http
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if ATP_HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", ATP_HTTPS)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", ATP_HTTPS)
+if _env_bool("ATP_BEHIND_PROXY", ATP_HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -126,6 +141,11 @@ ATP_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("ATP_LOGIN_FAILURES_PER_USE
 # and wall-clock bound, so no text can freeze the server (atp_core.orchestrator.budget).
 ATP_VALIDATE_CPU_SECONDS = int(os.environ.get("ATP_VALIDATE_CPU_SECONDS", "3"))
 ATP_VALIDATE_WALL_SECONDS = float(os.environ.get("ATP_VALIDATE_WALL_SECONDS", "15"))
+# Worker environment variables scenarios may read as ${env.NAME} (comma-separated names; none
+# by default). Secrets go into named scenario secrets (${secret.NAME}, admin page /secrets/).
+ATP_SCENARIO_ENV_ALLOW = [
+    n.strip() for n in os.environ.get("ATP_SCENARIO_ENV_ALLOW", "").split(",") if n.strip()
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -148,10 +168,19 @@ _UNDER_PYTEST = "pytest" in sys.modules
 REDIS_URL = os.environ.get(
     "REDIS_URL", "redis://127.0.0.1:6379/14" if _UNDER_PYTEST else "redis://127.0.0.1:6379/0"
 )
+# The layer's receive is a blocking BZPOPMIN of up to ``brpop_timeout`` (5 s) seconds. redis-py
+# 8 gives every connection a 5 s socket timeout by default, so that read timed out exactly when
+# the pop did and every websocket was dropped each 5-6 s ("Timeout reading from ..."). The read
+# timeout must stay well above the pop; a dead server is still noticed after it.
+CHANNEL_LAYER_SOCKET_TIMEOUT = float(os.environ.get("ATP_CHANNEL_LAYER_SOCKET_TIMEOUT", "30"))
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+            "capacity": 1500,
+            "expiry": 60,
+        },
     }
 }
 
@@ -176,6 +205,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(
         ATP_RUN_MAX_SECONDS + ATP_RUN_TIME_LIMIT_MARGIN + ATP_RUN_HARD_LIMIT_GRACE + 1800
     ),
+    # the worker's BRPOP waits up to 1 s (kombu's polling interval); its read timeout must be
+    # above that, never redis-py 8's 5 s default applied to a longer blocking read
     "socket_timeout": 30,
     "socket_connect_timeout": 10,
     "socket_keepalive": True,
@@ -233,7 +264,7 @@ REST_FRAMEWORK = {
     # Token first: without credentials the API answers 401 with "WWW-Authenticate: Token"
     # (DRF takes that header from the first class; session auth has none and would give 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -241,13 +272,21 @@ REST_FRAMEWORK = {
         "atp_site.permissions.ViewerReadOperatorWrite",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "atp_site.api_fields.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# API tokens expire this many seconds after they were issued (0 = never; accounts/tokens.py).
+ATP_API_TOKEN_TTL = float(os.environ.get("ATP_API_TOKEN_TTL", str(90 * 24 * 3600)))
+# The most rows one API page returns (?limit= above it is cut to it); docs/web.md.
+ATP_API_MAX_LIMIT = int(os.environ.get("ATP_API_MAX_LIMIT", "500"))
 SPECTACULAR_SETTINGS = {"TITLE": "OCloudView ATP API", "VERSION": "1"}
 
 # Local libvirt host the demo and the dashboard's default inventory use.
 ATP_LOCAL_LIBVIRT_URI = os.environ.get("ATP_LIBVIRT_URI", "qemu:///system")
+# Every libvirt connect is bounded (hosts/connections.py); a host whose connect failed is
+# remembered as down for ATP_HOST_DOWN_SECONDS instead of being re-dialled by every request.
+ATP_LIBVIRT_CONNECT_TIMEOUT = float(os.environ.get("ATP_LIBVIRT_CONNECT_TIMEOUT", "5"))
+ATP_HOST_DOWN_SECONDS = float(os.environ.get("ATP_HOST_DOWN_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

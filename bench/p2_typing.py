@@ -10,8 +10,13 @@ back from ``/tmp/keys.log``; "exact" means the line in the log is byte-for-byte 
 sent. "send" is the time the sending loop took, "in log" the time until the line was in the
 key log (what a test step waits for). Alternating rounds.
 
+``--display spice`` does the same over SPICE on the desktop guest (typed into its "keylog"
+xterm, read back from the same key log): the raw side is a loop of spice-gtk
+``key_press``/``key_release`` calls with the same gap, the engine side ``SpiceClient.send_text``.
+``--display both`` runs both paths in one run.
+
 Run: ``.venv/bin/python bench/p2_typing.py [--chars 200] [--rounds 2] [--hold 10] [--gap 10]
-[--domain NAME]``
+[--domain NAME] [--display hypervisor|spice|both] [--desktop NAME]``
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import sys
 import time
 
 import libvirt
-from rig_guest import ROOT, bench_guest
+from rig_guest import ROOT, bench_desktop, bench_guest
 
 sys.path.insert(0, str(ROOT))
 
@@ -46,6 +51,26 @@ def raw_type(dom: libvirt.virDomain, text: str, hold_ms: int, gap_ms: int) -> No
         qcode, shift = US_LAYOUT[ch]
         codes = [SHIFT, QCODE_TO_LINUX[qcode]] if shift else [QCODE_TO_LINUX[qcode]]
         dom.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, hold_ms, codes, len(codes), 0)
+
+
+def raw_spice_type(client, text: str, gap_ms: int) -> None:
+    """The least a script on spice-gtk would do: press and release per character, a gap."""
+    from atp_core.protocol.spice import scancode
+
+    for i, ch in enumerate(text):
+        if i:
+            time.sleep(gap_ms / 1000)
+        qcode, shift = US_LAYOUT[ch]
+        codes = [scancode("shift"), scancode(qcode)] if shift else [scancode(qcode)]
+
+        def send(inputs, codes=codes):
+            for c in codes:
+                inputs.key_press(c)
+            for c in reversed(codes):
+                inputs.key_release(c)
+
+        client._post_input(send)
+    client._flush()
 
 
 def key_log_lines(vm) -> list[str]:
@@ -70,10 +95,23 @@ def main() -> int:
     parser.add_argument("--hold", type=int, default=TEXT_HOLD_MS, help="ms each key is held")
     parser.add_argument("--gap", type=int, default=DEFAULT_INTERVAL_MS, help="ms between keys")
     parser.add_argument("--domain", help="a running rig guest to use (default: boot one)")
+    parser.add_argument("--desktop", help="a running rig desktop guest (default: boot one)")
+    parser.add_argument("--display", choices=("hypervisor", "spice", "both"), default="hypervisor")
     args = parser.parse_args()
     announce("== P2 typing (bench/p2_typing.py)")
-    alphabet = string.ascii_letters + string.digits + string.punctuation + " "
+    status = 0
+    if args.display in ("hypervisor", "both"):
+        status |= bench_hypervisor(args)
+    if args.display in ("spice", "both"):
+        status |= bench_spice(args)
+    return status
 
+
+ALPHABET = string.ascii_letters + string.digits + string.punctuation + " "
+
+
+def bench_hypervisor(args) -> int:
+    alphabet = ALPHABET
     with bench_guest(args.domain) as vm:
         raw_conn = libvirt.open(vm.uri)
         raw_dom = raw_conn.lookupByName(vm.name)
@@ -116,8 +154,12 @@ def main() -> int:
             host.close()
             raw_conn.close()
 
-    print(f"P2 typing: {args.chars} characters x {args.rounds} rounds on {vm.name}, median")
-    print(f"hold {args.hold} ms, gap {args.gap} ms, one sendKey per character")
+    return report("hypervisor", vm.name, args, times, lag, exact)
+
+
+def report(path, name, args, times, lag, exact) -> int:
+    print(f"P2 typing ({path}): {args.chars} characters x {args.rounds} rounds on {name}, median")
+    print(f"hold {args.hold} ms, gap {args.gap} ms, one chord per character")
     print(f"{'':>10}  {'send s':>7}  {'in log s':>8}  {'ms/char':>7}  {'exact':>7}")
     for side in ("raw", "atp_core"):
         send, in_log = statistics.median(times[side]), statistics.median(lag[side])
@@ -128,7 +170,54 @@ def main() -> int:
     send_ratio = statistics.median(times["atp_core"]) / statistics.median(times["raw"])
     log_ratio = statistics.median(lag["atp_core"]) / statistics.median(lag["raw"])
     print(f"ratio atp_core/raw: send {send_ratio:.2f}, until in the key log {log_ratio:.2f}")
+    rate = args.chars / statistics.median(lag["atp_core"])
+    print(f"atp_core rate until in the key log: {rate:.0f} characters/s")
     return 0 if all(exact["atp_core"]) else 1  # the raw loop may lose keys: that is the finding
+
+
+def bench_spice(args) -> int:
+    from atp_core.protocol.spice import DEFAULT_TEXT_INTERVAL_MS, SpiceClient
+
+    gap = args.gap if args.gap != DEFAULT_INTERVAL_MS else DEFAULT_TEXT_INTERVAL_MS
+    with bench_desktop(args.desktop) as vm:
+        raw_conn = libvirt.open(vm.uri)
+        session = VmSession(raw_conn, vm.name)
+        client = SpiceClient.for_domain(session.ref).connect()
+        times: dict[str, list[float]] = {"raw": [], "atp_core": []}
+        exact: dict[str, list[bool]] = {"raw": [], "atp_core": []}
+        lag: dict[str, list[float]] = {"raw": [], "atp_core": []}
+        rng = random.Random(2)
+        try:
+            client.move(200, 110)  # twm: keys go to the window under the pointer (keylog)
+            for round_no in range(args.rounds):
+                order = ["raw", "atp_core"] if round_no % 2 == 0 else ["atp_core", "raw"]
+                for side in order:
+                    text = "".join(rng.choice(ALPHABET) for _ in range(args.chars)).strip()
+                    text = text.ljust(args.chars, "x")
+                    client.send_keys(["shift", "shift_r", "ctrl", "alt"])
+                    before = len(key_log_lines(vm))
+                    t0 = time.perf_counter()
+                    if side == "raw":
+                        raw_spice_type(client, text + "\n", gap)
+                    else:
+                        client.send_text(text + "\n", interval_ms=gap)
+                    t1 = time.perf_counter()
+                    lines = wait_for_line(vm, before + 1)
+                    t2 = time.perf_counter()
+                    times[side].append(t1 - t0)
+                    lag[side].append(t2 - t0)
+                    if len(lines) <= before:
+                        client.send_text("\n", interval_ms=100)
+                        wait_for_line(vm, before + 1)
+                    exact[side].append(len(lines) > before and lines[before] == text)
+                    if not exact[side][-1]:
+                        got = lines[before] if len(lines) > before else None
+                        print(f"spice {side}: sent {text!r}\n  got  {got!r}", file=sys.stderr)
+        finally:
+            client.close()
+            raw_conn.close()
+    args.gap = gap
+    return report("spice", vm.name, args, times, lag, exact)
 
 
 if __name__ == "__main__":

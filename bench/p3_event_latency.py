@@ -60,12 +60,22 @@ def viewer_main(args) -> int:
 
     def watch(i: int) -> None:
         run_id = run_ids[i % len(run_ids)]
-        try:
-            ws = WsClient(f"{args.ws}/ws/runs/{run_id}/?after=0", cookies=cookies, timeout=120)
-        except Exception as exc:  # noqa: BLE001 - reported, not hidden
-            errors.append(f"viewer {i}: connect: {exc}")
-            ready.abort()
-            return
+        # 50 handshakes at once overflow a busy daphne's accept queue (connection reset):
+        # each viewer tries a few times, a second apart, before it reports
+        for attempt in range(5):
+            try:
+                ws = WsClient(f"{args.ws}/ws/runs/{run_id}/?after=0", cookies=cookies, timeout=120)
+                break
+            except OSError as exc:
+                if attempt == 4:
+                    errors.append(f"viewer {i}: connect: {exc}")
+                    ready.abort()
+                    return
+                time.sleep(1.0)
+            except Exception as exc:  # noqa: BLE001 - reported, not hidden
+                errors.append(f"viewer {i}: connect: {exc}")
+                ready.abort()
+                return
         try:
             ready.wait()
         except threading.BrokenBarrierError:  # another viewer failed or time ran out: reported
@@ -334,7 +344,10 @@ def main() -> int:
         )
         line = viewer.stdout.readline().strip()
         if line != "READY":
-            raise SystemExit(f"viewers did not connect ({line!r})")
+            viewer.wait(60)
+            text = out.read_text() if out.exists() else ""
+            errors = json.loads(text)["errors"] if text.strip() else []
+            raise SystemExit(f"viewers did not connect ({line!r}): {'; '.join(errors[:5])}")
 
         # split the latency: sink call → broadcast (queue, coalescing, DB commit) and
         # broadcast → viewer (channel layer, daphne, websocket)

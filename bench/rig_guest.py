@@ -12,7 +12,14 @@ sys.path.insert(0, str(ROOT))
 
 from measured import rig_prefix  # noqa: E402
 
-from tests.vm_pool import LIBVIRT_URI, RigVm, VmPool, guest_built  # noqa: E402
+from tests.vm_pool import (  # noqa: E402
+    LIBVIRT_URI,
+    DesktopVm,
+    RigVm,
+    VmPool,
+    desktop_built,
+    guest_built,
+)
 
 
 @contextlib.contextmanager
@@ -37,3 +44,24 @@ def bench_guest(domain: str | None, prefix: str | None = None) -> Iterator[RigVm
         yield pool.vms[0]
     finally:
         pool.close()
+
+
+@contextlib.contextmanager
+def bench_desktop(domain: str | None, prefix: str = "atp-bench-") -> Iterator[DesktopVm]:
+    """The desktop guest logged in: ``domain`` if given (a running rig desktop guest, left
+    running), else a fresh one removed at the end."""
+    import libvirt
+
+    conn = libvirt.open(LIBVIRT_URI)
+    vm = DesktopVm(domain or f"{prefix}desktop", LIBVIRT_URI, conn)
+    if not domain:
+        if not desktop_built():
+            raise SystemExit("the desktop guest is not built: run bash guest/build-desktop.sh")
+        vm.boot()
+    try:
+        vm.log_in()
+        yield vm
+    finally:
+        if not domain:
+            vm.remove()
+        conn.close()

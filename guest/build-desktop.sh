@@ -25,7 +25,7 @@ fi
 KVER=${KVER:-$(ls /lib/modules | sort -V | tail -1)}
 KERNEL=/boot/vmlinuz-$KVER
 MULTIARCH=x86_64-linux-gnu
-MODULES="qxl virtio_console virtio_pci evdev usbhid hid_generic uhci_hcd ehci_pci"
+MODULES="qxl virtio_console virtio_pci virtio_input evdev usbhid hid_generic uhci_hcd ehci_pci"
 [ -r "$KERNEL" ] || { echo "desktop guest: no kernel $KERNEL (run rig/install.sh)" >&2; exit 1; }
 [ -x /usr/lib/xorg/Xorg ] && [ -x /usr/bin/xdm ] \
   || { echo "desktop guest: Xorg/xdm missing (run rig/install.sh)" >&2; exit 1; }

@@ -11,8 +11,28 @@ from atp_site.api_fields import StrictCharField, StrictModelSerializer, TagsFiel
 from atp_site.permissions import ViewerReadAdminWrite, ViewerReadOperatorWrite
 from atp_site.tags import filter_tagged
 
-from . import services, vdi
+from . import tasks
 from .models import Host, VdiEndpoint, VirtualMachine
+
+
+class QueuedSerializer(serializers.Serializer):
+    """The answer of an action queued for a worker (202); its outcome is stored on the object
+    (GET it again) and broadcast on the inventory websocket."""
+
+    queued = serializers.BooleanField()
+    action = serializers.CharField()
+    target = serializers.CharField()
+
+
+def _queue(task, action_name: str, target: str, *args) -> Response:
+    from rest_framework.exceptions import APIException
+
+    error = tasks.queue(task, *args)
+    if error:
+        exc = APIException(error)
+        exc.status_code = 503
+        raise exc
+    return Response({"queued": True, "action": action_name, "target": target}, status=202)
 
 
 class HostSerializer(StrictModelSerializer):
@@ -164,19 +184,21 @@ class HostViewSet(OperatorActionMixin, viewsets.ModelViewSet):
     lookup_field = "name"
     operator_actions = ("test", "sync")
 
-    @extend_schema(request=None, responses=HostSerializer)
+    @extend_schema(request=None, responses={202: QueuedSerializer})
     @action(detail=True, methods=["post"])
     def test(self, request, name=None):
-        """Connect and refresh the host's health."""
-        host = services.test_host_connection(self.get_object())
-        return Response(HostSerializer(host).data)
+        """Queue a connection test; the host's health fields show the outcome when done."""
+        host = self.get_object()
+        return _queue(tasks.test_host, "test", host.name, host.pk)
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses={202: QueuedSerializer})
     @action(detail=True, methods=["post"])
     def sync(self, request, name=None):
-        """Store the host's VMs as libvirt reports them, with thumbnails of running ones."""
+        """Queue a sync: the host's VMs as libvirt reports them, with thumbnails of running
+        ones (``?thumbnails=0``: without)."""
+        host = self.get_object()
         thumbnails = request.query_params.get("thumbnails", "1") not in ("0", "false")
-        return Response(services.sync_host(self.get_object(), thumbnails=thumbnails))
+        return _queue(tasks.sync_host, "sync", host.name, host.pk, thumbnails)
 
 
 class VirtualMachineViewSet(
@@ -212,19 +234,24 @@ class VdiEndpointViewSet(OperatorActionMixin, viewsets.ModelViewSet):
     lookup_field = "name"
     operator_actions = ("test", "sync", "verify")
 
-    @extend_schema(request=None, responses=VdiEndpointSerializer)
+    def _action(self, name: str) -> Response:
+        endpoint = self.get_object()
+        return _queue(tasks.vdi_action, name, endpoint.name, name, endpoint.pk)
+
+    @extend_schema(request=None, responses={202: QueuedSerializer})
     @action(detail=True, methods=["post"])
     def test(self, request, name=None):
-        """Log in (and out) with the stored credentials; refreshes the endpoint's health."""
-        return Response(VdiEndpointSerializer(vdi.test_login(self.get_object())).data)
+        """Queue a login test with the stored credentials (health fields show the outcome)."""
+        return self._action("test")
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses={202: QueuedSerializer})
     @action(detail=True, methods=["post"])
     def sync(self, request, name=None):
-        return Response(vdi.sync_endpoint(self.get_object()))
+        """Queue a sync of the platform's VMs into the inventory."""
+        return self._action("sync")
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses={202: QueuedSerializer})
     @action(detail=True, methods=["post"])
     def verify(self, request, name=None):
-        """``vdi verify``: platform vs libvirt, both directions."""
-        return Response(vdi.verify_endpoint(self.get_object()))
+        """Queue ``vdi verify`` (platform vs libvirt); ``last_verify`` holds the report."""
+        return self._action("verify")

@@ -7,13 +7,14 @@ from django.db import models
 from atp_site.tags import validate_tags
 
 from .secrets import decrypt_secret, encrypt_secret
+from .uris import validate_host_uri
 
 
 class Host(models.Model):
     """A libvirt host, addressed by URI (qemu:///system, qemu+ssh://user@h/system, ...)."""
 
     name = models.SlugField(max_length=64, unique=True)
-    uri = models.CharField(max_length=255)
+    uri = models.CharField(max_length=255, validators=[validate_host_uri])
     description = models.CharField(max_length=255, blank=True)
     credentials_ref = models.CharField(
         max_length=128, blank=True, help_text="name of an SSH key or secret on the workers"
@@ -95,6 +96,13 @@ class VdiEndpoint(models.Model):
     @property
     def has_password(self) -> bool:
         return bool(self.password_encrypted)
+
+    @property
+    def verify_summary(self) -> dict:
+        """The last verify as a person reads it (``hosts.vdi.verify_summary``)."""
+        from .vdi import verify_summary
+
+        return verify_summary(self.last_verify)
 
     @property
     def health(self) -> str:

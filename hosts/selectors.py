@@ -1,4 +1,4 @@
-"""Reads of the inventory (database, and live from libvirt)."""
+"""Reads of the inventory, from the database only (the sync tasks store what libvirt says)."""
 
 from __future__ import annotations
 
@@ -6,48 +6,61 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max
 
-from atp_core.errors import AtpError
 from atp_site.tags import filter_tagged
 
 from .models import AgentPing, Host, VdiEndpoint, VirtualMachine
 
 
 @dataclass
-class LiveHost:
+class HostView:
+    """One host as the last sync stored it: its VMs, thumbnails and last agent pings.
+
+    Pages never dial libvirt: the periodic sync (hosts.tasks.sync_all_hosts) and the test/sync
+    tasks store the state, and the page refreshes over the inventory websocket.
+    """
+
     host: Host
-    domains: list = field(default_factory=list)
-    error: str = ""
+    domains: list[VirtualMachine] = field(default_factory=list)
     last_pings: dict[str, AgentPing] = field(default_factory=dict)
-    stored: dict[str, VirtualMachine] = field(default_factory=dict)
+
+    @property
+    def error(self) -> str:
+        return (self.host.last_error or "unreachable") if self.host.health == "down" else ""
+
+    @property
+    def stored(self) -> dict[str, VirtualMachine]:
+        return {vm.name: vm for vm in self.domains}
 
 
 def host_list():
     return Host.objects.order_by("name")
 
 
-def _list_domains(host: Host) -> tuple[list, str]:
-    try:
-        from atp_core.transport.inventory import list_domains
-
-        from .connections import ensure_host, transport
-
-        return transport().execute_on_host(ensure_host(host), list_domains), ""
-    except (AtpError, OSError, ImportError) as exc:
-        return [], str(exc) or exc.__class__.__name__
-
-
-def live_hosts() -> list[LiveHost]:
-    """Every host with its domains as libvirt reports them right now (enabled hosts only),
-    the stored VM rows (thumbnails, tags) and the last agent ping per VM.
+def inventory_hosts(hosts=None) -> list[HostView]:
+    """Every host (or those of ``hosts``) with its VMs as last synced (not those gone from
+    it) and the last agent ping per VM, from the database only.
 
     A fixed number of queries whatever the number of hosts and VMs.
     """
-    hosts = list(host_list())
-    result = {h.pk: LiveHost(host=h) for h in hosts}
-    for vm in VirtualMachine.objects.filter(host__in=hosts).only(
-        "id", "host_id", "name", "tags", "thumbnail", "thumbnail_taken", "state"
+    hosts = list(host_list() if hosts is None else hosts)
+    result = {h.pk: HostView(host=h) for h in hosts}
+    for vm in (
+        VirtualMachine.objects.filter(host__in=hosts)
+        .exclude(state="gone")
+        .order_by("name")
+        .only(
+            "id",
+            "host_id",
+            "name",
+            "tags",
+            "thumbnail",
+            "thumbnail_taken",
+            "state",
+            "vcpus",
+            "memory_mib",
+        )
     ):
-        result[vm.host_id].stored[vm.name] = vm
+        result[vm.host_id].domains.append(vm)
     newest = (
         AgentPing.objects.filter(vm__host__in=hosts)
         .order_by()
@@ -57,9 +70,6 @@ def live_hosts() -> list[LiveHost]:
     )
     for ping in AgentPing.objects.filter(id__in=list(newest)).select_related("vm"):
         result[ping.vm.host_id].last_pings[ping.vm.name] = ping
-    for live in result.values():
-        if live.host.enabled:
-            live.domains, live.error = _list_domains(live.host)
     return list(result.values())
 
 

@@ -29,9 +29,9 @@ def sync_host_vms(host: Host) -> list[VirtualMachine]:
     """Store the host's domains as libvirt reports them now."""
     from atp_core.transport.inventory import list_domains
 
-    from .connections import ensure_host, transport
+    from . import connections
 
-    domains = transport().execute_on_host(ensure_host(host), list_domains)
+    domains = connections.call(host, list_domains)
     now = timezone.now()
     vms = []
     for info in domains:
@@ -54,12 +54,12 @@ def ping_guest_agent(host: Host, vm_name: str) -> AgentPing:
     """Ping the VM's guest agent, store the result and broadcast it to the inventory page."""
     from atp_core.protocol import VmSession
 
-    from .connections import ensure_host, transport
+    from . import connections
 
     vm, _ = VirtualMachine.objects.get_or_create(host=host, name=vm_name)
     started = time.monotonic()
     try:
-        connection = transport().connection(ensure_host(host))
+        connection = connections.connection(host)
         VmSession(connection, vm_name, agent_timeout=5.0).agent.ping()
         ping = AgentPing.objects.create(
             vm=vm, ok=True, latency_ms=round((time.monotonic() - started) * 1000, 2)
@@ -106,8 +106,14 @@ def add_host(
     slug = slugify(name)[:64]
     if not slug or slug != name:
         raise InvalidInput(f"host name {name!r}: use lowercase letters, digits, '-' or '_'")
-    if "://" not in uri and uri.split(":", 1)[0] not in ("qemu", "test"):
-        raise InvalidInput(f"URI {uri!r}: expected a libvirt URI such as qemu:///system")
+    from django.core.exceptions import ValidationError
+
+    from .uris import validate_host_uri
+
+    try:
+        validate_host_uri(uri)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0]) from None
     if slots < 1:
         raise InvalidInput(f"slots: {slots}; a host runs at least 1 run at a time")
     if Host.objects.filter(name=slug).exists():
@@ -123,14 +129,16 @@ def add_host(
 
 
 def test_host_connection(host: Host) -> Host:
-    """Connect to the host, read its health, store it; errors are stored, not raised."""
+    """Connect to the host (dialling it again even if it was remembered as down), read its
+    health, store it; errors are stored, not raised. Run by a worker (hosts.tasks), never in a
+    request."""
     from atp_core.transport.inventory import host_info
 
-    from .connections import ensure_host, transport
+    from . import connections
 
     host.last_checked = timezone.now()
     try:
-        info = transport().execute_on_host(ensure_host(host), host_info)
+        info = connections.call(host, host_info, fresh=True)
     except (AtpError, OSError) as exc:
         host.reachable = False
         host.last_error = str(exc) or type(exc).__name__
@@ -147,14 +155,21 @@ def test_host_connection(host: Host) -> Host:
     return host
 
 
+_live_screens = None
+
+
 def take_screenshot(host: Host, vm_name: str) -> bytes:
-    """A full-resolution PNG of the VM's screen now (libvirt screenshot); raises AtpError."""
-    from atp_core.protocol import VmSession
+    """A full-resolution PNG of the VM's screen now; raises AtpError. From the VM's display
+    client (SPICE, kept open while watched) when it has one, else a libvirt screenshot."""
+    global _live_screens
+    from atp_core.protocol.live_screen import LiveScreens
 
-    from .connections import ensure_host, transport
+    from . import connections
 
-    connection = transport().connection(ensure_host(host))
-    return VmSession(connection, vm_name, agent_timeout=5.0).screen.screenshot()
+    if _live_screens is None:
+        _live_screens = LiveScreens()
+    connection = connections.connection(host)
+    return _live_screens.screenshot(connection, vm_name, key=host.pk)
 
 
 def capture_thumbnail(host: Host, vm: VirtualMachine) -> bool:

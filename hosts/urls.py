@@ -13,6 +13,7 @@ urlpatterns = [
     path("hosts/<int:host_id>/vms/<str:vm_name>/ping", views.ping_vm, name="ping_vm"),
     path("vms/", views.vm_list, name="vms"),
     path("vms/<int:vm_id>/thumbnail.png", views.vm_thumbnail, name="vm_thumbnail"),
+    path("vms/<int:vm_id>/screen.png", views.vm_screen, name="vm_screen"),
     path("vdi/", views.vdi_list, name="vdi_list"),
     path("vdi/add", views.vdi_add, name="vdi_add"),
     path("vdi/<int:endpoint_id>/", views.vdi_detail, name="vdi_detail"),

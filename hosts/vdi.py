@@ -6,6 +6,7 @@ an exception text or an API answer.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -145,12 +146,89 @@ def verify_endpoint(endpoint: VdiEndpoint) -> dict:
     libvirt = endpoint.libvirt_host.uri if endpoint.libvirt_host_id else None
     try:
         with client_for(endpoint) as client:
-            report = verify_platform(client, libvirt, name_prefix=endpoint.name_prefix or None)
+            report = verify_platform(
+                client,
+                libvirt,
+                name_prefix=endpoint.name_prefix or None,
+                connect_timeout=float(settings.ATP_LIBVIRT_CONNECT_TIMEOUT),
+            )
     except (VdiError, AtpError, OSError) as exc:
         _record(endpoint, False, _safe_error(endpoint, exc))
         return {"ok": False, "error": endpoint.last_error}
     data = report.to_dict()
     data["consistent"] = report.consistent
     data["checked_at"] = timezone.now().isoformat()
+    data.update(verify_summary(data))
     _record(endpoint, True, last_verify=data)
     return {"ok": True, **data}
+
+
+ACTIONS = ("test", "sync", "verify")
+
+
+def run_action(endpoint: VdiEndpoint, action: str) -> dict:
+    """One of ``ACTIONS`` (run by a worker): the result with a one-line ``text`` for people;
+    broadcast to the inventory viewers as ``vdi_action``."""
+    from .services import broadcast_inventory_event
+
+    if action not in ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}; allowed: {', '.join(ACTIONS)}")
+    try:
+        if action == "test":
+            test_login(endpoint)
+            result = {"ok": bool(endpoint.reachable), "error": endpoint.last_error}
+            text = "login works" if endpoint.reachable else f"login failed: {endpoint.last_error}"
+        elif action == "sync":
+            result = sync_endpoint(endpoint)
+            ok = result["ok"]
+            text = f"{result['vms']} VM(s) synced" if ok else f"sync failed: {result['error']}"
+        else:
+            result = verify_endpoint(endpoint)
+            if not result["ok"]:
+                text = f"could not check: {result['error']}"
+            else:
+                text = result["summary"]
+                # a verify that could not reach libvirt is no verdict: not a success either
+                result["ok"] = result["outcome"] in ("consistent", "inconsistent", "partial")
+    except InvalidInput as exc:
+        result, text = {"ok": False, "error": str(exc)}, str(exc)
+    result["text"] = text
+    broadcast_inventory_event(
+        {
+            "kind": "vdi_action",
+            "endpoint": endpoint.name,
+            "action": action,
+            "ok": bool(result.get("ok")),
+            "text": text,
+        }
+    )
+    return result
+
+
+def verify_summary(data: dict | None) -> dict:
+    """``{"outcome", "summary"}`` of a stored verify report, as a person reads it.
+
+    outcome: ``consistent``, ``inconsistent`` (rows disagree), ``partial`` (what was checked
+    agrees but some hosts could not be reached) or ``unchecked`` (no libvirt host could be
+    reached: no verdict at all, never "0 of 0 inconsistent").
+    """
+    if not data:
+        return {"outcome": "", "summary": ""}
+    unreachable = data.get("hosts_unreachable") or {}
+    checked = data.get("hosts_checked") or []
+    where = ", ".join(f"{host} ({error})" for host, error in unreachable.items())
+    total, bad = int(data.get("total") or 0), int(data.get("inconsistent") or 0)
+    if bad:
+        text = f"{bad} of {total} VM(s) inconsistent"
+        if unreachable:
+            text += f"; could not check {where}"
+        return {"outcome": "inconsistent", "summary": text}
+    if unreachable and not checked:
+        text = f"could not check: libvirt unreachable on {where}"
+        return {"outcome": "unchecked", "summary": text}
+    if unreachable:
+        return {
+            "outcome": "partial",
+            "summary": f"{total} VM(s) agree where checked; could not check {where}",
+        }
+    return {"outcome": "consistent", "summary": f"consistent: {total} VM(s) agree"}

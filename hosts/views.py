@@ -1,15 +1,17 @@
 """Inventory pages; thin: reads through selectors, writes through services and tasks.
 
 Roles: everyone reads; operators test, sync and ping; admins add, edit and remove hosts and
-VDI endpoints.
+VDI endpoints. No view dials a hypervisor or a VDI platform: pages render what the sync tasks
+stored, and test/sync/verify are queued as Celery tasks whose outcome is stored on the row and
+broadcast on the inventory websocket (the page refreshes that host; a reload shows it too).
 """
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from atp_core.errors import InvalidInput
+from atp_core.errors import AtpError
 from atp_site.permissions import has_role, role_required
 
 from . import selectors, services, tasks, vdi
@@ -21,13 +23,27 @@ def _fetch(request) -> bool:
     return request.headers.get("x-requested-with") == "fetch"
 
 
+def _queued(request, what: str, error: str, back):
+    if _fetch(request):
+        return JsonResponse({"queued": not error, "error": error}, status=503 if error else 202)
+    if error:
+        messages.error(request, f"{what}: {error}")
+    else:
+        messages.info(request, f"{what} queued; the result appears here when it is done")
+    return back
+
+
 @require_GET
 def host_list(request):
+    hosts = selectors.host_list()
+    only = request.GET.get("host", "")
+    if only:
+        hosts = hosts.filter(name=only)
     return render(
         request,
         "hosts/host_list.html",
         {
-            "live_hosts": selectors.live_hosts(),
+            "live_hosts": selectors.inventory_hosts(hosts),
             "can_operate": has_role(request.user, "operator"),
             "can_admin": has_role(request.user, "admin"),
         },
@@ -50,12 +66,9 @@ def host_add(request):
     form = HostForm(request.POST or None, initial={"uri": "qemu:///system", "slots": 4})
     if request.method == "POST" and form.is_valid():
         host = form.save()
-        services.test_host_connection(host)
-        if host.reachable:
-            messages.info(request, f"Added {host.name}: reachable, libvirt {host.libvirt_version}")
-        else:
-            messages.error(request, f"Added {host.name}, but it is unreachable: {host.last_error}")
-        return redirect("hosts:list")
+        messages.info(request, f"Added {host.name}")
+        error = tasks.queue(tasks.sync_host, host.pk)  # health, VMs, thumbnails
+        return _queued(request, f"Sync of {host.name}", error, redirect("hosts:list"))
     return render(request, "hosts/host_form.html", {"form": form, "host": None})
 
 
@@ -85,41 +98,17 @@ def host_delete(request, host_id: int):
 @require_POST
 @role_required("operator")
 def host_test(request, host_id: int):
-    host = services.test_host_connection(get_object_or_404(Host, pk=host_id))
-    payload = {
-        "host": host.name,
-        "health": host.health,
-        "error": host.last_error,
-        "libvirt_version": host.libvirt_version,
-        "running_domains": host.running_domains,
-    }
-    if _fetch(request):
-        return JsonResponse(payload)
-    if host.reachable:
-        messages.info(
-            request,
-            f"{host.name}: reachable, libvirt {host.libvirt_version}, "
-            f"{host.running_domains} running domain(s)",
-        )
-    else:
-        messages.error(request, f"{host.name}: unreachable: {host.last_error}")
-    return redirect("hosts:list")
+    host = get_object_or_404(Host, pk=host_id)
+    error = tasks.queue(tasks.test_host, host.pk)
+    return _queued(request, f"Connection test of {host.name}", error, redirect("hosts:list"))
 
 
 @require_POST
 @role_required("operator")
 def host_sync(request, host_id: int):
-    result = services.sync_host(get_object_or_404(Host, pk=host_id))
-    if _fetch(request):
-        return JsonResponse(result)
-    if result["ok"]:
-        messages.info(
-            request,
-            f"{result['host']}: {result['vms']} VM(s) synced, {result['thumbnails']} thumbnail(s)",
-        )
-    else:
-        messages.error(request, f"{result['host']}: sync failed: {result['error']}")
-    return redirect("hosts:list")
+    host = get_object_or_404(Host, pk=host_id)
+    error = tasks.queue(tasks.sync_host, host.pk)
+    return _queued(request, f"Sync of {host.name}", error, redirect("hosts:list"))
 
 
 @require_GET
@@ -129,6 +118,23 @@ def vm_thumbnail(request, vm_id: int):
         raise Http404("no thumbnail yet")
     response = FileResponse(vm.thumbnail.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=10"
+    return response
+
+
+@require_GET
+def vm_screen(request, vm_id: int):
+    """The VM's screen now, full size (what a thumbnail opens): a libvirt screenshot."""
+    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=vm_id)
+    try:
+        png = services.take_screenshot(vm.host, vm.name)
+    except (AtpError, OSError) as exc:
+        return HttpResponse(
+            f"no screenshot of {vm.name} on {vm.host.name}: {exc}",
+            status=503,
+            content_type="text/plain",
+        )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=1"
     return response
 
 
@@ -179,14 +185,10 @@ def vdi_add(request):
     form = VdiEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         endpoint = form.save()
-        vdi.test_login(endpoint)
-        if endpoint.reachable:
-            messages.info(request, f"Added {endpoint.name}: login works")
-        else:
-            messages.error(
-                request, f"Added {endpoint.name}, but login failed: {endpoint.last_error}"
-            )
-        return redirect("hosts:vdi_detail", endpoint.pk)
+        messages.info(request, f"Added {endpoint.name}")
+        error = tasks.queue(tasks.vdi_action, "test", endpoint.pk)
+        back = redirect("hosts:vdi_detail", endpoint.pk)
+        return _queued(request, f"Login test of {endpoint.name}", error, back)
     return render(request, "hosts/vdi_form.html", {"form": form, "endpoint": None})
 
 
@@ -196,15 +198,11 @@ def vdi_edit(request, endpoint_id: int):
     form = VdiEndpointForm(request.POST or None, instance=endpoint)
     if request.method == "POST" and form.is_valid():
         form.save()
+        messages.info(request, f"Saved {endpoint.name}")
         # test again at once: a fixed password must not stay "down" with the old error
-        vdi.test_login(endpoint)
-        if endpoint.reachable:
-            messages.info(request, f"Saved {endpoint.name}: login works")
-        else:
-            messages.error(
-                request, f"Saved {endpoint.name}, but login failed: {endpoint.last_error}"
-            )
-        return redirect("hosts:vdi_detail", endpoint.pk)
+        error = tasks.queue(tasks.vdi_action, "test", endpoint.pk)
+        back = redirect("hosts:vdi_detail", endpoint.pk)
+        return _queued(request, f"Login test of {endpoint.name}", error, back)
     return render(request, "hosts/vdi_form.html", {"form": form, "endpoint": endpoint})
 
 
@@ -221,30 +219,8 @@ def vdi_delete(request, endpoint_id: int):
 @role_required("operator")
 def vdi_action(request, endpoint_id: int, action: str):
     endpoint = get_object_or_404(VdiEndpoint, pk=endpoint_id)
-    try:
-        if action == "test":
-            vdi.test_login(endpoint)
-            result = {"ok": bool(endpoint.reachable), "error": endpoint.last_error}
-            text = "login works" if endpoint.reachable else f"login failed: {endpoint.last_error}"
-        elif action == "sync":
-            result = vdi.sync_endpoint(endpoint)
-            if result["ok"]:
-                text = f"{result['vms']} VM(s) synced"
-            else:
-                text = f"sync failed: {result['error']}"
-        elif action == "verify":
-            result = vdi.verify_endpoint(endpoint)
-            if not result["ok"]:
-                text = f"verify failed: {result['error']}"
-            elif result["consistent"]:
-                text = f"consistent: {result['total']} VM(s) agree"
-            else:
-                text = f"{result['inconsistent']} inconsistency(ies) of {result['total']} VM(s)"
-        else:
-            raise Http404("unknown action")
-    except InvalidInput as exc:
-        result, text = {"ok": False, "error": str(exc)}, str(exc)
-    if _fetch(request):
-        return JsonResponse(result)
-    (messages.info if result.get("ok") else messages.error)(request, f"{endpoint.name}: {text}")
-    return redirect("hosts:vdi_detail", endpoint.pk)
+    if action not in vdi.ACTIONS:
+        raise Http404("unknown action")
+    error = tasks.queue(tasks.vdi_action, action, endpoint.pk)
+    back = redirect("hosts:vdi_detail", endpoint.pk)
+    return _queued(request, f"{action.capitalize()} of {endpoint.name}", error, back)

@@ -7,7 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 # command-or-file : package
 # (the X, xdm and font packages are copied into the desktop test guest by guest/build-desktop.sh;
 #  gir1.2-spiceclientglib-2.0 is the SPICE client, libgirepository1.0-dev and libcairo2-dev let
-#  pip build PyGObject and pycairo)
+#  pip build PyGObject and pycairo; fonts-wqy-microhei, the smallest CJK font, lets Chromium show
+#  the VDI platform's Chinese messages as characters instead of boxes)
 NEEDED="
 /usr/bin/qemu-system-x86_64:qemu-system-x86
 /usr/bin/qemu-img:qemu-utils
@@ -44,6 +45,7 @@ NEEDED="
 /usr/bin/mkfontdir:xfonts-utils
 /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:fonts-dejavu-core
 /usr/bin/fc-cache:fontconfig
+/usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
 /usr/lib/x86_64-linux-gnu/security/pam_unix.so:libpam-modules
 /usr/bin/openssl:openssl
 /usr/lib/x86_64-linux-gnu/girepository-1.0/SpiceClientGLib-2.0.typelib:gir1.2-spiceclientglib-2.0

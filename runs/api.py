@@ -124,6 +124,7 @@ class RunSerializer(serializers.ModelSerializer):
             "variables",
             "rerun_of",
             "schedule",
+            "vdi_endpoint",
             "run_targets",
         ]
 
@@ -155,6 +156,11 @@ class LaunchSerializer(serializers.Serializer):
         help_text="[{vm, host}] or [{tag}] or [{desk_pool}]; empty: the scenario's own targets",
     )
     variables = serializers.DictField(required=False)
+    vdi_endpoint = StrictCharField(
+        required=False,
+        max_length=64,
+        help_text="VDI endpoint name (default: the scenario's vdi_login endpoint, or the first)",
+    )
 
 
 EventsResponse = inline_serializer(
@@ -244,7 +250,11 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                 raise _invalid(InvalidInput(f"scenario {scenario.name} has no runnable revision"))
         try:
             run = services.launch_run(
-                revision, values.get("targets") or [], values.get("variables") or {}, request.user
+                revision,
+                values.get("targets") or [],
+                values.get("variables") or {},
+                request.user,
+                vdi_endpoint=values.get("vdi_endpoint") or None,
             )
         except InvalidInput as exc:
             raise _invalid(exc) from None

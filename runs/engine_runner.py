@@ -1,7 +1,7 @@
 """The Django-facing adapter around the engine's ``run_scenario``.
 
 ``execute(run_id, worker=...)`` turns a claimed (``running``) Run into engine inputs — one
-``Target`` per RunTarget, ``VdiSettings`` from the first enabled VDI endpoint, the screen-check
+``Target`` per RunTarget, ``VdiSettings`` of the VDI endpoint chosen at launch, the screen-check
 references from ``scenarios.ReferenceImage``, a ``CancelToken`` fed by the run's
 ``cancel_requested`` flag — runs it with a ``RunEventSink``, keeps ``Run.heartbeat`` fresh
 from a watcher thread, stores the JSON and JUnit reports as artifacts, and ends the run.
@@ -24,6 +24,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
+
+from atp_core.text import without_nul
 
 from .events import RunEventSink, record_event
 from .models import Artifact, Run
@@ -97,6 +99,10 @@ def build_targets(run: Run) -> list:
 
     targets = []
     for rt in run.run_targets.select_related("host").order_by("ordinal"):
+        if not rt.host_id and not rt.host_uri and not rt.vm_name:
+            # a VDI-only run: the engine's branch on no VM
+            targets.append(Target(name=rt.name, host_uri="", vm="", host_name=""))
+            continue
         uri = rt.host.uri if rt.host_id else rt.host_uri
         if not uri:
             raise ValueError(f"target {rt.name}: its host has no libvirt URI")
@@ -113,11 +119,20 @@ def build_targets(run: Run) -> list:
     return targets
 
 
-def build_vdi():
-    """VdiSettings of the first enabled VDI endpoint (password decrypted), or None."""
+def build_vdi(run: Run | None = None):
+    """VdiSettings (password decrypted) of the run's VDI endpoint, chosen at launch; a run from
+    before that choice existed gets the first enabled endpoint. None: no endpoint."""
     from hosts.models import VdiEndpoint
 
-    endpoint = VdiEndpoint.objects.filter(enabled=True).order_by("pk").first()
+    name = run.vdi_endpoint if run is not None else ""
+    if name:
+        endpoint = VdiEndpoint.objects.filter(name=name).first()
+        if endpoint is None:
+            raise ValueError(f"the run's VDI endpoint {name!r} no longer exists")
+        if not endpoint.enabled:
+            raise ValueError(f"the run's VDI endpoint {name!r} is disabled")
+    else:
+        endpoint = VdiEndpoint.objects.filter(enabled=True).order_by("pk").first()
     if endpoint is None:
         return None
     from atp_core.orchestrator import VdiSettings
@@ -160,6 +175,21 @@ def build_references() -> dict[str, Any]:
 # ---------------------------------------------------------------------------- the run
 
 
+def build_secrets() -> dict[str, str]:
+    """The scenario secrets (``${secret.NAME}``), decrypted for this run only."""
+    from scenarios.secrets import values_for_run
+
+    return values_for_run()
+
+
+def build_env() -> dict[str, str]:
+    """``${env.NAME}``: only the worker's variables named in ATP_SCENARIO_ENV_ALLOW."""
+    import os
+
+    names = getattr(settings, "ATP_SCENARIO_ENV_ALLOW", [])
+    return {name: os.environ[name] for name in names if name in os.environ}
+
+
 def _store_report(run: Run, name: str, content: str, mime: str) -> Artifact:
     artifact = Artifact(run=run, name=name, kind="report", mime=mime)
     artifact.file.save(f"run{run.pk}-{name}", ContentFile(content.encode("utf-8")), save=False)
@@ -187,7 +217,7 @@ def execute(run_id: int, *, worker: str = "") -> str:
         return _execute(run, sink, watcher, artifact_dir)
     except Exception as exc:
         log.exception("run %s: failed outside the engine", run_id)
-        reason = f"{type(exc).__name__}: {exc}".strip()
+        reason = without_nul(f"{type(exc).__name__}: {exc}".strip())
         try:
             sink.close()
         except Exception:
@@ -226,8 +256,10 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "cancel": CancelToken(poll=watcher.cancelled, poll_interval=0.25),
         "run_id": str(run.pk),
         "artifact_dir": artifact_dir,
-        "vdi": build_vdi(),
+        "vdi": build_vdi(run),
         "references": build_references(),
+        "secrets": build_secrets(),
+        "env_allowed": build_env(),
     }
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
     if max_parallel:

@@ -34,6 +34,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from atp_core.text import without_nul
 from atp_site.channel_send import close_thread_loop, group_send
 
 from .models import NOT_IN_LOOP, Artifact, Run, RunEvent, RunTarget, StepResult
@@ -89,6 +90,8 @@ def _store(
     The ``UPDATE ... last_seq = last_seq + 1`` takes the run's row lock until the commit, so
     writers in several processes (worker, web) still get consecutive numbers.
     """
+    # PostgreSQL refuses NUL in text and JSON: an event holding one would be lost
+    data, target, step_id = without_nul(data), without_nul(target), without_nul(step_id)
     with transaction.atomic():
         if type == "run_finished":
             # A run finishes once. The reaper (or a cancel escalation) may have ended it while

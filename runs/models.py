@@ -77,6 +77,9 @@ class Run(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
     )
     schedule = models.CharField(max_length=120, blank=True, help_text="schedule that launched it")
+    vdi_endpoint = models.CharField(
+        max_length=64, blank=True, help_text="VDI endpoint the run's VDI steps use (by name)"
+    )
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
@@ -157,6 +157,9 @@ def previous_next(run: Run) -> tuple[Run | None, Run | None]:
 PAGE_STEP_EVENT_TYPES = ("step_started", "step_log", "step_output", "artifact")
 PAGE_ACTIVE_STATES = ("queued", "running")
 PAGE_FAILED_STATUSES = ("failed", "error")
+# Pass rates count runs (and targets) that ended passed, failed, error or timed out; a
+# cancelled one was stopped on purpose and says nothing about the product.
+COUNTED_RUNS = Count("id", filter=~Q(result="cancelled"))
 
 
 def page_filter_choices() -> dict:
@@ -199,7 +202,7 @@ def page_pass_rate_by_day(days: int = 14, *, now=None) -> list[dict]:
         Run.objects.filter(state="finished", finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     by_day = {r["day"]: r for r in rows}
@@ -324,15 +327,17 @@ def page_run(run_id: int) -> dict:
 
     by_target: dict[int, list] = {t.pk: [] for t in targets}
     index: dict[tuple, object] = {}
+    # A step inside a loop is planned as one row (iteration -1) until its iterations run; then
+    # the iteration rows stand for it and the planned row is left out (no empty template row).
+    with_iterations = {(s.target_id, s.step_id) for s in steps if s.iteration >= 0}
+    steps = [
+        s for s in steps if s.iteration >= 0 or (s.target_id, s.step_id) not in with_iterations
+    ]
     for s in steps:
         s.logs, s.shots, s.files = [], [], []
         by_target.setdefault(s.target_id, []).append(s)
         index[(s.target_id, s.step_id, s.iteration)] = s
     name_to_target = {t.name: t for t in targets}
-    # Base rows (not in a loop) that have iteration rows are rendered as group headers.
-    with_iterations = {(s.target_id, s.step_id) for s in steps if s.iteration >= 0}
-    for s in steps:
-        s.has_iterations = s.iteration < 0 and (s.target_id, s.step_id) in with_iterations
     artifact_by_key = {(a.target_id, a.step_id, a.name): a for a in artifacts}
 
     current: dict[tuple, int] = {}
@@ -388,12 +393,13 @@ def page_run(run_id: int) -> dict:
             is_image = item["kind"] in ("screenshot", "diff") or item["mime"].startswith("image/")
             (row.shots if is_image else row.files).append(item)
 
+    for s in steps:
+        _print_once(s)
     for t in targets:
         t.step_rows = by_target.get(t.pk, [])
         counts: dict[str, int] = {}
         for s in t.step_rows:
-            if not s.has_iterations:
-                counts[s.status] = counts.get(s.status, 0) + 1
+            counts[s.status] = counts.get(s.status, 0) + 1
         t.counts = sorted(counts.items())
     return {
         "run": run,
@@ -402,6 +408,17 @@ def page_run(run_id: int) -> dict:
         "artifacts": artifacts,
         "run_events": run_events,
     }
+
+
+def _print_once(step) -> None:
+    """Output and error are printed once: the error line the engine also logs is left out of
+    the log (it is shown as the step's error), and the stored output is hidden when its lines
+    already are in the log (command output arrives as ``step_output`` events too). The live
+    view (static/runs/live.js, step_finished) applies the same two rules."""
+    if step.error:
+        echo = f"[error] {step.error}"
+        step.logs = [entry for entry in step.logs if entry["text"] != echo]
+    step.output_in_log = any(entry["cls"].startswith("out-") for entry in step.logs)
 
 
 def page_compare(run_a, run_b) -> list[dict]:
@@ -509,7 +526,7 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     per_scenario = list(
         finished.annotate(day=TruncDate("finished"))
         .values("scenario_id", "name", "day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     # a host's pass rate counts its targets by the day each finished (a target's result is
@@ -518,7 +535,7 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         RunTarget.objects.filter(state="finished", finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("host__name", "day")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
         .order_by()
     )
     # the last ``last_runs`` finished runs of each scenario: per scenario the created time of
@@ -534,21 +551,26 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     recent = Q()
     for pk, cutoff in cutoffs.values_list("pk", "cutoff"):
         recent |= Q(scenario_id=pk, created__gte=cutoff) if cutoff else Q(scenario_id=pk)
-    recent_runs = dict(finished.filter(recent).values_list("id", "name")) if recent else {}
-    recent_ids = list(recent_runs)
-    # grouped by run first (no join with the run rows), scenario names added here
-    flaky_by_key: dict[tuple, dict] = {}
+    recent_ids = list(finished.filter(recent).values_list("id", flat=True)) if recent else []
+    # A step is flaky when it both passed and failed under the same variable values; one that
+    # fails only with some values fails for a reason, and is not called flaky. So the counts
+    # are grouped by the run's variables too, and merged per step here.
+    merged: dict[tuple, dict] = {}
     for row in (
         StepResult.objects.filter(run_id__in=recent_ids)
-        .values("run_id", "step_id", "name")
+        # the same runs again, said so that the join reads run_finished_trend, not every run
+        .filter(run__state="finished", run__finished__gte=start)
+        .values("run__name", "run__variables", "step_id", "name")
         .annotate(
             passed=Count("id", filter=Q(status="passed")),
             failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
+            runs=Count("run_id", distinct=True),
         )
-        .order_by()
+        .filter(passed__gt=0, failed__gt=0)
+        .order_by("run__name", "step_id")
     ):
-        key = (recent_runs[row["run_id"]], row["step_id"], row["name"])
-        entry = flaky_by_key.setdefault(
+        key = (row["run__name"], row["step_id"], row["name"])
+        entry = merged.setdefault(
             key,
             {
                 "run__name": key[0],
@@ -559,14 +581,9 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
                 "runs": 0,
             },
         )
-        entry["passed"] += row["passed"]
-        entry["failed"] += row["failed"]
-        entry["runs"] += 1
-    flaky = [
-        f
-        for _, f in sorted(flaky_by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
-        if f["passed"] and f["failed"]
-    ]
+        for count in ("passed", "failed", "runs"):
+            entry[count] += row[count]
+    flaky = list(merged.values())
     last_failures = {}
     if flaky:
         keys = {(f["run__name"], f["step_id"]) for f in flaky}

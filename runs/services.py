@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
+from atp_core.text import without_nul
 from atp_site.tags import filter_tagged
 from hosts.models import Host, VirtualMachine
 
@@ -28,6 +29,64 @@ def _scenario_default_targets(revision) -> list[dict]:
     parsed = revision.parsed or {}
     targets = parsed.get("targets") or []
     return [{k: v for k, v in t.items() if v not in (None, "")} for t in targets]
+
+
+# the target name of a run on no VM (the engine's name for its single branch)
+VM_LESS_TARGET = "run"
+# steps that never touch a VM: a scenario made only of these (and VDI steps) needs no target
+_VM_FREE_KINDS = {"wait", "set", "loop", "group", "parallel"}
+
+
+def _steps_of(parsed: dict):
+    """Every step of a parsed scenario, containers and ``wait_until`` checks included."""
+
+    def walk(items):
+        for step in items or []:
+            if not isinstance(step, dict):
+                continue
+            yield step
+            for key in ("steps", "finally", "finally_"):
+                yield from walk(step.get(key))
+            if isinstance(step.get("check"), dict):
+                yield from walk([step["check"]])
+
+    for key in ("steps", "finally", "finally_"):
+        yield from walk(parsed.get(key))
+
+
+def _is_vdi_kind(kind: str) -> bool:
+    return kind.startswith(("vdi_", "verify_vdi_"))
+
+
+def needs_vm(revision) -> bool:
+    """False when every step is a VDI-platform or VM-free step (wait, set, containers)."""
+    kinds = {str(s.get("type", "")) for s in _steps_of(revision.parsed or {})}
+    return any(k not in _VM_FREE_KINDS and not _is_vdi_kind(k) for k in kinds) or not kinds
+
+
+def choose_vdi_endpoint(revision, requested: str | None = None) -> str:
+    """The VDI endpoint (name) a run of ``revision`` uses: the one asked for at launch, else the
+    one its ``vdi_login`` names, else, when it has VDI steps, the first enabled endpoint."""
+    from hosts.models import VdiEndpoint
+
+    steps = list(_steps_of(revision.parsed or {}))
+    if requested:
+        if not VdiEndpoint.objects.filter(name=requested).exists():
+            known = ", ".join(VdiEndpoint.objects.values_list("name", flat=True)) or "none"
+            raise InvalidInput(
+                f"vdi_endpoint: no VDI endpoint named {requested!r} (known: {known})"
+            )
+        return requested
+    for step in steps:
+        named = step.get("endpoint") if step.get("type") == "vdi_login" else None
+        if isinstance(named, str) and named and "${" not in named:
+            if not VdiEndpoint.objects.filter(name=named).exists():
+                raise InvalidInput(f"vdi_login: no VDI endpoint named {named!r}")
+            return named
+    if any(_is_vdi_kind(str(s.get("type", ""))) for s in steps):
+        first = VdiEndpoint.objects.filter(enabled=True).order_by("pk").first()
+        return first.name if first else ""
+    return ""
 
 
 def _vm_target(vm: VirtualMachine) -> dict:
@@ -148,20 +207,31 @@ def launch_run(
     *,
     schedule: str = "",
     rerun_of: Run | None = None,
+    vdi_endpoint: str | None = None,
 ) -> Run:
-    """Create a queued Run of ``revision`` on ``targets`` and send it to its host's queue."""
+    """Create a queued Run of ``revision`` on ``targets`` and send it to its host's queue.
+
+    A scenario of VDI-platform steps only needs no VM: with no target it runs once on the
+    default queue. ``vdi_endpoint`` (a name) overrides the endpoint the scenario would use."""
+    from django.conf import settings
+
     from atp_site.celery import queue_for_host
 
     if not revision.runnable:
         raise InvalidInput(f"revision {revision.number} did not validate and cannot run")
     variables = dict(variables or {})
     retries = _run_retries(variables)
+    endpoint = choose_vdi_endpoint(revision, vdi_endpoint)
     requested = list(targets or []) or _scenario_default_targets(revision)
-    if not requested:
+    if not requested and needs_vm(revision):
         raise InvalidInput("no targets: choose VMs or a tag, or give the scenario default targets")
-    resolved = resolve_targets(requested)
-    if not resolved:
+    resolved = resolve_targets(requested) if requested else []
+    if requested and not resolved:
         raise InvalidInput(f"no VM matches the targets {requested!r}")
+    vm_less = not resolved
+    queue = (
+        queue_for_host(resolved[0]["host"].name) if resolved else settings.CELERY_TASK_DEFAULT_QUEUE
+    )
     scenario = revision.scenario
     with transaction.atomic():
         run = Run.objects.create(
@@ -172,10 +242,11 @@ def launch_run(
             targets=requested,
             variables=variables,
             launched_by=user if getattr(user, "is_authenticated", False) else None,
-            queue=queue_for_host(resolved[0]["host"].name),
+            queue=queue,
             max_attempts=1 + retries,
             rerun_of=rerun_of,
             schedule=schedule,
+            vdi_endpoint=endpoint,
         )
         RunTarget.objects.bulk_create(
             RunTarget(
@@ -189,15 +260,18 @@ def launch_run(
             )
             for i, t in enumerate(resolved)
         )
+        if vm_less:  # the engine's one branch of a VDI-only run, on no VM
+            RunTarget.objects.create(run=run, ordinal=0, name=VM_LESS_TARGET, vm_name="")
         record_event(
             run,
             "queued",
             {
                 "queue": run.queue,
-                "targets": [t["name"] for t in resolved],
+                "targets": [t["name"] for t in resolved] or [VM_LESS_TARGET],
                 "by": getattr(user, "username", "") or "",
                 "schedule": schedule,
                 "rerun_of": rerun_of.pk if rerun_of else None,
+                "vdi_endpoint": endpoint,
             },
         )
         transaction.on_commit(lambda: send_run(run))
@@ -210,6 +284,7 @@ def finish_without_engine(run_id: int, result: str, reason: str) -> bool:
     from .models import StepResult
 
     now = timezone.now()
+    reason = without_nul(reason)  # PostgreSQL refuses NUL in text
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.state == Run.STATE_FINISHED:
@@ -269,4 +344,11 @@ def rerun(run: Run, user) -> Run:
     variables = dict(run.variables or {})
     if run.max_attempts > 1:
         variables["run_retries"] = run.max_attempts - 1
-    return launch_run(run.revision, list(run.targets or []), variables, user, rerun_of=run)
+    return launch_run(
+        run.revision,
+        list(run.targets or []),
+        variables,
+        user,
+        rerun_of=run,
+        vdi_endpoint=run.vdi_endpoint or None,
+    )

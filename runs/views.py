@@ -26,9 +26,10 @@ from atp_site.permissions import has_role, role_required
 
 from . import selectors
 from .models import Artifact, Run, RunTarget
+from .templatetags.run_pages import step_label
 
 PAGE_SIZE = 50
-SCREEN_MIN_INTERVAL = 2.0  # seconds between two libvirt screenshots of one VM, whoever asks
+SCREEN_MIN_INTERVAL = 0.4  # seconds between two captures of one VM's screen, whoever asks
 SCREEN_MAX_WIDTH = 1024
 FILTER_KEYS = ("scenario", "state", "result", "host", "user", "date", "date_from", "date_to", "q")
 
@@ -218,26 +219,31 @@ def run_rerun(request, run_id: int):
     return redirect(new.get_absolute_url())
 
 
-# --- the VM's screen, throttled: one libvirt screenshot per VM per SCREEN_MIN_INTERVAL ---------
+# --- the VM's screen, throttled: one capture per VM per SCREEN_MIN_INTERVAL ----------------------
 
 _screens: dict[tuple, tuple[float, bytes]] = {}
 _screen_locks: dict[tuple, threading.Lock] = {}
 _screens_guard = threading.Lock()
 
 
-def _current_screen(host, vm_name: str) -> bytes:
+def _current_screen(host, vm_name: str, full: bool = False) -> bytes:
+    """The VM's screen (shrunk to SCREEN_MAX_WIDTH unless ``full``), captured at most once per
+    SCREEN_MIN_INTERVAL whatever the number of viewers."""
     from hosts.services import take_screenshot
 
     key = (host.pk, vm_name)
     with _screens_guard:
         lock = _screen_locks.setdefault(key, threading.Lock())
-    with lock:  # concurrent viewers wait for the one screenshot being taken
+    with lock:  # concurrent viewers wait for the one capture being taken
         cached = _screens.get(key)
-        if cached and time.monotonic() - cached[0] < SCREEN_MIN_INTERVAL:
+        if not cached or time.monotonic() - cached[0] >= SCREEN_MIN_INTERVAL:
+            cached = (time.monotonic(), take_screenshot(host, vm_name), None)
+        if full:
+            _screens[key] = cached
             return cached[1]
-        png = _shrink(take_screenshot(host, vm_name))
-        _screens[key] = (time.monotonic(), png)
-        return png
+        small = cached[2] or _shrink(cached[1])
+        _screens[key] = (cached[0], cached[1], small)
+        return small
 
 
 def _shrink(png: bytes) -> bytes:
@@ -255,20 +261,20 @@ def _shrink(png: bytes) -> bytes:
 
 @require_GET
 def target_screen(request, run_id: int, target_id: int):
-    """The VM's current screen as PNG (throttled server-side; cached for a couple of seconds)."""
+    """The VM's current screen as PNG (throttled server-side); ``?full=1``: full size."""
     target = get_object_or_404(
         RunTarget.objects.select_related("host"), pk=target_id, run_id=run_id
     )
     if target.host is None:
         raise Http404(f"{target.name} has no libvirt host to take a screenshot from")
     try:
-        png = _current_screen(target.host, target.vm_name)
+        png = _current_screen(target.host, target.vm_name, full=request.GET.get("full") == "1")
     except (AtpError, OSError) as exc:
         return HttpResponse(
             f"no screenshot of {target.name}: {exc}", status=503, content_type="text/plain"
         )
     response = HttpResponse(png, content_type="image/png")
-    response["Cache-Control"] = "private, max-age=2"
+    response["Cache-Control"] = "private, max-age=1"
     return response
 
 
@@ -366,7 +372,6 @@ def report_dict(data: dict) -> dict:
                         ],
                     }
                     for s in t.step_rows
-                    if not s.has_iterations
                 ],
             }
             for t in data["targets"]
@@ -384,12 +389,12 @@ def junit_xml(data: dict) -> str:
     suites = ET.Element("testsuites", name=run.name, tests="0", failures="0", errors="0")
     all_tests = all_failures = all_errors = 0
     for t in data["targets"]:
-        steps = [s for s in t.step_rows if not s.has_iterations]
+        steps = t.step_rows
         suite = ET.SubElement(suites, "testsuite", name=f"{run.name} on {t.name}")
         tests = failures = errors = skipped = 0
         total_time = 0.0
         for s in steps:
-            label = s.step_id if s.iteration < 0 else f"{s.step_id}#{s.iteration + 1}"
+            label = step_label(s)
             case = ET.SubElement(
                 suite,
                 "testcase",
@@ -470,7 +475,41 @@ def compare(request):
     return render(
         request,
         "runs/compare.html",
-        {"a": run_a, "b": run_b, "rows": rows, "changes": changes},
+        {
+            "a": run_a,
+            "b": run_b,
+            "rows": rows,
+            "changes": changes,
+            "variables": _variable_changes(run_a.variables or {}, run_b.variables or {}),
+            "revision_diff": _revision_diff(run_a, run_b),
+        },
+    )
+
+
+def _variable_changes(a: dict, b: dict) -> list[dict]:
+    """The variables whose values differ between two runs (missing on one side: None)."""
+    return [
+        {"name": k, "a": a.get(k), "b": b.get(k)}
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k) or (k in a) != (k in b)
+    ]
+
+
+def _revision_diff(run_a: Run, run_b: Run) -> list[str]:
+    """Unified diff of the scenario text the two runs ran (empty when it was the same)."""
+    import difflib
+
+    if run_a.source == run_b.source:
+        return []
+    label = lambda r: f"run {r.pk} (revision {r.revision.number if r.revision_id else '?'})"  # noqa: E731
+    return list(
+        difflib.unified_diff(
+            run_a.source.splitlines(),
+            run_b.source.splitlines(),
+            label(run_a),
+            label(run_b),
+            lineterm="",
+        )
     )
 
 

@@ -13,8 +13,9 @@ from atp_core.errors import InvalidInput
 from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictSlugField
 from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
 
-from . import engine, launch, selectors, services
-from .models import ReferenceImage, Scenario, ScenarioRevision
+from . import engine, launch, name_check, selectors, services
+from . import secrets as secret_service
+from .models import ReferenceImage, Scenario, ScenarioRevision, ScenarioSecret
 
 ValidateResponse = inline_serializer(
     "ValidateResponse",
@@ -28,6 +29,19 @@ ValidateResponse = inline_serializer(
                 "path": serializers.CharField(),
                 "message": serializers.CharField(),
                 "allowed": serializers.JSONField(allow_null=True),
+            },
+            many=True,
+        ),
+        # names (VM, host, reference, VDI endpoint) not found here: they never block a save
+        "warnings": inline_serializer(
+            "ValidationWarning",
+            {
+                "line": serializers.IntegerField(allow_null=True),
+                "column": serializers.IntegerField(allow_null=True),
+                "path": serializers.CharField(),
+                "message": serializers.CharField(),
+                "allowed": serializers.JSONField(allow_null=True),
+                "severity": serializers.CharField(),
             },
             many=True,
         ),
@@ -159,7 +173,9 @@ class ScenarioViewSet(
             result = engine.validate(serializer.validated_data["content"])
         except InvalidInput as exc:
             raise _invalid(exc) from None
-        return Response({"ok": result.ok, "issues": result.issues})
+        content = serializer.validated_data["content"]
+        warnings = name_check.unknown_name_warnings(content) if result.ok else []
+        return Response({"ok": result.ok, "issues": result.issues, "warnings": warnings})
 
     @extend_schema(responses=dict)
     @action(detail=False, methods=["get"], url_path="schema")
@@ -258,3 +274,66 @@ class ReferenceImageViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReferenceImageSerializer
     permission_classes = [ViewerReadOperatorWrite]
     lookup_field = "name"
+
+
+class AdminOnly(RolePermission):
+    """Secrets: admins only, reads included (the names tell what a run logs into)."""
+
+    read_role = "admin"
+    write_role = "admin"
+
+
+class ScenarioSecretSerializer(serializers.ModelSerializer):
+    name = StrictCharField(max_length=64)
+    value = StrictCharField(
+        write_only=True,
+        max_length=secret_service.MAX_VALUE_LENGTH,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="stored encrypted; never returned",
+    )
+    description = StrictCharField(max_length=255, required=False, allow_blank=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ScenarioSecret
+        fields = ["name", "value", "description", "created", "updated", "updated_by"]
+        read_only_fields = ["created", "updated", "updated_by"]
+
+
+class ScenarioSecretViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Named secrets for ``${secret.NAME}``: the value is write-only (create, or replace with
+    PUT/PATCH giving a new value); it is never returned."""
+
+    queryset = ScenarioSecret.objects.select_related("updated_by").order_by("name")
+    serializer_class = ScenarioSecretSerializer
+    permission_classes = [AdminOnly]
+    lookup_field = "name"
+
+    def _save(self, serializer, name: str) -> None:
+        data = serializer.validated_data
+        try:
+            secret = secret_service.set_secret(
+                name, data["value"], self.request.user, data.get("description", "")
+            )
+        except InvalidInput as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        serializer.instance = secret
+
+    def perform_create(self, serializer):
+        name = serializer.validated_data["name"]
+        if ScenarioSecret.objects.filter(name=name).exists():
+            raise ValidationError({"name": [f"a secret named {name!r} exists: PUT to replace it"]})
+        self._save(serializer, name)
+
+    def perform_update(self, serializer):
+        if "value" not in serializer.validated_data:
+            raise ValidationError({"value": ["give the new value (it is never shown)"]})
+        self._save(serializer, serializer.instance.name)

@@ -72,12 +72,19 @@ def parse_targets(vm_ids: list[str], tags: str) -> list[dict]:
     return targets
 
 
-def launch(revision: ScenarioRevision, targets: list[dict], variables: dict, user):
-    """Start a run of ``revision`` through the runs app; returns the Run."""
+def launch(
+    revision: ScenarioRevision,
+    targets: list[dict],
+    variables: dict,
+    user,
+    vdi_endpoint: str | None = None,
+):
+    """Start a run of ``revision`` through the runs app; returns the Run. ``vdi_endpoint``
+    (a name) picks the VDI endpoint; empty: the one the scenario names, or the first."""
     if not revision.runnable:
         raise InvalidInput(f"revision {revision.number} did not validate and cannot run")
     try:
         from runs.services import launch_run
     except ImportError:
         raise InvalidInput("runs cannot be launched: the runs app has no launch service") from None
-    return launch_run(revision, targets, variables, user)
+    return launch_run(revision, targets, variables, user, vdi_endpoint=vdi_endpoint or None)

@@ -94,3 +94,25 @@ class ReferenceImage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ScenarioSecret(models.Model):
+    """A named secret scenarios use as ``${secret.NAME}`` (a VDI login password, say).
+
+    The value is stored encrypted (hosts.secrets: Fernet keyed from SECRET_KEY), managed by
+    admins, never shown after saving, and masked (***) in everything a run shows."""
+
+    name = models.CharField(max_length=64, unique=True)
+    value_encrypted = models.TextField(editable=False)
+    description = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -19,6 +19,8 @@ urlpatterns = [
         views.revision_detail,
         name="revision",
     ),
+    path("secrets/", views.secret_list, name="secrets"),
+    path("secrets/<str:name>/delete", views.secret_delete, name="secret_delete"),
     path("references/", views.reference_list, name="references"),
     path("references/new", views.reference_new, name="reference_new"),
     path("references/<slug:name>/", views.reference_detail, name="reference"),

@@ -21,7 +21,7 @@ from atp_site.permissions import has_role, role_required
 from atp_site.tags import normalise_tags
 from hosts.models import VirtualMachine
 
-from . import engine, launch, selectors, services
+from . import engine, launch, name_check, selectors, services
 from .models import ReferenceImage, Scenario, ScenarioRevision
 
 NEW_SCENARIO_TEMPLATE = """\
@@ -147,7 +147,9 @@ def validate(request):
         result = engine.validate(content)
     except engine.EngineUnavailable as exc:
         return JsonResponse({"ok": False, "issues": [], "error": str(exc)}, status=503)
-    return JsonResponse({"ok": result.ok, "issues": result.issues})
+    # names the installation does not know: warnings only, they never block a save
+    warnings = name_check.unknown_name_warnings(content) if result.ok else []
+    return JsonResponse({"ok": result.ok, "issues": result.issues, "warnings": warnings})
 
 
 @require_GET
@@ -186,8 +188,34 @@ def scenario_detail(request, name: str):
             "vm_tags": sorted(
                 {t for tags in vms.values_list("tags", flat=True) for t in normalise_tags(tags)}
             ),
+            **_vdi_choice(revision),
         },
     )
+
+
+def _vdi_choice(revision) -> dict:
+    """For the Run form: the VDI endpoints, the one the scenario would use, whether it needs a
+    VM at all (a scenario of VDI steps only does not)."""
+    from hosts.models import VdiEndpoint
+
+    if revision is None:
+        return {}
+    try:
+        from runs.services import choose_vdi_endpoint, needs_vm
+    except ImportError:
+        return {}
+    try:
+        default = choose_vdi_endpoint(revision)
+    except InvalidInput as exc:
+        default, problem = "", str(exc)
+    else:
+        problem = ""
+    return {
+        "vdi_endpoints": list(VdiEndpoint.objects.order_by("name").values_list("name", flat=True)),
+        "vdi_default": default,
+        "vdi_problem": problem,
+        "needs_vm": needs_vm(revision),
+    }
 
 
 @require_POST
@@ -280,7 +308,8 @@ def scenario_run(request, name: str):
             raise InvalidInput("save the scenario before running it")
         targets = launch.parse_targets(request.POST.getlist("vm"), request.POST.get("tags", ""))
         variables = launch.parse_variables(request.POST.get("variables", ""))
-        run = launch.launch(revision, targets, variables, request.user)
+        endpoint = request.POST.get("vdi_endpoint", "").strip()
+        run = launch.launch(revision, targets, variables, request.user, vdi_endpoint=endpoint)
     except InvalidInput as exc:
         if _wants_json(request):
             return JsonResponse({"ok": False, "error": str(exc)}, status=400)
@@ -455,3 +484,40 @@ def _reference_form_again(request, png: bytes, error: str):
         },
         status=400,
     )
+
+
+@role_required("admin")
+def secret_list(request):
+    """Scenario secrets: names only; a value is typed once and never shown again."""
+    from . import secrets as secret_service
+    from .models import ScenarioSecret
+
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        try:
+            secret_service.set_secret(
+                name,
+                request.POST.get("value", ""),
+                request.user,
+                request.POST.get("description", ""),
+            )
+        except InvalidInput as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.info(request, f"Saved the secret {name}")
+            return redirect("scenarios:secrets")
+    secrets = ScenarioSecret.objects.select_related("updated_by").order_by("name")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "scenarios/secret_list.html", {"secrets": secrets}, status=status)
+
+
+@require_POST
+@role_required("admin")
+def secret_delete(request, name: str):
+    from . import secrets as secret_service
+
+    if secret_service.delete_secret(name):
+        messages.info(request, f"Deleted the secret {name}")
+    else:
+        messages.error(request, f"no secret named {name!r}")
+    return redirect("scenarios:secrets")

@@ -42,6 +42,9 @@ class ScheduleSerializer(StrictModelSerializer):
     )
     when = serializers.CharField(read_only=True)
     next_fire = serializers.SerializerMethodField()
+    blocked = serializers.SerializerMethodField(
+        help_text="why beat does not launch it (its creator deactivated or demoted), or ''"
+    )
     last_run = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -61,9 +64,13 @@ class ScheduleSerializer(StrictModelSerializer):
             "last_launched",
             "last_run",
             "last_error",
+            "blocked",
             "created",
         ]
         read_only_fields = ["last_launched", "last_error", "created"]
+
+    def get_blocked(self, schedule) -> str:
+        return services.creator_problem(schedule)
 
     def get_next_fire(self, schedule) -> str | None:
         when = services.next_fire(schedule)
@@ -107,9 +114,17 @@ class ScheduleSerializer(StrictModelSerializer):
 class ScheduleViewSet(viewsets.ModelViewSet):
     """Periodic runs of a scenario (fired by Celery beat; times in UTC)."""
 
-    queryset = Schedule.objects.select_related(
-        "scenario", "last_run", "periodic_task__interval", "periodic_task__crontab"
-    ).order_by("name")
+    queryset = (
+        Schedule.objects.select_related(
+            "scenario",
+            "last_run",
+            "periodic_task__interval",
+            "periodic_task__crontab",
+            "created_by",
+        )
+        .prefetch_related("created_by__groups")
+        .order_by("name")
+    )
     serializer_class = ScheduleSerializer
     permission_classes = [ViewerReadOperatorWrite]
     lookup_field = "name"
@@ -163,6 +178,22 @@ class NotificationHookSerializer(StrictModelSerializer):
                 raise serializers.ValidationError(f"{address!r} is not an e-mail address") from None
         return ", ".join(addresses)
 
+    def validate_url(self, value: str) -> str:
+        from runs.webhooks import WebhookRefused, check_url
+
+        if value:
+            try:
+                check_url(value)
+            except WebhookRefused as exc:
+                raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data.get("url") and not _may_manage(self.context.get("request")):
+            data["url"] = instance.masked_url  # paths and queries often carry a token
+        return data
+
     def validate(self, attrs):
         url = attrs.get("url", getattr(self.instance, "url", ""))
         emails = attrs.get("emails", getattr(self.instance, "emails", ""))
@@ -199,6 +230,18 @@ class NotificationSerializer(serializers.ModelSerializer):
             "created",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not _may_manage(self.context.get("request")):
+            data["target"] = instance.masked_target
+        return data
+
+
+def _may_manage(request) -> bool:
+    from atp_site.permissions import has_role
+
+    return request is not None and has_role(request.user, "operator")
 
 
 class NotificationViewSet(

@@ -148,6 +148,24 @@ def delete_schedule(schedule: Schedule) -> None:
         task.delete()
 
 
+def creator_problem(schedule: Schedule) -> str:
+    """Why ``schedule`` may not launch on its creator's behalf ('' when it may): a creator
+    who was deactivated or demoted below operator no longer launches runs. (A schedule whose
+    creator was deleted, or that was made without one, runs as the system.)"""
+    user = schedule.created_by
+    if user is None:
+        return ""
+    if not user.is_active:
+        return f"not launched: its creator {user.username} is deactivated"
+    if user.is_superuser:
+        return ""
+    names = {g.name for g in user.groups.all()}  # uses a prefetch of created_by__groups
+    if not names & {"operator", "admin"}:
+        role = "viewer" if "viewer" in names else "no role"
+        return f"not launched: its creator {user.username} is {role} now (operator needed)"
+    return ""
+
+
 def launch_schedule(schedule: Schedule, *, manual: bool = False):
     """Launch one run of ``schedule`` (its scenario's current revision); returns the Run or
     None (disabled, or the launch was refused: the reason is kept in ``last_error``)."""
@@ -158,6 +176,9 @@ def launch_schedule(schedule: Schedule, *, manual: bool = False):
     now = timezone.now()
     revision = schedule.scenario.current_revision
     try:
+        problem = creator_problem(schedule)
+        if problem:
+            raise InvalidInput(problem)
         if revision is None:
             raise InvalidInput(f"scenario {schedule.scenario.name} has no runnable revision")
         run = launch_run(

@@ -18,6 +18,7 @@ def _with_next_fire(schedules) -> list[Schedule]:
     rows = list(schedules)
     for s in rows:
         s.next_fire = services.next_fire(s)
+        s.blocked = services.creator_problem(s)
     return rows
 
 
@@ -34,7 +35,7 @@ def schedule_list(request):
                     "periodic_task__interval",
                     "periodic_task__crontab",
                     "created_by",
-                )
+                ).prefetch_related("created_by__groups")
             ),
             "hooks": NotificationHook.objects.select_related("scenario"),
             "global_urls": settings.ATP_WEBHOOK_URLS,

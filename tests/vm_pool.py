@@ -206,7 +206,7 @@ class DesktopVm(RigVm):
         """End any session (twm is the session's last process) and wait for the login screen."""
         self.ensure_running()
         if self.marker("/run/atp-session"):
-            self.shell("kill $(pidof twm) 2>/dev/null; true")  # busybox pkill -x missed it
+            self.shell("kill $(pidof twm) 2>/dev/null; true")
             deadline = time.monotonic() + DESKTOP_BOOT_TIMEOUT
             while self.marker("/run/atp-session") and time.monotonic() < deadline:
                 time.sleep(0.3)

@@ -67,6 +67,7 @@ class EventEmitter:
 
     def __init__(self, sink: Sink | None) -> None:
         self._sink = sink
+        self.masker: Any = None  # a masking.Masker: secret values never reach the sink
         self._lock = threading.Lock()
         self._seq = 0
         self.sink_errors = 0
@@ -87,6 +88,8 @@ class EventEmitter:
         if kind not in EVENT_TYPES:
             raise ValueError(f"unknown event type {kind!r}; allowed: {', '.join(EVENT_TYPES)}")
         # numbering and delivery under one lock: the sink sees events in seq order
+        if self.masker is not None and self.masker.active:
+            data = self.masker.mask(data)
         with self._lock:
             self._seq += 1
             event = Event(kind, self._seq, time.time(), target, step_id, data)

@@ -28,12 +28,19 @@ from atp_core.errors import AtpError, Cancelled, CheckFailed, InvalidInput
 from atp_core.protocol.qga import ExecTimeout
 
 from .events import EventEmitter, Sink
+from .masking import Masker
 from .plan import CONTAINER_TYPES, PlannedStep, as_scenario, plan_steps, step_name
 from .report import RunReport, StepReport, TargetReport, combine_results
 from .runtime import ReferenceSpec, ScopeToken, StepCall, Target, VdiSettings
 from .variables import Variables, to_text
 
 log = logging.getLogger(__name__)
+
+# fields of a ``sensitive`` step that are not its text (masking their values would hide
+# step kinds, names and VM names everywhere)
+NOT_SENSITIVE_FIELDS = frozenset(
+    {"type", "name", "target", "capture", "sensitive", "shell", "continue_on_error", "vm"}
+)
 
 OUTPUT_LIMIT = 64 * 1024
 BAD = ("failed", "error")
@@ -109,6 +116,8 @@ class RunState:
         self.vdi_settings = vdi
         self.max_parallel = max(1, int(max_parallel))
         self.env = env
+        self.secrets: dict[str, str] = {}
+        self.masker = Masker()
         self.references = references
         self.plan = plan_steps(scenario)
         self.plan_index = {p.id: i for i, p in enumerate(self.plan)}
@@ -264,7 +273,7 @@ class Branch:
         planned = self.run.planned.get(sid)
         report = StepReport(
             id=sid,
-            name=step_name(model),
+            name=frame.vars.render_label(step_name(model)),
             type=model.type,
             iteration=frame.iteration,
             depth=planned.depth if planned else 0,
@@ -324,6 +333,7 @@ class Branch:
                 "target": {"name": self.target.name},
             },
             env=self.run.env,
+            secrets=self.run.secrets,
         )
         base.values.update(self.run.initial_vars)
         scope = base.child()
@@ -476,6 +486,10 @@ class Branch:
                 raise InvalidInput(f"step kind {model.type!r} has no handler in this engine")
             args = model.model_dump(by_alias=True, exclude={"steps", "finally_", "check"})
             args = frame.vars.render(args)
+            if getattr(model, "sensitive", None):
+                self.run.masker.add_all(
+                    {k: v for k, v in args.items() if k not in NOT_SENSITIVE_FIELDS}
+                )
             vm = frame.vm
             if args.get("target"):
                 vm = str(args["target"])
@@ -715,16 +729,22 @@ def run_scenario(
     env_allowed: dict | None = None,
     references: dict[str, ReferenceSpec | list[ReferenceSpec]] | None = None,
     session_factory: Any = None,
+    secrets: dict[str, str] | None = None,
 ) -> RunReport:
     """Run ``scenario`` on ``targets`` (each its own branch, at most ``max_parallel`` at once).
 
     ``variables`` override the scenario's; ``env_allowed`` is the ``${env.NAME}`` allow-list as
     ``{NAME: value}``; ``references`` are the reference images of ``verify_screen`` by name;
-    ``session_factory(host_uri, vm)`` replaces the libvirt ``VmSession`` (tests). Never raises
-    for scenario or infrastructure problems: they end in the report and in the events.
+    ``session_factory(host_uri, vm)`` replaces the libvirt ``VmSession`` (tests); ``secrets``
+    are the ``${secret.NAME}`` values, masked (``***``) in every event and in the report, like
+    the rendered text of steps marked ``sensitive``. Never raises for scenario or
+    infrastructure problems: they end in the report and in the events.
     """
     started = time.monotonic()
+    secrets = {str(k): str(v) for k, v in (secrets or {}).items()}
+    masker = Masker(list(secrets.values()))
     emitter = EventEmitter(sink)
+    emitter.masker = masker
     root = ScopeToken(None, None, "cancel")
     scenario = as_scenario(scenario)
     if not targets:
@@ -749,6 +769,8 @@ def run_scenario(
         dict(references or {}),
         session_factory,
     )
+    run.secrets = secrets
+    run.masker = masker
     run.initial_vars = {**scenario.variables, **(variables or {})}
     report = RunReport(scenario=scenario.name, run_id=run_id, started_at=time.time())
     emitter.emit(
@@ -793,6 +815,7 @@ def run_scenario(
     report.result = combine_results([t.result for t in report.targets])
     errors = [f"{t.name}: {t.error}" for t in report.targets if t.error]
     report.error = "; ".join(errors) or None
+    masker.mask(report)  # errors and outputs may hold what a step rendered from a secret
     emitter.emit(
         "run_finished",
         result=report.result,

@@ -131,6 +131,14 @@ class StepCall:
     def session(self) -> VmSession:
         return self.branch.session(self.vm_override)
 
+    def is_secret(self, value: Any) -> bool:
+        """The step is ``sensitive`` or ``value`` holds a secret: show none of it, not even a
+        part (masking hides whole values only)."""
+        if getattr(self.model, "sensitive", None):
+            return True
+        masker = getattr(self.branch.run, "masker", None)
+        return masker is not None and masker.touches(str(value))
+
     def vm_name(self) -> str:
         return self.branch.vm_name(self.vm_override)
 

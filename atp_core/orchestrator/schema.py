@@ -226,6 +226,9 @@ class StepBase(_Model):
     )
     capture: VarName | None = Field(None, description="store the step's result in this variable")
     target: str | None = Field(None, description="run this step on another VM of the run")
+    sensitive: bool | None = Field(
+        None, description="mask this step's rendered text (***) in output, errors and reports"
+    )
 
     @field_validator("timeout")
     @classmethod
@@ -329,6 +332,10 @@ class MouseScroll(StepBase):
 # -- guest commands and files -----------------------------------------------------------------
 
 
+DEFAULT_MAX_OUTPUT = 1024 * 1024  # bytes a file_read or a command's output may bring in
+MAX_OUTPUT_LIMIT = 64 * 1024 * 1024  # the most a step may raise that to
+
+
 class _CommandFields(StepBase):
     command: str | None = Field(None, description="a shell command line")
     argv: list[str] | None = Field(None, min_length=1, description="program and arguments")
@@ -336,6 +343,12 @@ class _CommandFields(StepBase):
     env: dict[str, str] | None = None
     stdin: str | None = None
     expect: Expect = Field(default_factory=Expect)
+    max_output: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_OUTPUT_LIMIT,
+        description="bytes of stdout and of stderr kept (the rest is cut); default 1 MiB",
+    )
 
     @model_validator(mode="after")
     def _command_or_argv(self) -> _CommandFields:
@@ -368,6 +381,12 @@ class FileRead(StepBase):
 
     type: Literal["file_read"] = "file_read"
     path: str
+    max_bytes: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_OUTPUT_LIMIT,
+        description="a longer file is an error (reading stops there); default 1 MiB",
+    )
 
 
 class GuestPing(StepBase):
@@ -1005,7 +1024,10 @@ def describe(step: StepBase) -> str:
 
 
 def display_name(step: StepBase) -> str:
-    """What the live view and the report show for a step: its ``name``, else :func:`describe`."""
+    """What the live view and the report show for a step: its ``name``, else :func:`describe`
+    (only the kind for a ``sensitive`` step: its text is not shown)."""
+    if getattr(step, "sensitive", None):
+        return step.name or f"{step.type} (sensitive)"
     if isinstance(step, VdiCreateDeskPool):
         return describe(step)
     return step.name or describe(step)

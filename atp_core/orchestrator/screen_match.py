@@ -273,11 +273,20 @@ def compare(
     return MatchResult(method, limit, min(s.score for s in scores), scores)
 
 
+DIFF_LABELS = ("reference", "actual", "difference")
+EXCLUDE_COLOUR = (200, 0, 200)  # BGR magenta: left out of the comparison
+LABEL_HEIGHT = 24
+
+
 def diff_image(
-    reference: bytes | str | Path | np.ndarray, screenshot: bytes | np.ndarray, result: MatchResult
+    reference: bytes | str | Path | np.ndarray,
+    screenshot: bytes | np.ndarray,
+    result: MatchResult,
+    exclude: list[Area] | None = None,
 ) -> bytes:
-    """A PNG: reference | screenshot | amplified difference; areas boxed (red = below
-    threshold, green = matched), the best match location boxed in the screenshot."""
+    """A PNG of three labelled panels: reference | actual (the screenshot) | difference
+    (amplified). Match areas are boxed (green = matched, red = below threshold; the best match
+    location in the screenshot), exclude areas are boxed in magenta in every panel."""
     ref = load_image(reference)
     shot = load_image(screenshot)
     height, width = ref.shape[:2]
@@ -302,8 +311,27 @@ def diff_image(
             color,
             1,
         )
-    gap = np.full((height, 6, 3), 128, dtype=np.uint8)
-    return encode_png(np.hstack([ref_view, gap, shot_view, gap, diff]))
+    for x, y, w, h in (_clip(a, width, height) for a in exclude or []):
+        for view in (ref_view, shot_view, diff):
+            cv2.rectangle(view, (x, y), (x + w - 1, y + h - 1), EXCLUDE_COLOUR, 2)
+            cv2.putText(
+                view,
+                "excluded",
+                (x + 3, y + 14),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.4,
+                EXCLUDE_COLOUR,
+                1,
+            )
+    panels = []
+    for label, view in zip(DIFF_LABELS, (ref_view, shot_view, diff), strict=True):
+        bar = np.full((LABEL_HEIGHT, width, 3), 40, dtype=np.uint8)
+        cv2.putText(
+            bar, label, (6, LABEL_HEIGHT - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1
+        )
+        panels.append(np.vstack([bar, view]))
+    gap = np.full((height + LABEL_HEIGHT, 6, 3), 128, dtype=np.uint8)
+    return encode_png(np.hstack([panels[0], gap, panels[1], gap, panels[2]]))
 
 
 def changed_fraction(

@@ -1,4 +1,5 @@
-"""Variables in scenario strings: ``${name}``, ``${a.b}``, ``${a[0].id}``, ``${env.X}``.
+"""Variables in scenario strings: ``${name}``, ``${a.b}``, ``${a[0].id}``, ``${env.X}``,
+``${secret.NAME}`` (a named secret handed to the run; its value is masked wherever shown).
 
 Rendering walks dicts and lists and replaces every ``${...}`` inside strings. A string that is
 exactly one ``${x}`` keeps the value's type (a list stays a list, a number a number). ``$${``
@@ -106,11 +107,13 @@ class Variables:
         values: Mapping[str, Any] | None = None,
         *,
         env: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
         parent: Variables | None = None,
     ) -> None:
         self.values: dict[str, Any] = dict(values or {})
         self.parent = parent
         self.env = dict(env or {}) if parent is None else parent.env
+        self.secrets = dict(secrets or {}) if parent is None else parent.secrets
 
     def child(self, values: Mapping[str, Any] | None = None) -> Variables:
         return Variables(values, parent=self)
@@ -160,6 +163,15 @@ class Variables:
                     f"operator (allowed: {allowed})"
                 )
             return self.env[parts[1]]
+        if head == "secret":
+            if len(parts) != 2 or not isinstance(parts[1], str):
+                raise VariableError(f"${{{shown}}}: use ${{secret.NAME}}")
+            if parts[1] not in self.secrets:
+                known = ", ".join(sorted(self.secrets)) or "none"
+                raise VariableError(
+                    f"${{{shown}}}: no secret named {parts[1]!r} (secrets: {known})"
+                )
+            return self.secrets[parts[1]]
         value = self.lookup_name(str(head), shown)
         for part in parts[1:]:
             value = _child(value, part, shown)
@@ -191,6 +203,29 @@ class Variables:
             if m.group(1) is None:
                 return "${"
             return to_text(self.resolve(m.group(1)))
+
+        return EXPR.sub(replace, text)
+
+    def render_label(self, text: str) -> str:
+        """``text`` (a step's display name) with the ``${...}`` that resolve to plain values
+        replaced; the others stay as written. Never raises: a name is shown, not checked (an
+        unknown variable is the error of the step that uses it), and nothing is looked up for
+        it (``${vm.uuid}`` would ask libvirt)."""
+        if "$" not in text:
+            return text
+
+        def replace(m: re.Match[str]) -> str:
+            if m.group(1) is None:
+                return "${"
+            if m.group(1).strip().startswith("secret."):
+                return m.group(0)  # a secret's value is never part of a name
+            try:
+                value = self.resolve(m.group(1))
+            except (InvalidInput, LookupError, TypeError, ValueError):
+                return m.group(0)
+            if isinstance(value, CommandOutput) or not isinstance(value, PLAIN):
+                return m.group(0)
+            return to_text(value)
 
         return EXPR.sub(replace, text)
 

@@ -12,6 +12,7 @@ import libvirt_qemu
 
 from atp_core.cancel import NEVER, CancelToken
 from atp_core.errors import AgentUnavailable, InvalidInput, OperationTimeout, ProtocolError
+from atp_core.text import decode_guest_bytes
 
 from .domain import DomainRef
 
@@ -46,13 +47,9 @@ true
 
 
 def decode_output(data: bytes) -> str:
-    """Guest output as text: UTF-8, then GBK (Chinese Windows), then UTF-8 with replacements."""
-    for encoding in ("utf-8", "gbk"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
+    """Guest output as text: UTF-16 when it looks like it (Windows tools), UTF-8, then GBK
+    (Chinese Windows), then UTF-8 with replacements; NUL characters replaced (U+FFFD)."""
+    return decode_guest_bytes(data)
 
 
 @dataclass
@@ -248,20 +245,54 @@ class GuestAgent:
         return None
 
     # -- files ------------------------------------------------------------------------------
-    def file_read(self, path: str, *, offset: int = 0, size: int | None = None) -> bytes:
-        """The file's bytes from ``offset`` to its end, or at most ``size`` of them."""
+    def file_read(
+        self,
+        path: str,
+        *,
+        offset: int = 0,
+        size: int | None = None,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        cancel: CancelToken | None = None,
+    ) -> bytes:
+        """The file's bytes from ``offset`` to its end, or at most ``size`` of them.
+
+        ``max_bytes`` refuses a file that is longer (``/dev/zero``, a pipe that never ends)
+        instead of growing the process without bound; ``timeout`` bounds the whole read and
+        ``cancel`` is checked between chunks."""
         if offset < 0 or (size is not None and size < 0):
             raise InvalidInput(f"file_read {path}: offset and size must not be negative")
-        handle = self.command("guest-file-open", {"path": path, "mode": "rb"})
+        cancel = cancel or NEVER
+        deadline = None if timeout is None else time.monotonic() + timeout
+        handle = self.command("guest-file-open", {"path": path, "mode": "rb"}, timeout=timeout)
         try:
             if offset:
                 self.command("guest-file-seek", {"handle": handle, "offset": offset, "whence": 0})
             chunks = []
+            total = 0
             left = size
             while left is None or left > 0:
+                cancel.raise_if_cancelled()
+                wait = None
+                if deadline is not None:
+                    wait = deadline - time.monotonic()
+                    if wait <= 0:
+                        raise OperationTimeout(
+                            f"{self.domain.name}: file_read {path}: not read within {timeout:g} s"
+                            f" ({total} bytes so far)"
+                        )
+                    wait = max(1.0, min(self.timeout, wait))
                 count = FILE_CHUNK if left is None else min(FILE_CHUNK, left)
-                part = self.command("guest-file-read", {"handle": handle, "count": count})
+                part = self.command(
+                    "guest-file-read", {"handle": handle, "count": count}, timeout=wait
+                )
                 data = base64.b64decode(part.get("buf-b64", ""))
+                total += len(data)
+                if max_bytes is not None and total > max_bytes:
+                    raise InvalidInput(
+                        f"file_read {path}: the file is larger than {max_bytes} bytes (the"
+                        " step's max_bytes); reading stopped"
+                    )
                 chunks.append(data)
                 if left is not None:
                     left -= len(data)
@@ -269,7 +300,10 @@ class GuestAgent:
                     break
             return b"".join(chunks)
         finally:
-            self.command("guest-file-close", {"handle": handle})
+            try:
+                self.command("guest-file-close", {"handle": handle}, timeout=5.0)
+            except (ProtocolError, AgentUnavailable, OperationTimeout):
+                pass  # the agent closes its handles when it restarts
 
     def file_size(self, path: str) -> int:
         handle = self.command("guest-file-open", {"path": path, "mode": "rb"})

@@ -37,7 +37,7 @@ from .keyboard import parse_key, text_to_chords
 from .keymap import QCODE_TO_LINUX
 
 DEFAULT_CONNECT_TIMEOUT = 15.0
-DEFAULT_TEXT_INTERVAL_MS = 12  # between two characters of send_text (PS/2 queue: 16 bytes)
+DEFAULT_TEXT_INTERVAL_MS = 16  # between two characters of send_text (~58 characters/s)
 DEFAULT_HOLD_MS = 10
 CLICK_HOLD = 0.03
 DOUBLE_GAP = 0.08
@@ -237,6 +237,7 @@ class _Connection:
         self.channels: list = []
         self.main = self.display = self.inputs = None
         self.inputs_open = False
+        self.marked = False
         self.error: str | None = None
         self.closed = False
         session = self.session = Spice.Session()
@@ -265,6 +266,7 @@ class _Connection:
             self.gconnect(channel, "display-primary-create", self._primary_create)
             self.gconnect(channel, "display-primary-destroy", self._primary_destroy)
             self.gconnect(channel, "display-invalidate", self._invalidate)
+            self.gconnect(channel, "display-mark", self._mark)
         elif isinstance(channel, Spice.InputsChannel):
             self.inputs = channel
         else:
@@ -315,6 +317,11 @@ class _Connection:
 
     def _invalidate(self, _ch, x, y, width, height) -> None:
         self.client._invalidate(x, y, width, height)
+
+    def _mark(self, _ch, mark) -> None:
+        if mark:  # the server has sent the whole surface: the frame is complete
+            self.marked = True
+            self.client._changed()
 
     def mouse_mode_is_client(self) -> bool:
         return self.main is not None and self.main.props.mouse_mode == _MOUSE_MODE_CLIENT
@@ -377,19 +384,19 @@ class SpiceClient:
                 if conn.error:
                     self._error = conn.error
                     break
-                if conn.inputs_open and self._pixels is not None:
+                if conn.inputs_open and conn.marked and self._pixels is not None:
                     break
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(min(left, 0.2))
             error = conn.error
-            ready = conn.inputs_open and self._pixels is not None
+            ready = conn.inputs_open and conn.marked and self._pixels is not None
         if error or not ready:
             self._loop.post(conn.disconnect)
             if error:
                 raise SpiceUnavailable(error)
-            missing = "the inputs channel" if self._pixels is not None else "a first frame"
+            missing = "inputs channel" if conn.marked else "complete first frame"
             raise OperationTimeout(f"SPICE {address}: no {missing} within {timeout:.0f}s")
         return self
 

@@ -45,6 +45,40 @@ class ConnectionState(enum.Enum):
     FAILED = "failed"
 
 
+def open_with_timeout(uri: str, timeout: float, *, read_only: bool = False) -> libvirt.virConnect:
+    """``libvirt.open`` (or ``openReadOnly``) in a helper thread, waited for at most ``timeout``
+    seconds: a black-holed ssh/tcp host cannot hold the caller. A connection that opens after
+    the caller gave up is closed, not leaked. Raises ConnectionFailed."""
+    result: dict = {}
+    guard = threading.Lock()
+
+    def target() -> None:
+        try:
+            conn = libvirt.openReadOnly(uri) if read_only else libvirt.open(uri)
+        except libvirt.libvirtError as exc:
+            result["error"] = exc
+            return
+        with guard:
+            if result.get("abandoned"):
+                try:
+                    conn.close()
+                except libvirt.libvirtError:
+                    pass
+            else:
+                result["conn"] = conn
+
+    thread = threading.Thread(target=target, name=f"libvirt-open {uri}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    with guard:
+        if "conn" not in result and "error" not in result:
+            result["abandoned"] = True
+            raise ConnectionFailed(f"{uri}: no connection within {timeout:g} s")
+    if "error" in result:
+        raise ConnectionFailed(f"{uri}: {result['error'].get_error_message()}")
+    return result["conn"]
+
+
 class HostConnection:
     """A libvirt connection with a connect timeout, keepalive, heartbeat and auto-reconnect.
 
@@ -88,37 +122,7 @@ class HostConnection:
     # -- opening -------------------------------------------------------------------------
     def _open_once(self) -> libvirt.virConnect:
         """libvirt.open in a helper thread, so a hanging ssh/tcp connect cannot block us."""
-        result: dict = {}
-        guard = threading.Lock()
-
-        def target() -> None:
-            try:
-                conn = libvirt.open(self.uri)
-            except libvirt.libvirtError as exc:
-                result["error"] = exc
-                return
-            with guard:
-                if result.get("abandoned"):
-                    # too late: the caller gave up; do not leak the connection
-                    try:
-                        conn.close()
-                    except libvirt.libvirtError:
-                        pass
-                else:
-                    result["conn"] = conn
-
-        thread = threading.Thread(target=target, name=f"libvirt-open {self.uri}", daemon=True)
-        thread.start()
-        thread.join(self.config.connect_timeout)
-        with guard:
-            if "conn" not in result and "error" not in result:
-                result["abandoned"] = True
-                raise ConnectionFailed(
-                    f"{self.uri}: no connection within {self.config.connect_timeout:g} s"
-                )
-        if "error" in result:
-            raise ConnectionFailed(f"{self.uri}: {result['error'].get_error_message()}")
-        conn = result["conn"]
+        conn = open_with_timeout(self.uri, self.config.connect_timeout)
         if self.config.keepalive_interval > 0:
             try:
                 conn.setKeepAlive(self.config.keepalive_interval, self.config.keepalive_count)

@@ -131,11 +131,16 @@ class VerifyReport:
         return "\n".join(out)
 
 
-def _open(target: LibvirtTarget):
-    import libvirt
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+def _open(target: LibvirtTarget, timeout: float = DEFAULT_CONNECT_TIMEOUT):
+    """An open connection for ``target``: a URI is opened read-only within ``timeout`` seconds
+    (a black-holed host is reported unreachable, never waited for)."""
+    from atp_core.transport.connection import open_with_timeout
 
     if isinstance(target, str):
-        return libvirt.openReadOnly(target), True
+        return open_with_timeout(target, timeout, read_only=True), True
     return target, False
 
 
@@ -188,11 +193,13 @@ def verify_platform(
     name_prefix: str | None = None,
     name_filter: Callable[[str], bool] | None = None,
     uri_template: str = "qemu+tcp://{ip}/system",
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
 ) -> VerifyReport:
     """Compare the platform (through ``client``) with libvirt.
 
     ``libvirt``: one URI or open connection (a single-host platform), a mapping from platform
     host name or id to URI/connection, or None to derive ``uri_template`` from each host's ip.
+    Each URI is opened within ``connect_timeout`` seconds (a hanging host is unreachable).
     ``name_prefix``/``name_filter`` limit the comparison to some VMs on both sides (e.g. on a
     libvirtd shared with other users).
     """
@@ -214,7 +221,7 @@ def verify_platform(
     seen_libvirt: dict[str, tuple[str, int]] = {}  # vm name -> (host id, state)
     for host in online:
         try:
-            conn, owned = _open(targets[host.id])
+            conn, owned = _open(targets[host.id], connect_timeout)
         except Exception as exc:  # libvirt.libvirtError and friends
             report.hosts_unreachable[host.name] = str(exc).splitlines()[0][:200]
             continue

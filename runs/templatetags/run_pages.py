@@ -2,7 +2,6 @@
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -60,10 +59,16 @@ def artifact_url(run_id, item) -> str:
 
 @register.filter
 def step_label(step) -> str:
-    """``3.1`` or, for a loop iteration, ``3.1 #2``."""
-    if getattr(step, "iteration", -1) is not None and step.iteration >= 0:
-        return f"{step.step_id} #{step.iteration + 1}"
-    return step.step_id
+    """``3.1`` or, for a loop iteration, ``3.1 [2]``: the number is ``${loop.index}``
+    (0-based), the same in the live view (static/runs/live.js stepLabel) and JUnit. Takes a
+    StepResult or a mapping with ``step_id`` and ``iteration``."""
+    if isinstance(step, dict):
+        step_id, iteration = step.get("step_id", ""), step.get("iteration")
+    else:
+        step_id, iteration = step.step_id, getattr(step, "iteration", None)
+    if iteration is not None and iteration >= 0:
+        return f"{step_id} [{iteration}]"
+    return step_id
 
 
 @register.simple_tag
@@ -71,17 +76,48 @@ def trend_cells(cells) -> str:
     """The day cells of one trends row (``page_trends``' ``cells``): class by pass rate, a title
     ``01 Dec: 3/4 passed``, the percentage as text. Built here rather than in a template loop:
     a 50-scenario, 30-day table is 1,500 cells and the template engine took most of the page's
-    time on them."""
-    return mark_safe(
-        "".join(
-            format_html(
-                '<td class="cell {}" title="{}: {}/{} passed">{}</td>',
-                rate_class(c["rate"]),
-                c["day"].strftime("%d %b"),
-                c["passed"],
-                c["total"],
-                round(c["passed"] / c["total"] * 100) if c["total"] else "",
-            )
-            for c in cells
+    time on them. Nothing to escape: counts (forced to int), a date, our own class names."""
+    out = []
+    for c in cells:
+        passed, total = int(c["passed"]), int(c["total"])
+        text = round(passed / total * 100) if total else ""
+        out.append(
+            f'<td class="cell {rate_class(c["rate"])}" title="{c["day"]:%d %b}: {passed}/{total}'
+            f' passed">{text}</td>'
         )
+    return mark_safe("".join(out))  # noqa: S308 - only ints, a date and fixed class names
+
+
+@register.simple_tag
+def trend_day_headers(days) -> str:
+    """The day columns' header cells of a trends table: ``<th title="Mon 01 Dec 2025">01</th>``."""
+    return mark_safe(  # noqa: S308 - dates only
+        "".join(f'<th class="day" title="{d:%a %d %b %Y}">{d:%d}</th>' for d in days)
     )
+
+
+def _event_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@register.filter
+def run_event_text(event) -> str:
+    """A run-level event as one line, worded exactly as static/runs/live.js words it live
+    (``describe``, ``queued``, ``cancel_requested``), so a reload reads the same."""
+    data = event.payload or {}
+    if event.type == "queued":
+        return "queued"
+    if event.type == "cancel_requested":
+        who = data.get("by") or data.get("user")
+        return f"cancel requested by {who}" if who else "cancel requested"
+    bits = [
+        f"{k}={_event_value(v)}"
+        for k, v in sorted(data.items())
+        if v is not None and not isinstance(v, dict | list)
+    ]
+    text = event.type.replace("_", " ")
+    return f"{text}: {', '.join(bits)}" if bits else text

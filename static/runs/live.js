@@ -58,6 +58,28 @@
     return `${m} min ${Math.round(s - m * 60)} s`;
   }
 
+  // Elapsed time of the run and of each running step, ticking once a second. Times are the
+  // server's (event ts, page render time): the offset to this browser's clock is measured once.
+  const clockOffset = parseFloat(root.dataset.serverNow || "0") - Date.now() / 1000;
+  function serverNow() { return Date.now() / 1000 + (root.dataset.serverNow ? clockOffset : 0); }
+  let ticker = null;
+  function tick() {
+    const now = serverNow();
+    const run = document.getElementById("run-duration");
+    if (run && run.dataset.startedAt) run.textContent = fmtDuration(Math.max(0, now - parseFloat(run.dataset.startedAt)));
+    root.querySelectorAll('li.step[data-status="running"]').forEach((li) => {
+      if (li.dataset.startedAt) {
+        li.querySelector(".sdur").textContent = fmtDuration(Math.max(0, now - parseFloat(li.dataset.startedAt)));
+      }
+    });
+  }
+  function stopTicking() {
+    if (ticker) clearInterval(ticker);
+    ticker = null;
+    const run = document.getElementById("run-duration");
+    if (run) delete run.dataset.startedAt;
+  }
+
   function targetSection(name) {
     return root.querySelector(`section.target[data-target="${CSS.escape(name || "")}"]`);
   }
@@ -78,6 +100,12 @@
       `li.step[data-step="${CSS.escape(stepId)}"][data-iter="${iteration}"]`);
   }
 
+  // "3.1" or, for a loop iteration, "3.1 [2]": the number is ${loop.index} (0-based), as on
+  // the report (runs/templatetags/run_pages.py step_label).
+  function stepLabel(stepId, iteration) {
+    return iteration >= 0 ? `${stepId} [${iteration}]` : stepId;
+  }
+
   function newStepRow(stepId, iteration, info) {
     const tpl = document.getElementById("step-template");
     const li = tpl.content.firstElementChild.cloneNode(true);
@@ -85,7 +113,7 @@
     li.dataset.iter = String(iteration);
     li.dataset.status = "pending";
     li.style.setProperty("--depth", String(info.depth || 0));
-    li.querySelector(".sid").textContent = iteration >= 0 ? `${stepId} #${iteration + 1}` : stepId;
+    li.querySelector(".sid").textContent = stepLabel(stepId, iteration);
     li.querySelector(".sname").textContent = info.name || "";
     li.querySelector(".stype").textContent = info.type || "";
     if (info.phase === "finally") li.classList.add("phase-finally");
@@ -94,6 +122,8 @@
   }
 
   // The row of (target, step, iteration), created in plan order when it is not there yet.
+  // A step inside a loop is planned as one row (iteration -1); its first iteration row takes
+  // that row's place, so no empty template row stays behind (as on the server's render).
   function ensureStep(targetName, stepId, iteration, info) {
     const section = ensureTarget(targetName);
     const iter = iteration === null || iteration === undefined ? -1 : iteration;
@@ -110,7 +140,7 @@
     });
     if (siblings.length) {
       siblings[siblings.length - 1].after(row);
-      base.classList.add("has-iterations");
+      if (iter >= 0 && base.dataset.iter === "-1") base.remove();
     } else {
       list.appendChild(row);
     }
@@ -137,7 +167,7 @@
 
   function updateCounts(section) {
     const counts = {};
-    section.querySelectorAll("li.step:not(.has-iterations)").forEach((li) => {
+    section.querySelectorAll("li.step").forEach((li) => {
       counts[li.dataset.status] = (counts[li.dataset.status] || 0) + 1;
     });
     const box = section.querySelector(".target-counts");
@@ -187,7 +217,24 @@
       const q = new URLSearchParams({ target: ev.target || "", step: ev.step_id || "", name: d.name || "" });
       url = `${artifactFindUrl}?${q}`;
     }
-    const isImage = d.kind === "screenshot" || d.kind === "diff" || (d.mime || "").startsWith("image/");
+    if (d.kind === "diff") { // large and labelled, as on the report (runs/_step.html)
+      const fig = el("figure", "diff-figure");
+      fig.dataset.key = key;
+      const link = el("a");
+      link.href = url;
+      link.target = "_blank";
+      const img = el("img", "diff-image");
+      img.src = url;
+      img.alt = `${d.name}: reference, actual, difference`;
+      link.appendChild(img);
+      fig.appendChild(link);
+      fig.appendChild(el("figcaption", "", `Screen check ${d.name}: reference | actual | difference (green: matched, red: below the threshold, magenta: excluded)`));
+      box.appendChild(fig);
+      box.hidden = false;
+      row.classList.add("has-detail");
+      return;
+    }
+    const isImage = d.kind === "screenshot" || (d.mime || "").startsWith("image/");
     const a = el("a", isImage ? "shot" : "artifact-link");
     a.href = url;
     a.target = "_blank";
@@ -225,6 +272,8 @@
     run_started(ev) {
       const d = ev.data || {};
       setRunState("running");
+      const elapsed = document.getElementById("run-duration");
+      if (elapsed && !finished && !elapsed.dataset.startedAt) elapsed.dataset.startedAt = String(ev.ts || serverNow());
       (d.targets || []).forEach((name) => {
         const section = ensureTarget(name);
         (d.plan || []).forEach((p) => ensureStep(name, p.id, -1, p));
@@ -242,10 +291,11 @@
       const iter = d.iteration === null || d.iteration === undefined ? -1 : d.iteration;
       currentIter.set(`${ev.target}\u0000${ev.step_id}`, iter);
       const row = ensureStep(ev.target, ev.step_id, iter, d);
+      if (d.name) row.querySelector(".sname").textContent = d.name; // rendered: ${...} filled in
       setStepStatus(row, "running");
       autoOpen(row, true);
       if (d.attempt && d.attempt > 1) row.querySelector(".sattempt").textContent = `attempt ${d.attempt}`;
-      row.dataset.startedAt = String(ev.ts || Date.now() / 1000);
+      row.dataset.startedAt = String(ev.ts || serverNow());
     },
     step_log(ev) {
       const d = ev.data || {};
@@ -262,17 +312,25 @@
       const d = ev.data || {};
       const iter = d.iteration === null || d.iteration === undefined ? -1 : d.iteration;
       const row = ensureStep(ev.target, ev.step_id, iter, d);
+      if (d.name) row.querySelector(".sname").textContent = d.name;
       setStepStatus(row, d.status || "passed");
       autoOpen(row, d.status !== "passed" && d.status !== "skipped");
       row.querySelector(".sdur").textContent = fmtDuration(d.duration);
+      // Output and error are printed once, as on the report (runs/selectors.py _print_once).
       if (d.error) {
         const err = row.querySelector(".serror");
         err.textContent = d.error;
         err.hidden = false;
         row.classList.add("has-detail");
         row.querySelector("details").open = true;
+        const echo = `[error] ${d.error}`;
+        const box = row.querySelector(".slog");
+        box.querySelectorAll(":scope > div.log-error").forEach((line) => {
+          if (line.textContent === echo) line.remove();
+        });
+        if (!box.childElementCount) box.hidden = true;
       }
-      if (d.output) {
+      if (d.output && !row.querySelector('.slog > div[class^="out-"]')) {
         const out = row.querySelector(".soutput");
         out.textContent = d.output;
         out.hidden = false;
@@ -299,6 +357,9 @@
       if (dur) dur.textContent = fmtDuration(d.duration);
       const done = document.getElementById("run-done");
       if (done) done.hidden = false;
+      const note = document.getElementById("live-note");
+      if (note) note.hidden = true;
+      stopTicking();
       const cancel = document.getElementById("cancel-form");
       if (cancel) cancel.remove();
       stopScreens();
@@ -317,7 +378,8 @@
 
   function describe(ev) {
     const d = ev.data || {};
-    const bits = Object.keys(d).filter((k) => typeof d[k] !== "object")
+    // same wording as the server's run_event_text filter (sorted keys, scalars only)
+    const bits = Object.keys(d).sort().filter((k) => d[k] !== null && typeof d[k] !== "object")
       .map((k) => `${k}=${d[k]}`);
     return `${ev.type.replace(/_/g, " ")}${bits.length ? ": " + bits.join(", ") : ""}`;
   }
@@ -438,6 +500,8 @@
   function startScreens() {
     root.querySelectorAll("img.live-screen").forEach((img) => {
       const state = { img, timer: null, busy: false };
+      // the note is in the screen's heading (the image sits inside its full-size link)
+      const box = img.closest("aside.screen") || img.parentElement;
       const refresh = () => {
         state.timer = null;
         if (finished) return;
@@ -447,14 +511,14 @@
         next.onload = () => {
           img.src = next.src;
           img.hidden = false;
-          const note = img.parentElement.querySelector(".screen-note");
-          if (note) note.textContent = `updated ${new Date().toLocaleTimeString()}`;
+          const note = box.querySelector(".screen-note");
+          if (note) note.textContent = `updated ${window.atpTime.clock(new Date())}`;
           state.busy = false;
-          state.timer = setTimeout(refresh, 2000);
+          state.timer = setTimeout(refresh, 450);  // >= 2 frames/s (one capture per VM server-side)
         };
         next.onerror = () => {
           state.busy = false;
-          const note = img.parentElement.querySelector(".screen-note");
+          const note = box.querySelector(".screen-note");
           if (note) note.textContent = "no screen yet";
           state.timer = setTimeout(refresh, 4000);
         };
@@ -493,6 +557,8 @@
     setStatus("connecting", "connecting…");
     connect(500);
     startScreens();
+    ticker = setInterval(tick, 1000);
+    tick();
   } else {
     setStatus("closed", "finished");
   }

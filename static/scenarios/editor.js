@@ -25,8 +25,10 @@
       let text = `${where}: ${issue.message}`;
       if (issue.path) text += ` (${issue.path})`;
       if (issue.allowed && issue.allowed.length) text += ` — allowed: ${[].concat(issue.allowed).join(", ")}`;
+      if (issue.severity === "warning") { li.className = "warning"; text = `warning, ${text}`; }
       li.textContent = text;
       li.dataset.line = issue.line || "";
+      li.dataset.severity = issue.severity || "error";
       li.addEventListener("click", () => {
         if (issue.line) { cm.focus(); cm.setCursor({ line: issue.line - 1, ch: (issue.column || 1) - 1 }); }
       });
@@ -44,7 +46,7 @@
       if (end === ch) end = Math.max(lineText.length, ch + 1);
       let message = issue.message;
       if (issue.allowed && issue.allowed.length) message += `\nallowed: ${[].concat(issue.allowed).join(", ")}`;
-      return { from: CodeMirror.Pos(line, ch), to: CodeMirror.Pos(line, end), message, severity: "error" };
+      return { from: CodeMirror.Pos(line, ch), to: CodeMirror.Pos(line, end), message, severity: issue.severity || "error" };
     });
   }
 
@@ -63,10 +65,12 @@
         return { ok: false, issues: [] };
       }
       lastIssues = data.issues || [];
-      showIssues(lastIssues);
-      if (data.ok) setState("valid", "valid");
+      const warnings = data.warnings || [];
+      showIssues(lastIssues.concat(warnings));
+      if (data.ok && warnings.length) setState("valid", `valid, ${warnings.length} warning${warnings.length === 1 ? "" : "s"}: saving is allowed`);
+      else if (data.ok) setState("valid", "valid");
       else setState("invalid", `${lastIssues.length || 1} problem${lastIssues.length === 1 ? "" : "s"}`);
-      return data;
+      return { ...data, issues: lastIssues.concat(warnings) };
     }).catch(() => { setState("invalid", "could not reach the validator"); return { ok: false, issues: [] }; });
   }
 
@@ -153,6 +157,36 @@
     }
   });
 
+  // --- unsaved changes: shown beside the validation state, asked about before leaving --------
+  const saveStateEl = document.getElementById("save-state");
+  const nameInput = document.getElementById("scenario-name");
+  const snapshot = () => cm.getValue() + "\u0000" + (nameInput ? nameInput.value : "");
+  let savedSnapshot = snapshot();
+  let saveFailed = false;
+  const dirty = () => !readOnly && snapshot() !== savedSnapshot;
+  function setSaveState(state, text) {
+    if (!saveStateEl) return;
+    saveStateEl.dataset.state = state;
+    saveStateEl.textContent = text;
+  }
+  function showDirty() {
+    if (saveFailed) return; // "not saved" stays until a save succeeds
+    setSaveState(dirty() ? "dirty" : "clean", dirty() ? "unsaved changes" : "");
+  }
+  cm.on("change", showDirty);
+  if (nameInput) nameInput.addEventListener("input", showDirty);
+  window.addEventListener("beforeunload", (e) => {
+    if (!dirty()) return;
+    e.preventDefault();
+    e.returnValue = ""; // the browser asks "Leave site? Changes you made may not be saved."
+  });
+  window.atpEditorDirty = dirty; // for tests
+
+  function notSaved(reason) {
+    saveFailed = true;
+    setSaveState("failed", `Not saved: ${reason}. Your changes are only in this editor.`);
+  }
+
   function save() {
     cm.save();
     setState("checking", "saving…");
@@ -161,15 +195,20 @@
       headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrf },
     }).then((r) => r.json().then((data) => ({ status: r.status, data }))).then(({ data }) => {
       if (data.ok) {
+        saveFailed = false;
+        savedSnapshot = snapshot();
         setState("valid", data.created === false ? "no changes to save" : `saved revision ${data.revision}`);
+        setSaveState("saved", data.created === false ? "no changes to save" : `saved revision ${data.revision}`);
         if (data.created !== false) window.location.assign(data.url);
       } else {
         lastIssues = data.issues || [];
         showIssues(lastIssues.length ? lastIssues : [{ message: data.error || "not saved" }]);
+        const count = lastIssues.length;
+        notSaved(count ? `${count} problem${count === 1 ? "" : "s"} to fix first` : (data.error || "the server refused it"));
         setState("invalid", "not saved: fix the problems first");
         cm.performLint();
       }
-    }).catch(() => setState("invalid", "not saved: the server did not answer"));
+    }).catch(() => { notSaved("the server did not answer"); setState("invalid", "not saved: the server did not answer"); });
   }
 
   form.addEventListener("submit", (e) => { e.preventDefault(); save(); });

@@ -39,6 +39,13 @@ def test_pick_area_and_save_reference(live_server, page, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "reference-editor.png"), full_page=True)
     page.get_by_role("button", name="Save reference").click()
     page.wait_for_url(live_server + "/references/blue-screen/")
+    # the page the save lands on is the saved reference, shown as a person sees it
+    assert page.inner_text("h1") == "Reference blue-screen"
+    assert "Saved reference blue-screen" in page.inner_text("body")
+    page.wait_for_function("document.getElementById('ref-canvas').width === 400")
+    assert "match 100×60 at (50, 40)" in page.locator("#area-list").inner_text()
+    assert page.input_value("input[name=name]") == "blue-screen"
+    assert page.input_value("input[name=source]").startswith("upload ")
 
     ref = ReferenceImage.objects.get(name="blue-screen")
     assert ref.areas == [{"x": 50, "y": 40, "width": 100, "height": 60, "type": "match"}]

@@ -11,7 +11,7 @@ from tests.fixtures.web import browser_login, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.rig]
 
 
-def test_add_local_host_and_sync(live_server, page, rig_vm):
+def test_add_local_host_and_sync(live_server, celery_worker_process, page, rig_vm):
     make_user("adam", "admin")
     browser_login(page, live_server, "adam")
     page.goto(live_server + "/hosts/")
@@ -22,10 +22,13 @@ def test_add_local_host_and_sync(live_server, page, rig_vm):
     page.get_by_role("button", name="Add host").click()
     page.wait_for_url(live_server + "/hosts/")
 
+    # the add queued a sync; its outcome arrives over the websocket (no reload)
+    page.wait_for_selector('section[data-host="local"] .health-ok', timeout=60_000)
     section = page.locator('section[data-host="local"]')
     assert section.locator(".health").inner_text() == "ok"
     assert "libvirt" in section.locator(".host-facts").inner_text()
     row = section.locator(f'tr[data-vm="{rig_vm.name}"]')
+    row.wait_for(timeout=60_000)
     assert row.locator(".state").inner_text() == "running"
 
     section.get_by_role("button", name="Sync VMs and thumbnails").click()

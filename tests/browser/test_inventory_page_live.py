@@ -3,13 +3,15 @@
 import pytest
 
 from hosts.models import Host
+from hosts.services import sync_host
 from tests.fixtures.web import browser_login, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.rig]
 
 
 def test_ping_result_arrives_without_reload(live_server, celery_worker_process, page, rig_vm):
-    Host.objects.create(name="local", uri=rig_vm.uri)
+    host = Host.objects.create(name="local", uri=rig_vm.uri)
+    assert sync_host(host, thumbnails=False)["ok"]  # the page shows what the sync stored
     make_user("bob", "operator")
     browser_login(page, live_server, "bob")
     page.goto(live_server + "/hosts/")

@@ -57,7 +57,9 @@ def test_minor_pages(live_server, page, width):
     page.screenshot(path=str(ARTIFACTS / f"page-runs-bad-filter-{width}.png"), full_page=True)
     assert _no_horizontal_scroll(page)
 
-    Host.objects.create(name="far", uri="qemu+tcp://127.0.0.1:9/system")
+    Host.objects.create(
+        name="far", uri="qemu+tcp://127.0.0.1:9/system", reachable=False, last_error="refused"
+    )
     page.goto(live_server + "/hosts/")
     assert "Host unreachable" in page.locator("[data-host=far]").inner_text()
     page.screenshot(path=str(ARTIFACTS / f"page-hosts-unreachable-{width}.png"), full_page=True)

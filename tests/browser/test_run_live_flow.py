@@ -114,6 +114,11 @@ def _watch_run(page, *, reload_midway: bool) -> int:
             " return i && !i.hidden && i.naturalWidth > 0; }",
             timeout=30_000,
         )
+        # a click opens the screen full size (same capture, not shrunk)
+        href = page.get_attribute("a.live-screen-full", "href")
+        assert href.endswith("/screen.png?full=1")
+        full = page.request.get(page.url.split("/runs/")[0] + href)
+        assert full.status == 200 and full.body()[:8] == b"\x89PNG\r\n\x1a\n"
     for step_id in STEP_IDS:
         _wait_status(page, step_id, "passed")
     page.wait_for_selector("#run-done:not([hidden])", timeout=60_000)
@@ -152,7 +157,7 @@ def test_write_run_watch_reload_report_rerun_compare(
         "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
     )
     href = page.get_attribute('#report li.step[data-step="4"] a.shot', "href")
-    full = page.request.get(live_server + href)
+    full = page.request.get(page.url.split("/runs/")[0] + href)
     assert full.ok and full.body()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.request.get(f"{live_server}/runs/{first}/junit.xml").ok
     _shot(page, "5-report")
@@ -163,6 +168,22 @@ def test_write_run_watch_reload_report_rerun_compare(
     src = page.get_attribute("#ref-canvas", "data-src")
     assert src.startswith("data:image/png;base64,")
     assert f"run {first}" in page.get_attribute("input[name=source]", "value")
+    # pick an area on it and save: the save lands on the new reference's working page
+    page.wait_for_function("document.getElementById('ref-canvas').width > 0")
+    canvas = page.locator("#ref-canvas")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 80, steps=5)
+    page.mouse.up()
+    page.fill("input[name=name]", "from-run-shot")
+    page.get_by_role("button", name="Save reference").click()
+    page.wait_for_url(f"{live_server}/references/from-run-shot/")
+    assert page.inner_text("h1") == "Reference from-run-shot"
+    page.wait_for_function("document.getElementById('ref-canvas').width > 0")
+    assert "match" in page.inner_text("#area-list")
+    assert f"run {first}" in page.input_value("input[name=source]")
+    _shot(page, "5b-reference-from-run")
     page.goto(f"{live_server}/runs/{first}/")
     page.wait_for_selector("#report")
 

@@ -145,3 +145,25 @@ def test_viewers_see_webhook_urls_masked(db, client, settings):
     client.force_login(make_user("boss", "operator"))
     page = client.get("/schedules/").content.decode()
     assert "HOOK-TOKEN" in page and "ROW-TOKEN" in page
+
+
+def test_the_api_masks_webhook_urls_to_viewers_and_refuses_internal_ones(db, client, settings):
+    settings.ATP_WEBHOOK_ALLOW_NETWORKS = []
+    NotificationHook.objects.create(name="chat", url="https://chat.example/hooks/HOOK-TOKEN")
+    run = f.run(f.revision("api-masked"), [f.vm(f.host("hd-a"), "vm1")], state="finished", age=5)
+    Notification.objects.create(
+        run=run, channel="webhook", target="https://chat.example/hooks/ROW-TOKEN", ok=True
+    )
+    client.force_login(make_user("watcher", "viewer"))
+    hooks = client.get("/api/notifications/").content.decode()
+    deliveries = client.get("/api/notification-deliveries/").content.decode()
+    assert "TOKEN" not in hooks + deliveries
+    assert "https://chat.example/…" in hooks
+    client.force_login(make_user("boss", "operator"))
+    assert "HOOK-TOKEN" in client.get("/api/notifications/").content.decode()
+    refused = client.post(
+        "/api/notifications/",
+        {"name": "inside", "url": "http://127.0.0.1:8000/x"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "loopback" in refused.json()["url"][0]

@@ -28,6 +28,7 @@ def test_desktop_guest_runs_xorg_and_the_xdm_greeter(desktop_vm):
     assert "/usr/lib/xorg/Xorg :0" in out
     assert "/usr/bin/xdm" in out
     assert "QEMU QEMU USB Tablet" in out
+    assert "QEMU Virtio Keyboard" in out
     assert "atp-greeter" in out.split()
     assert "atp-session" not in out.split()
 

@@ -2,6 +2,7 @@
 runs over ``display: hypervisor`` and ``display: spice`` on the desktop guest; the text typed
 arrives exactly (the guest's key recorder) and the report says which path was used."""
 
+import json
 import string
 
 import pytest
@@ -21,8 +22,11 @@ steps:
   - type: mouse_move
     x: {KEYLOG_TEXT_AREA[0]}
     y: {KEYLOG_TEXT_AREA[1]}
+  - type: wait
+    name: twm moves the keyboard focus to the window under the pointer
+    duration: 1s
   - type: send_text
-    text: {TEXT!r}
+    text: {json.dumps(TEXT)}
   - type: send_key
     key: ret
   - type: mouse_click

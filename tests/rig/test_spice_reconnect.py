@@ -3,6 +3,7 @@ the next call reconnects from the domain's live XML and frames flow again."""
 
 import time
 
+import libvirt
 import pytest
 
 from tests.rig.protocol_helpers import poll
@@ -21,7 +22,14 @@ def test_reconnect_after_guest_reboot_and_qemu_restart(desktop_vm):
         vm.domain.destroy()  # QEMU goes away: the channels close
         poll(lambda: spice.connected, lambda c: not c, timeout=30)
         assert not spice.connected
-        vm.domain.create()
+        for attempt in range(5):  # libvirt may still be tearing the old QEMU down
+            try:
+                vm.domain.create()
+                break
+            except libvirt.libvirtError:
+                if attempt == 4:
+                    raise
+                time.sleep(2)
         # the next call reconnects (QEMU may be slow to listen under load: retry a few times)
         frame = None
         for _ in range(30):

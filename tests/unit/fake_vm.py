@@ -57,12 +57,17 @@ class FakeAgent:
     def file_write(self, path, data):
         self.vm.files[path] = data.encode() if isinstance(data, str) else data
 
-    def file_read(self, path, offset=0):
+    def file_read(self, path, offset=0, *, max_bytes=None, timeout=None, cancel=None):
         if path not in self.vm.files:
             from atp_core.errors import ProtocolError
 
             raise ProtocolError(f"{self.vm.name}: guest-file-open: No such file {path}")
-        return self.vm.files[path][offset:]
+        data = self.vm.files[path][offset:]
+        if max_bytes is not None and len(data) > max_bytes:
+            from atp_core.errors import InvalidInput
+
+            raise InvalidInput(f"file_read {path}: the file is larger than {max_bytes} bytes")
+        return data
 
 
 @dataclass

@@ -82,8 +82,9 @@ ALLOWED = (
 # URL paths of the dashboard that happen to share a filesystem root's name.
 ALLOWED_URLS = {"/media/"}
 
-# Files that are not the project's own words: byte-for-byte third-party copies.
-SKIP_PREFIXES = ("tests/fixtures/vendor/", "static/vendor/")
+# Files that are not the project's own words: byte-for-byte third-party copies and
+# bench/results/: recorded benchmark outputs (tracebacks name the machine's paths as they were).
+SKIP_PREFIXES = ("tests/fixtures/vendor/", "static/vendor/", "bench/results/")
 # Files whose leading "/" means "the repository's root", not the filesystem's.
 REPO_ANCHORED = {".gitignore", ".dockerignore"}
 

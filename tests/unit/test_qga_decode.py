@@ -1,4 +1,5 @@
-"""Guest output decoding: UTF-8 first, GBK for Chinese Windows, never an exception."""
+"""Guest output decoding: UTF-16 recognised, UTF-8 first, GBK for Chinese Windows, NUL
+characters replaced, never an exception."""
 
 import pytest
 
@@ -33,3 +34,36 @@ def test_undecodable_bytes_are_replaced_not_raised():
 
 def test_windows_line_endings_are_kept():
     assert decode_output(b"a\r\nb\r\n") == "a\r\nb\r\n"
+
+
+@pytest.mark.parametrize(
+    "raw, text",
+    [
+        (
+            "Name  State\r\nvm1   Running\r\n".encode("utf-16-le"),
+            "Name  State\r\nvm1   Running\r\n",
+        ),
+        ("héllo wörld\n".encode("utf-16-be"), "héllo wörld\n"),
+        ("with a BOM\r\n".encode("utf-16"), "with a BOM\r\n"),
+        ("odd length cut".encode("utf-16-le") + b"x", "odd length cut"),
+    ],
+)
+def test_utf16_output_of_windows_tools_is_decoded(raw, text):
+    assert "\x00" in raw.decode("utf-8", errors="replace")  # read as UTF-8 it holds NULs
+    assert decode_output(raw) == text
+
+
+def test_nul_characters_left_are_replaced():
+    assert decode_output(b"a\x00b\x00\x00cdefgh") == "a\ufffdb\ufffd\ufffdcdefgh"
+    assert "\x00" not in decode_output(bytes(range(256)))
+
+
+def test_without_nul_cleans_nested_values():
+    from atp_core.text import without_nul
+
+    value = {"k\x00": ["a\x00", ("b", {"c": "\x00"})], "n": 1, "none": None}
+    assert without_nul(value) == {
+        "k\ufffd": ["a\ufffd", ("b", {"c": "\ufffd"})],
+        "n": 1,
+        "none": None,
+    }

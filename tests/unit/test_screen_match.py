@@ -34,7 +34,7 @@ def test_template_rejects_other_text_and_draws_a_diff():
     assert not result.matched and result.score < 0.9
     png = diff_image(ref, other, result)
     diff = Image.open(io.BytesIO(png))
-    assert diff.size == (320 * 3 + 12, 200)
+    assert diff.size == (320 * 3 + 12, 200 + 24)  # three panels under a label strip
 
 
 def test_ssim_in_place():

@@ -63,3 +63,26 @@ def test_state_mapping(platform, libvirt_state, agree):
 @pytest.mark.parametrize("state", [1, 2, 3, 5, 7])
 def test_what_the_simulator_records_agrees_with_libvirt(state):
     assert states_agree(libvirt_to_platform(state), state)
+
+
+def test_a_domain_from_the_api_is_a_whole_frozen_record():
+    import dataclasses
+
+    vo = {
+        "id": "d-1",
+        "name": "vm-1",
+        "status": 1,
+        "hostId": "h-1",
+        "cpu": "2",
+        "memory": 2048,
+        "isModel": 0,
+        "createTime": {"time": 1_700_000_000_000},
+    }
+    vm = Domain.from_api(vo)
+    # built without __init__ (the listing's hot path): every field set, equal to the slow way
+    assert set(vars(vm)) == {f.name for f in dataclasses.fields(Domain)}
+    assert vm == Domain(**{f.name: getattr(vm, f.name) for f in dataclasses.fields(Domain)})
+    assert (vm.status, vm.cpu, vm.is_model) == (DomainStatus.RUNNING, 2, False)
+    assert vm.created == datetime.fromtimestamp(1_700_000_000, tz=UTC)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        vm.name = "other"

@@ -287,14 +287,21 @@ def bulk_runs(count: int, sc, rev, user, *, host=None, days: int = 14) -> None:
 
 LOOP_PLAN = [
     {"id": "1", "name": "repeat", "type": "loop", "depth": 0, "phase": "main"},
-    {"id": "1.1", "name": "echo", "type": "exec_command", "depth": 1, "phase": "main"},
+    {
+        "id": "1.1",
+        "name": "echo ${loop.index}",
+        "type": "exec_command",
+        "depth": 1,
+        "phase": "main",
+    },
     {"id": "F1", "name": "cleanup", "type": "exec_command", "depth": 0, "phase": "finally"},
 ]
 
 
 def play_loop(run: Run, emit_fn=None, *, iterations: int = 2) -> None:
-    """A loop step whose child runs ``iterations`` times, each with its own log line, then a
-    finally step; the run stays running (no run_finished)."""
+    """A loop step whose child (planned as ``echo ${loop.index}``, started as ``echo 0``,
+    ``echo 1``, ... as the engine renders names) runs ``iterations`` times, each with its own
+    log line, then a finally step; the run stays running (no run_finished)."""
     send = emit_fn or emit
     target = run.run_targets.order_by("ordinal").first().name
     send(
@@ -304,7 +311,9 @@ def play_loop(run: Run, emit_fn=None, *, iterations: int = 2) -> None:
     )
     send(run, "step_started", {"name": "repeat", "attempt": 1, "iteration": None}, target, "1")
     for i in range(iterations):
-        send(run, "step_started", {"name": "echo", "attempt": 1, "iteration": i}, target, "1.1")
+        send(
+            run, "step_started", {"name": f"echo {i}", "attempt": 1, "iteration": i}, target, "1.1"
+        )
         send(run, "step_log", {"level": "info", "message": f"round {i}"}, target, "1.1")
         send(
             run,

@@ -17,7 +17,15 @@ def _auth(role: str, name: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Token {token.key}"}
 
 
-def test_operator_manages_hooks_and_viewer_reads(client):
+def test_operator_manages_hooks_and_viewer_reads(client, monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo  # no DNS on the test machine: hooks.example is a public address
+
+    def resolve(host, *args, **kwargs):
+        return real("8.8.8.8" if host == "hooks.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
     data.scenario("smoke")
     op, viewer = _auth("operator", "olga"), _auth("viewer", "vera")
     body = {
@@ -35,6 +43,8 @@ def test_operator_manages_hooks_and_viewer_reads(client):
     assert hook.results == ["failed", "error"] and hook.scenario.name == "smoke"
 
     got = client.get("/api/notifications/chat/", **viewer).json()
+    assert got["url"] == "https://hooks.example/…"  # masked to viewers
+    got = client.get("/api/notifications/chat/", **op).json()
     assert got["url"] == "https://hooks.example/x"
     patched = client.patch("/api/notifications/chat/", {"enabled": False}, "application/json", **op)
     assert patched.status_code == 200 and not NotificationHook.objects.get().enabled

@@ -1,5 +1,5 @@
-"""The hosts page runs the same number of queries with 2 or 30 hosts (each a real libvirt
-connection: libvirt's built-in test driver) and their VMs and pings."""
+"""The hosts page runs the same number of queries with 2 or 30 hosts and their VMs and pings
+(all from the database: the page never dials libvirt)."""
 
 from __future__ import annotations
 
@@ -36,5 +36,5 @@ def test_hosts_page_queries_constant(client):
     _grow(28)
     many, html = _queries(client)
     assert many == few, f"{few} queries with 2 hosts, {many} with 30"
-    assert html.count('data-vm="test"') == 30  # the test driver's domain, read live per host
+    assert html.count('data-vm="test"') == 30  # the stored VM of each host
     assert "ok (1.0 ms)" in html  # the newest ping of each VM

@@ -1,5 +1,6 @@
 """Empty states say the truth: an unreachable host reads "host unreachable", a disabled one
-"disabled", a filter that matches nothing "no VM matches the filter" (never "No domains")."""
+"disabled", one never synced "not synced yet", a filter that matches nothing "no VM matches the
+filter" (never "No domains")."""
 
 import pytest
 
@@ -11,12 +12,17 @@ pytestmark = pytest.mark.django_db
 
 def test_host_list_empty_states(client):
     client.force_login(make_user("vera", "viewer"))
-    Host.objects.create(name="far", uri="qemu+tcp://127.0.0.1:9/system")
+    Host.objects.create(
+        name="far", uri="qemu+tcp://127.0.0.1:9/system", reachable=False, last_error="refused"
+    )
+    Host.objects.create(name="new", uri="qemu+tcp://127.0.0.1:9/system")
     Host.objects.create(name="off", uri="qemu+tcp://127.0.0.1:9/system", enabled=False)
     html = client.get("/hosts/").content.decode()
     assert "No domains" not in html
     far = html.split('data-host="far"')[1].split("</section>")[0]
     assert "Host unreachable: its VMs could not be read" in far
+    new = html.split('data-host="new"')[1].split("</section>")[0]
+    assert "Not synced yet" in new
     off = html.split('data-host="off"')[1].split("</section>")[0]
     assert "Host disabled: its VMs are not read." in off
 

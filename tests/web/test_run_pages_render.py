@@ -202,13 +202,15 @@ def test_loop_iterations_get_their_own_rows_and_logs(viewer_client):
     data.play_loop(run, iterations=3)
 
     html = viewer_client.get(f"/runs/{run.pk}/").content.decode()
-    assert html.count('data-step="1.1" data-iter="-1"') == 1  # the planned row, now a header
-    header = html.split('data-step="1.1" data-iter="-1"')[0].rsplit("<li", 1)[1]
-    assert "has-iterations" in header
+    # the planned row is replaced by the iteration rows: no empty "(loop)" template row
+    assert 'data-step="1.1" data-iter="-1"' not in html
+    assert "${loop.index}" not in html
     for i in range(3):
         assert html.count(f'data-step="1.1" data-iter="{i}"') == 1
         row = html.split(f'data-step="1.1" data-iter="{i}"')[1].split("</li>")[0]
-        assert f"1.1 #{i + 1}" in row and f"round {i}" in row and f"out {i}" in row
+        # one numbering: the label's number is ${loop.index} (0-based); the name is rendered
+        assert f'<span class="sid">1.1 [{i}]</span> <span class="sname">echo {i}</span>' in row
+        assert f"round {i}" in row and f"out {i}" in row
         assert [f"round {j}" in row for j in range(3) if j != i] == [False, False]
     finally_row = html.split('data-step="F1" data-iter="-1" data-status="')[1]
     assert finally_row.startswith("running")

@@ -1,5 +1,6 @@
-"""The VM-screen endpoint of the live view takes at most one libvirt screenshot per VM every
-two seconds, however many viewers ask, and says why when there is no screen."""
+"""The VM-screen endpoint of the live view captures each VM's screen at most once per
+SCREEN_MIN_INTERVAL (under half a second: >= 2 frames/s), however many viewers ask, serves it
+full size on ``?full=1``, and says why when there is no screen."""
 
 from __future__ import annotations
 
@@ -63,12 +64,17 @@ def test_one_screenshot_per_interval_for_many_viewers(client, screenshots, monke
     with Image.open(io.BytesIO(png)) as img:
         assert img.width == views.SCREEN_MAX_WIDTH  # shrunk for the page
 
-    clock[0] += 1.0
+    clock[0] += views.SCREEN_MIN_INTERVAL / 2
     client.get(url)
     assert len(screenshots) == 1
-    clock[0] += 1.5
+    full = client.get(url + "?full=1")  # the same capture, full size
+    assert len(screenshots) == 1
+    with Image.open(io.BytesIO(full.content)) as img:
+        assert img.size == (1600, 900)
+    clock[0] += views.SCREEN_MIN_INTERVAL
     client.get(url)
     assert len(screenshots) == 2
+    assert views.SCREEN_MIN_INTERVAL <= 0.5  # the page refreshes at >= 2 frames/s
 
 
 def test_no_screen_is_explained(client, monkeypatch):

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 from scenarios.models import ReferenceImage
@@ -120,3 +121,19 @@ def test_not_an_image_is_refused(operator_client):
 def test_viewer_cannot_create(client):
     client.force_login(make_user("vera", "viewer"))
     assert client.get("/references/new").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["viewer", "operator", "admin"])
+def test_reference_page_opens_for_every_role(client, role):
+    """The saved reference's page renders (it was a 500 for operators and admins: the editor
+    form resolved a context variable the page did not have)."""
+    owner = Client()
+    owner.force_login(make_user("olga", "operator"))
+    assert _save(owner, AREAS).status_code == 200
+    client.force_login(make_user(f"u-{role}", role))
+    page = client.get("/references/login-button/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Reference login-button" in html
+    assert ("Save reference" in html) == (role != "viewer")
+    assert 'value="upload s.png"' in html or role == "viewer"

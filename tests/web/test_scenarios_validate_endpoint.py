@@ -21,7 +21,7 @@ def viewer_client(client):
 
 def test_validate_reports_line_and_column_of_the_problem(viewer_client):
     ok = viewer_client.post("/scenarios/validate", {"content": GOOD}).json()
-    assert ok == {"ok": True, "issues": []}
+    assert ok == {"ok": True, "issues": [], "warnings": []}
     bad = viewer_client.post("/scenarios/validate", {"content": BAD_FIELD}).json()
     assert bad["ok"] is False
     lines = {issue["line"] for issue in bad["issues"]}

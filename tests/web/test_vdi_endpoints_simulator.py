@@ -11,7 +11,7 @@ from tests.fixtures.web import make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_add_page_tests_login_and_sync_stores_vms(client, vdisim_memory):
+def test_add_page_tests_login_and_sync_stores_vms(client, eager_tasks, vdisim_memory):
     client.force_login(make_user("adam", "admin"))
     response = client.post(
         "/vdi/add",
@@ -49,7 +49,7 @@ def test_wrong_password_is_a_clear_stored_error(vdisim_memory):
     assert result["ok"] is False and result["vms"] == 0
 
 
-def test_unreachable_platform_reports_error_not_traceback(client):
+def test_unreachable_platform_reports_error_not_traceback(client, eager_tasks):
     endpoint = vdi.add_endpoint("gone", "http://127.0.0.1:9", "admin", "pw-123456")
     client.force_login(make_user("olga", "operator"))
     response = client.post(f"/vdi/{endpoint.pk}/test", follow=True)

@@ -21,7 +21,7 @@ def _endpoint(vdisim_memory):
     )
 
 
-def test_verify_page_stores_and_shows_report(client, vdisim_memory):
+def test_verify_page_stores_and_shows_report(client, eager_tasks, vdisim_memory):
     endpoint = _endpoint(vdisim_memory)
     client.force_login(make_user("olga", "operator"))
     html = client.post(f"/vdi/{endpoint.pk}/verify", follow=True).content.decode()

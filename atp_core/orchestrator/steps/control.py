@@ -10,4 +10,5 @@ def set_values(call: StepCall) -> None:
     values = call.args.get("values") or {}
     for name, value in values.items():
         call.frame.assign.set(str(name), value)
-    call.say(", ".join(f"{k}={to_text(v)[:80]}" for k, v in values.items()))
+    shown = ("***" if call.is_secret(to_text(v)) else to_text(v)[:80] for v in values.values())
+    call.say(", ".join(f"{k}={v}" for k, v in zip(values, shown, strict=True)))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 from atp_core.errors import CheckFailed
 
 from ..runtime import StepCall, StepError, require_vm
+from ..schema import DEFAULT_MAX_OUTPUT
 from ..variables import CommandOutput
 
 
@@ -47,6 +49,12 @@ def _run(call: StepCall, check: bool) -> None:
         timeout=max(0.2, call.remaining() - 0.05),
         cancel=call.token,
     )
+    cap = int(args.get("max_output") or DEFAULT_MAX_OUTPUT)
+    result = dataclasses.replace(
+        result,
+        stdout=_capped(call, result.stdout, cap, "stdout"),
+        stderr=_capped(call, result.stderr, cap, "stderr"),
+    )
     call.output(result.stdout, "stdout")
     call.output(result.stderr, "stderr")
     call.value = CommandOutput(
@@ -80,9 +88,23 @@ def file_write(call: StepCall) -> None:
     call.say(f"wrote {len(data.encode())} bytes to {call.args['path']}")
 
 
+def _capped(call: StepCall, text: str, cap: int, stream: str) -> str:
+    """``text`` cut to ``cap`` bytes (UTF-8) before it is shown or becomes a variable."""
+    raw = text.encode("utf-8", errors="replace")
+    if len(raw) <= cap:
+        return text
+    call.log(f"{stream}: {len(raw)} bytes, kept the first {cap} (max_output)", level="warning")
+    return raw[:cap].decode("utf-8", errors="ignore") + f"\n[... {len(raw) - cap} bytes cut]"
+
+
 def file_read(call: StepCall) -> None:
     require_vm(call)
-    raw = call.session().agent.file_read(str(call.args["path"]))
+    raw = call.session().agent.file_read(
+        str(call.args["path"]),
+        max_bytes=int(call.args.get("max_bytes") or DEFAULT_MAX_OUTPUT),
+        timeout=max(0.2, call.remaining() - 0.05),
+        cancel=call.token,
+    )
     from atp_core.protocol.qga import decode_output
 
     text = decode_output(raw)

@@ -150,17 +150,23 @@ def verify_input(call: StepCall) -> None:
         def prefix(got: Any) -> bool:
             return got == expected[: len(got)]
 
+    secret = call.is_secret(expected)
+
+    def show(value: Any) -> str:  # a secret's text is never shown, not even the typed part
+        return f"{len(value)} characters" if secret else repr(value)
+
     deadline = time.monotonic() + max(0.5, call.remaining() - 0.5)
     interval = 0.3
     while True:
         got = read()
         if got == expected:
-            call.say(f"the guest saw {got!r}")
+            call.say(f"the guest saw {show(got)}")
             return
         if not prefix(got):
-            raise CheckFailed(f"the guest saw {got!r}, expected {expected!r}")
+            raise CheckFailed(f"the guest saw {show(got)}, expected {show(expected)}")
         if time.monotonic() >= deadline:
             raise CheckFailed(
-                f"after {call.timeout:g} s the guest saw only {got!r}, expected {expected!r}"
+                f"after {call.timeout:g} s the guest saw only {show(got)}, expected "
+                f"{show(expected)}"
             )
         call.token.wait(min(interval, max(0.0, deadline - time.monotonic())))

@@ -29,11 +29,10 @@ def screenshot(call: StepCall) -> None:
 
 
 def candidates(call: StepCall, name: str) -> list[ReferenceSpec]:
-    """The candidate images of reference ``name`` (a path to a PNG works too)."""
+    """The candidate images of reference ``name``, only from the run's reference store: a
+    scenario names a reference, never a file on the worker (it could read any image there)."""
     references = call.branch.run.references
     spec = references.get(name)
-    if spec is None and Path(name).suffix.lower() == ".png" and Path(name).is_file():
-        spec = ReferenceSpec(path=name)
     if spec is None:
         known = ", ".join(sorted(references)) or "none"
         raise InvalidInput(f"unknown reference image {name!r} (known: {known})")
@@ -124,7 +123,8 @@ def _poll_reference(call: StepCall, name: str) -> tuple[Seen, bytes, int]:
         call.token.wait(interval)
     seen, shot = best
     call.artifact(f"{name}-best", shot, "screenshot", "image/png")
-    diff = screen_match.diff_image(seen.spec.path, shot, seen.result)
+    exclude = [tuple(int(v) for v in a) for a in seen.spec.exclude]
+    diff = screen_match.diff_image(seen.spec.path, shot, seen.result, exclude=exclude)
     call.artifact(f"{name}-diff", diff, "diff", "image/png")
     scores = ", ".join(f"{a.area}: {a.score:.3f}" for a in seen.result.areas)
     which = f" (closest candidate {seen.label!r} of {len(specs)})" if len(specs) > 1 else ""
