@@ -48,7 +48,7 @@ test-sqlite:
 test-postgres:
 	@echo "=== database and browser tests on PostgreSQL"
 	DATABASE_URL=$${ATP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/atp} \
-	  $(PY) -m pytest tests/web tests/dist tests/browser
+	  $(PY) -m pytest tests/web tests/dist tests/browser -m "not long_once"
 
 # Long fuzzing of the scenario loader (the suite runs the same properties, fewer examples, a
 # fixed seed): ATP_FUZZ_EXAMPLES examples per property (default 10000), fresh ones each time.

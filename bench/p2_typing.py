@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from measured import announce  # noqa: E402
 
 from atp_core.protocol import VmSession  # noqa: E402
-from atp_core.protocol.keyboard import DEFAULT_HOLD_MS, DEFAULT_INTERVAL_MS  # noqa: E402
+from atp_core.protocol.keyboard import DEFAULT_INTERVAL_MS, TEXT_HOLD_MS  # noqa: E402
 from atp_core.protocol.keymap import QCODE_TO_LINUX, US_LAYOUT  # noqa: E402
 from atp_core.transport import HostConnection  # noqa: E402
 
@@ -92,7 +92,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--hold", type=int, default=DEFAULT_HOLD_MS, help="ms each key is held")
+    parser.add_argument("--hold", type=int, default=TEXT_HOLD_MS, help="ms each key is held")
     parser.add_argument("--gap", type=int, default=DEFAULT_INTERVAL_MS, help="ms between keys")
     parser.add_argument("--domain", help="a running rig guest to use (default: boot one)")
     parser.add_argument("--desktop", help="a running rig desktop guest (default: boot one)")

@@ -63,6 +63,22 @@ VarName = Annotated[str, Field(pattern=IDENTIFIER, max_length=100)]
 Button = Literal["left", "right", "middle"]
 KeySpec = str | list[str]
 Point = tuple[int, int]
+
+
+def _coordinate(value: object) -> object:
+    if isinstance(value, str) and not VARIABLE.fullmatch(value.strip()):
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(
+                f"expected a whole number of pixels or a ${{variable}}, got {value!r}"
+            ) from None
+    return value
+
+
+# a pixel coordinate, or a ${variable} holding one (e.g. where click_image found something)
+Coordinate = Annotated[int | str, BeforeValidator(_coordinate)]
+VarPoint = tuple[Coordinate, Coordinate]
 DOMAIN_STATES = (
     "running",
     "shutoff",
@@ -285,9 +301,18 @@ class MouseDrag(StepBase):
     """Press a button at one point, move to another, release."""
 
     type: Literal["mouse_drag"] = "mouse_drag"
-    from_: Point = Field(alias="from", description="[x, y] where the drag starts")
-    to: Point = Field(description="[x, y] where the drag ends")
+    from_: VarPoint = Field(
+        alias="from", description="[x, y] where the drag starts; ${variables} allowed"
+    )
+    to: VarPoint = Field(description="[x, y] where the drag ends; ${variables} allowed")
     button: Button = "left"
+    moves: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="pointer moves on the way (default 8); window managers that follow the "
+        "pointer while moving a window (twm) want small steps, e.g. 40",
+    )
 
 
 class MouseScroll(StepBase):

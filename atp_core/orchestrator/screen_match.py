@@ -3,11 +3,10 @@
 - ``template`` (default): each area of the reference is searched for anywhere in the screenshot
   (OpenCV ``TM_CCOEFF_NORMED``; a flat area, which that measure cannot score, is compared pixel
   by pixel at its own position). The score is the worst area's best match, 0..1. The search
-  goes from cheap to dear and stops once the area matches: at its own position, then within
-  ``NEAR`` pixels of it, then over the whole screen on a scaled-down copy (the few best spots
-  refined at full size). A full-size correlation of a 1024x768 screen costs ~100 ms; this way
-  a check of many candidate references stays within tens of milliseconds
-  (``bench/p7_screen_checks.py``).
+  goes from cheap to dear and stops once the area matches: at its own position, then over the
+  whole screen on a scaled-down copy (the few best spots refined at full size). A full-size
+  correlation over a 1024x768 screen costs ~100 ms; this way a check of 50 candidate
+  references costs a fraction of one (``bench/p7_screen_checks.py``).
 - ``ssim``: structural similarity of each area at its own position (the screenshot is scaled to
   the reference's size first). The score is the worst area's SSIM.
 
@@ -30,7 +29,6 @@ from atp_core.errors import InvalidInput
 
 DEFAULT_THRESHOLD = 0.9
 METHODS = ("template", "ssim")
-NEAR = 48  # pixels around the reference's own position searched before the whole screen
 COARSE_PEAKS = 3  # best spots of the scaled-down search refined at full size
 
 Area = tuple[int, int, int, int]
@@ -158,11 +156,7 @@ def _template(
             return AreaScore(area, _flat_score(templ, here), (x, y))
         return AreaScore(area, 0.0, (0, 0))
     best = _search(shot_gray, templ, mask, x, y, x, y)  # in place
-    if best[0] >= limit:
-        return AreaScore(area, best[0], best[1])
-    near = _search(shot_gray, templ, mask, x - NEAR, y - NEAR, x + NEAR, y + NEAR)
-    best = max(best, near)
-    if best[0] >= limit or search == "near":
+    if best[0] >= limit or search == "place":
         return AreaScore(area, best[0], best[1])
     factor = _coarse_factor(w, h)
     if factor == 1:
@@ -248,8 +242,8 @@ def compare(
     exclude: list[Area] | None = None,
     search: str = "all",
 ) -> MatchResult:
-    """Score ``screenshot`` against ``reference``; ``search="near"`` stops before the
-    whole-screen search (template method), for a first pass over many candidates."""
+    """Score ``screenshot`` against ``reference``; ``search="place"`` compares each area at
+    its own position only (template method), for a first pass over many candidates."""
     method = method or "template"
     if method not in METHODS:
         raise InvalidInput(f"screen check method {method!r}: allowed {', '.join(METHODS)}")

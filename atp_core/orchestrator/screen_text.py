@@ -131,14 +131,20 @@ def read_text(image: Any, area: Area | None = None, *, scale: int = DEFAULT_SCAL
     api = _api()
     tess = _local.module
     api.SetImage(Image.fromarray(crop))
-    api.Recognize()
+    try:
+        api.Recognize()
+    except RuntimeError as exc:
+        raise InfrastructureError(f"tesseract could not read area {(x, y, w, h)}: {exc}") from None
     words: list[Word] = []
     lines: list[list[Word]] = []
     iterator = api.GetIterator()
     level = tess.RIL.WORD
     if iterator is not None:
         for item in tess.iterate_level(iterator, level):
-            text = item.GetUTF8Text(level)
+            try:
+                text = item.GetUTF8Text(level)
+            except RuntimeError:  # tesserocr's way of saying "no text here"
+                continue
             if not text or not text.strip():
                 continue
             box = item.BoundingBox(level)

@@ -13,7 +13,11 @@ from atp_core.errors import InvalidInput
 from .domain import DomainRef
 from .keymap import ALIASES, QCODE_TO_LINUX, US_LAYOUT
 
-DEFAULT_HOLD_MS = 10
+DEFAULT_HOLD_MS = 10  # send_key: how long a key or chord stays down
+# send_text: each typed key (QEMU plays a character in 2-4 holds). 3 ms gives ~53 characters/s
+# but lost keys on a crowded host (the desktop guest's X and a starved TCG vCPU drain the
+# 16-byte PS/2 buffer late): exactness first, so typed keys keep send_key's hold.
+TEXT_HOLD_MS = DEFAULT_HOLD_MS
 DEFAULT_INTERVAL_MS = 10
 
 
@@ -72,17 +76,21 @@ def text_to_chords(text: str) -> list[list[str]]:
 
 
 QEMU_DEFAULT_HOLD_MS = 100  # what QEMU uses when libvirt passes no hold time (hold 0)
+DELAY_SLACK_MS = 1  # QEMU's input timer runs in whole ms, a little late: allowed per delay
 
 
 def chord_duration(keys: int, hold_ms: int) -> float:
-    """Seconds QEMU takes to play one ``send-key`` chord to the guest.
+    """Seconds QEMU takes (at most) to play one ``send-key`` chord to the guest.
 
     QEMU queues a delay of ``hold`` after every press and after every release, so a chord of
-    ``keys`` keys occupies its keyboard queue for ``2 * keys * hold``. The call itself returns
-    at once; QEMU drops key events once that queue holds 1024 entries, so a sender that does not
-    wait loses keys after ~150 characters of sustained typing.
+    ``keys`` keys occupies its keyboard queue for ``2 * keys * hold``; its timer is set in
+    whole milliseconds and fires a little late, hence ``DELAY_SLACK_MS`` per delay, so that the
+    model is never shorter than the real playback (a model that runs ahead would let QEMU's
+    queue grow chord by chord). The call itself returns at once; QEMU drops key events once
+    that queue holds 1024 entries, so a sender that does not wait loses keys after ~150
+    characters of sustained typing.
     """
-    return 2 * keys * (hold_ms or QEMU_DEFAULT_HOLD_MS) / 1000
+    return 2 * keys * ((hold_ms or QEMU_DEFAULT_HOLD_MS) + DELAY_SLACK_MS) / 1000
 
 
 class Keyboard:
@@ -90,12 +98,15 @@ class Keyboard:
 
     Every chord waits until QEMU has played the previous one (see ``chord_duration``), so keys
     are never dropped by QEMU's input queue and ``send_text`` returns when the last key has
-    reached the guest's keyboard.
+    reached the guest's keyboard. ``send_text`` holds typed keys ``TEXT_HOLD_MS`` and measures
+    the interval from the previous send (the libvirt round trip inside it):
+    ``bench/p2_typing.py``; 10 ms holds with the interval after the reply gave 29/s.
     """
 
     def __init__(self, domain: DomainRef) -> None:
         self.domain = domain
         self._busy_until = 0.0
+        self._last_sent = 0.0
 
     def _idle_in(self) -> float:
         """Seconds until QEMU has played every chord sent so far."""
@@ -105,11 +116,21 @@ class Keyboard:
         codes = [QCODE_TO_LINUX[q] for q in qcodes]
         if self._idle_in():
             time.sleep(self._idle_in())
+        self._last_sent = sent = time.monotonic()
         self.domain.call(
             "send key",
             lambda d: d.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, hold_ms, codes, len(codes), 0),
         )
-        self._busy_until = time.monotonic() + chord_duration(len(codes), hold_ms)
+        # QEMU starts playing while the call is under way (the first press goes out at once),
+        # so the chord is done ``chord_duration`` after it was sent, not after the reply came
+        # back. If QEMU took it late, the next chord waits in its queue behind the rest of
+        # this one: never more than a chord or two, far from the 1024 entries where it drops.
+        self._busy_until = sent + chord_duration(len(codes), hold_ms)
+
+    def _wait_next(self, interval: float, cancel: CancelToken) -> None:
+        """Until QEMU is idle and ``interval`` has passed since the previous chord was sent."""
+        due = max(self._busy_until, self._last_sent + interval)
+        cancel.wait(max(0.0, due - time.monotonic()))
 
     def wait_idle(self, cancel: CancelToken | None = None) -> None:
         """Wait until QEMU has delivered every key sent so far."""
@@ -123,7 +144,7 @@ class Keyboard:
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         for i, key in enumerate(keys):
             if i:
-                time.sleep(max(self._idle_in(), interval))
+                self._wait_next(interval, NEVER)
             self.send_key(key)
 
     def send_text(
@@ -134,14 +155,19 @@ class Keyboard:
         cancel: CancelToken | None = None,
     ) -> None:
         """Type ``text`` key by key (Shift where the US layout needs it); returns once QEMU has
-        delivered the last key. ``hold_ms``: how long each key is held (QEMU also waits that
-        long after the release); ``interval_ms``: the least time from one key to the next."""
+        delivered the last key. ``hold_ms``: how long QEMU waits after each press and each
+        release (default ``TEXT_HOLD_MS``); ``interval_ms``: the least time from sending one
+        key to sending the next.
+
+        Not faster on purpose: the guest's PS/2 keyboard holds 16 bytes (2-4 per character)
+        until the guest reads them, and a guest starved of CPU (TCG on a crowded host) reads
+        late; rolling several keys into one chord was tried and lost keys there."""
         cancel = cancel or NEVER
         chords = text_to_chords(text)
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
-        hold = DEFAULT_HOLD_MS if hold_ms is None else hold_ms
+        hold = TEXT_HOLD_MS if hold_ms is None else hold_ms
         for i, chord in enumerate(chords):
             if i:
-                cancel.wait(max(self._idle_in(), interval))
+                self._wait_next(interval, cancel)
             self._send(chord, hold)
         self.wait_idle(cancel)

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 VDI = ("11_vdi_desk_pool.yaml", "12_vdi_domain_lifecycle.yaml")
 TWO_VMS = "08_parallel.yaml"
+DESKTOP = ("13_desktop_gui.yaml",)  # on the desktop guest: tests/rig/test_examples_desktop.py
 
 
 def run_cli(args: list[str], tmp_path: Path, env: dict | None = None) -> tuple[int, dict, str]:
@@ -72,7 +73,7 @@ def test_there_are_at_least_ten_examples_covering_every_step_kind():
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in EXAMPLES if p.name not in (*VDI, TWO_VMS)], ids=lambda p: p.stem
+    "path", [p for p in EXAMPLES if p.name not in (*VDI, TWO_VMS, *DESKTOP)], ids=lambda p: p.stem
 )
 def test_example_runs_green_on_one_vm(path, rig_vm, tmp_path):
     code, report, output = run_cli([str(path), "--host", rig_vm.uri, "--vm", rig_vm.name], tmp_path)

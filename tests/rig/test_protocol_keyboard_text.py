@@ -75,3 +75,20 @@ def test_newline_and_tab_as_key_events(vm_session):
     vm_session.keyboard.send_text("x\ty\n")
     keys = poll(lambda: vm_session.input_log.pressed_keys_since(mark), lambda k: len(k) >= 4, 30)
     assert keys == ["x", "tab", "y", "ret"]
+
+
+def test_default_typing_is_exact_through_evdev(rig_vm, vm_session):
+    """The default send_text (TEXT_HOLD_MS holds, the interval from the previous send): every
+    printable US character, and 400 random ones, arrive exactly in the kernel's key events."""
+    import random
+    import string
+
+    rng = random.Random(11)
+    alphabet = string.ascii_letters + string.digits + string.punctuation + " "
+    printable = "".join(chr(c) for c in range(0x20, 0x7F))
+    text = printable + "".join(rng.choice(alphabet) for _ in range(400)) + printable[::-1]
+    mark = vm_session.input_log.mark()
+    vm_session.keyboard.send_text(text)
+    typed = poll(lambda: vm_session.input_log.typed_text_since(mark), lambda t: t == text, 20)
+    assert typed == text
+    vm_session.keyboard.send_key("ctrl+u")

@@ -135,6 +135,9 @@ class FakeMouse:
     def move(self, x, y):
         self.vm.calls.append(("move", x, y))
 
+    def drag(self, start, end, button="left", steps=8):
+        self.vm.calls.append(("drag", tuple(start), tuple(end), button, steps))
+
 
 @dataclass
 class FakeVm:

@@ -90,3 +90,37 @@ def test_command_line_folder_names_candidates(tmp_path):
     refs = load_references(tmp_path)
     assert sorted(refs) == ["ok", "other"]
     assert [s.label for s in refs["ok"]] == ["ok", "okay"]
+
+
+def test_a_drag_starts_where_click_image_found_the_reference(tmp_path):
+    rig = FakeRig()
+    rig.vm("a").screen.frames = [button("Okay", (400, 300))]
+    report, _, _ = run_yaml(
+        """
+name: drag
+steps:
+  - type: click_image
+    reference: ok
+    capture: where
+  - type: mouse_drag
+    from: ["${where.x}", "${where.y}"]
+    to: [600, 500]
+    moves: 40
+""",
+        rig=rig,
+        references=references(tmp_path),
+        artifact_dir=tmp_path,
+    )
+    assert [s.status for s in report.targets[0].steps] == ["passed", "passed"]
+    assert ("drag", (430, 315), (600, 500), "left", 40) in rig.vm("a").calls
+
+
+def test_a_drag_coordinate_must_be_a_number_or_a_variable():
+    import pytest
+
+    from atp_core.orchestrator import ScenarioValidationError, load_scenario
+
+    with pytest.raises(ScenarioValidationError, match="whole number of pixels or a"):
+        load_scenario(
+            '{"name": "d", "steps": [{"type": "mouse_drag", "from": ["x", 1], "to": [1, 2]}]}'
+        )

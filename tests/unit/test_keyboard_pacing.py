@@ -25,9 +25,10 @@ class FakeDomain:
 
 
 def test_chord_duration_model():
-    assert chord_duration(1, 30) == pytest.approx(0.06)  # press + hold, release + hold
-    assert chord_duration(2, 30) == pytest.approx(0.12)  # shift+key
-    assert chord_duration(1, 0) == pytest.approx(0.2)  # hold 0 = QEMU's default 100 ms
+    # press + hold, release + hold; each delay allows 1 ms for QEMU's whole-ms, late timer
+    assert chord_duration(1, 30) == pytest.approx(0.062)
+    assert chord_duration(2, 30) == pytest.approx(0.124)  # shift+key
+    assert chord_duration(1, 0) == pytest.approx(0.202)  # hold 0 = QEMU's default 100 ms
 
 
 def test_text_waits_for_each_chord_to_play():
@@ -39,9 +40,9 @@ def test_text_waits_for_each_chord_to_play():
     times = [t for t, _, _ in domain.sent]
     assert [codes for _, codes, _ in domain.sent] == [[30], [42, 48], [46]]
     assert all(hold == 20 for _, _, hold in domain.sent)
-    assert times[1] - times[0] >= 0.040 - 0.002  # 'a' was played first
-    assert times[2] - times[1] >= 0.080 - 0.002  # shift+b is two keys
-    assert finished - times[2] >= 0.040 - 0.002  # returns once 'c' is delivered
+    assert times[1] - times[0] >= 0.042 - 0.002  # 'a' was played first
+    assert times[2] - times[1] >= 0.084 - 0.002  # shift+b is two keys
+    assert finished - times[2] >= 0.042 - 0.002  # returns once 'c' is delivered
     assert finished - started < 1.0
 
 
@@ -69,3 +70,22 @@ def test_cancel_stops_typing_between_keys():
     with pytest.raises(Cancelled):
         keyboard.send_text("abcdef", hold_ms=10, cancel=token)
     assert len(domain.sent) == 1
+
+
+def test_text_keys_are_held_briefly_and_the_interval_counts_from_the_previous_send():
+    """send_text holds typed keys TEXT_HOLD_MS, and a chord goes out as
+    soon as QEMU has played the previous one: the interval is not added after the call."""
+    from atp_core.protocol.keyboard import DEFAULT_HOLD_MS, TEXT_HOLD_MS
+
+    class SlowDomain(FakeDomain):
+        def sendKey(self, codeset, hold, codes, n, flags):  # noqa: N802 - libvirt's name
+            super().sendKey(codeset, hold, codes, n, flags)
+            time.sleep(0.1)  # a slow libvirt round trip
+
+    domain = SlowDomain()
+    Keyboard(domain).send_text("ab", interval_ms=150)
+    (first, _, hold), (second, _, _) = domain.sent
+    assert hold == TEXT_HOLD_MS == DEFAULT_HOLD_MS
+    gap = second - first
+    assert gap >= 0.15 - 0.002  # the interval is kept...
+    assert gap < 0.15 + 0.1 - 0.03  # ...from the previous send, the round trip inside it

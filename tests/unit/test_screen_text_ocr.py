@@ -62,3 +62,12 @@ def test_area_outside_the_screen_is_a_clear_error():
         read_text(TERMINAL, (700, 0, 10, 10))
     with pytest.raises(InvalidInput, match="exactly one"):
         find_text(read_text(TERMINAL, (0, 0, 100, 100)))
+
+
+def test_an_empty_screen_reads_as_no_text():
+    blank = text_screen([])
+    read = read_text(blank)
+    assert read.text == "" and read.words == []
+    assert not find_text(read, text="Password:").matched
+    noise = text_screen([((300, 200), "|"), ((10, 400), ".")])
+    assert isinstance(read_text(noise).text, str)

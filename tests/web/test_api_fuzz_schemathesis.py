@@ -20,7 +20,7 @@ import pytest
 from tests.fixtures.web import ARTIFACTS, ROOT, make_user
 from tests.web.runs_core_data import revision
 
-pytestmark = [pytest.mark.redis]
+pytestmark = [pytest.mark.redis, pytest.mark.long_once]
 
 SEED = 20260611
 MAX_EXAMPLES = int(os.environ.get("ATP_FUZZ_API_EXAMPLES", "5"))

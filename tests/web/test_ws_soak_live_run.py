@@ -20,7 +20,7 @@ from scenarios.services import create_scenario
 from tests.fixtures.web import make_user
 from tests.ws_client import WsClient, WsClosed
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.long_once]
 
 SOAK_SECONDS = 130
 WAIT = 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from atp_core.errors import AtpError, CheckFailed, InfrastructureError
+from atp_core.errors import AtpError, CheckFailed, InfrastructureError, InvalidInput
 from atp_core.protocol.keyboard import parse_key
 
 from ..runtime import StepCall, require_vm
@@ -94,9 +94,20 @@ def mouse_click(call: StepCall) -> None:
 def mouse_drag(call: StepCall) -> None:
     require_vm(call)
     ensure_mark(call)
-    start = tuple(int(v) for v in call.args["from"])
-    end = tuple(int(v) for v in call.args["to"])
-    call.session().mouse.drag(start, end, button=call.args.get("button") or "left")
+    start = _point(call.args["from"], "from")
+    end = _point(call.args["to"], "to")
+    moves = call.args.get("moves")
+    extra = {"steps": int(moves)} if moves else {}
+    call.session().mouse.drag(start, end, button=call.args.get("button") or "left", **extra)
+
+
+def _point(value: Any, name: str) -> tuple[int, int]:
+    """[x, y] after the variables were filled in (``${found.x}`` renders as text)."""
+    try:
+        x, y = (int(round(float(v))) for v in value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"'{name}' must be [x, y] in pixels, got {value!r}") from None
+    return x, y
 
 
 def mouse_scroll(call: StepCall) -> None:

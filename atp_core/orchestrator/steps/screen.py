@@ -70,10 +70,10 @@ def match_candidates(
     threshold: float | None = None,
     method: str | None = None,
 ) -> Seen:
-    """Compare ``frame`` with each candidate: first near each one's own position, then (only
-    if none matched) over the whole screen. The first match wins; else the best score."""
+    """Compare ``frame`` with each candidate: first at each one's own position, then (only if
+    none matched there) over the whole screen. The first match wins; else the best score."""
     best: Seen | None = None
-    for search in ("near", "all"):
+    for search in ("place", "all"):
         for index, spec in enumerate(specs):
             use = method or spec.method or "template"
             if search == "all" and use != "template":
