@@ -6,7 +6,11 @@ stored, and test/sync/verify are queued as Celery tasks whose outcome is stored 
 broadcast on the inventory websocket (the page refreshes that host; a reload shows it too).
 """
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -140,11 +144,21 @@ def vm_screen(request, vm_id: int):
 
 @require_GET
 def vm_list(request):
+    """The stored VMs, ATP_VMS_PAGE_SIZE a page; the filters stay in the pager's links."""
     query, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip()
+    page = Paginator(selectors.vm_list(query, tag), settings.ATP_VMS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "hosts/vm_list.html",
-        {"vms": selectors.vm_list(query, tag), "query": query, "tag": tag},
+        {
+            "vms": page.object_list,
+            "page": page,
+            "query": query,
+            "tag": tag,
+            "filter_query": urlencode({k: v for k, v in (("q", query), ("tag", tag)) if v}),
+        },
     )
 
 
