@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "atp_site.uploads.RequestSizeLimitMiddleware",
     "atp_site.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -160,6 +161,14 @@ FORMAT_MODULE_PATH = ["atp_site.formats"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Sizes of what a request may bring (atp_site/uploads.py; docs/web.md "Sizes"): the whole body
+# (Content-Length, checked before it is read; also the bound of form fields held in memory), one
+# uploaded file (read in chunks, refused once past it) and the pixels of an image.
+ATP_REQUEST_MAX_BYTES = int(os.environ.get("ATP_REQUEST_MAX_BYTES", str(16 * 1024 * 1024)))
+ATP_UPLOAD_MAX_BYTES = int(os.environ.get("ATP_UPLOAD_MAX_BYTES", str(8 * 1024 * 1024)))
+ATP_IMAGE_MAX_PIXELS = int(os.environ.get("ATP_IMAGE_MAX_PIXELS", str(16_000_000)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = ATP_REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(2621440)))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("ATP_MEDIA_ROOT", VAR_DIR / "media"))
 

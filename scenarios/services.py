@@ -9,11 +9,13 @@ import json
 from dataclasses import dataclass
 
 import yaml
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.text import slugify
 
 from atp_core.errors import InvalidInput
+from atp_site.uploads import check_pixels
 
 from . import engine
 from .models import ReferenceImage, Scenario, ScenarioRevision
@@ -249,9 +251,15 @@ def save_reference_image(
         raise InvalidInput("the screenshot is larger than 8 MiB")
     try:
         with Image.open(io.BytesIO(png)) as img:
+            check_pixels(img, "the screenshot")
             width, height = img.size
             buf = io.BytesIO()
             img.convert("RGB").save(buf, "PNG")
+    except Image.DecompressionBombError:
+        raise InvalidInput(
+            f"the screenshot decompresses to too many pixels; the limit is "
+            f"{settings.ATP_IMAGE_MAX_PIXELS:,} pixels (ATP_IMAGE_MAX_PIXELS)"
+        ) from None
     except (UnidentifiedImageError, OSError):
         raise InvalidInput("the screenshot is not a readable image") from None
     if not 0 < float(threshold) <= 1:

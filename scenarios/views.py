@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from atp_core.errors import InvalidInput
 from atp_site.permissions import has_role, role_required
 from atp_site.tags import normalise_tags
+from atp_site.uploads import read_upload
 from hosts.models import VirtualMachine
 
 from . import engine, launch, name_check, selectors, services
@@ -114,7 +115,9 @@ def scenario_import(request):
         messages.error(request, "choose a YAML or JSON file to import")
         return redirect("scenarios:list")
     try:
-        result = services.import_file(upload.read(), upload.name, request.user)
+        result = services.import_file(
+            read_upload(upload, f"scenario file {upload.name}"), upload.name, request.user
+        )
     except services.ScenarioInvalid as exc:
         messages.error(request, f"{upload.name}: {exc}")
         return redirect("scenarios:list")
@@ -378,7 +381,7 @@ def _screenshot_source(request) -> tuple[bytes | None, str]:
     """The screenshot to crop from: an upload, a VM's thumbnail, or a posted data URL."""
     upload = request.FILES.get("screenshot")
     if upload is not None:
-        return upload.read(), f"upload {upload.name}"
+        return read_upload(upload, f"screenshot {upload.name}"), f"upload {upload.name}"
     vm_id = request.GET.get("vm") or request.POST.get("vm")
     if vm_id:
         from atp_core.errors import AtpError
