@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 EXIT_OK = 0
@@ -64,10 +63,8 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _add_vdi(subparsers: argparse._SubParsersAction) -> None:
-    try:
-        from atp_core.vdiplatform.cli import add_verify_arguments, run_verify
-    except ImportError:  # pragma: no cover - the VDI layer is part of the package
-        return
+    from atp_core.vdiplatform.cli import add_verify_arguments, run_verify
+
     vdi = subparsers.add_parser("vdi", help="VDI platform commands")
     vdi_sub = vdi.add_subparsers(dest="vdi_command", required=True)
     verify = vdi_sub.add_parser("verify", help="compare the platform's VMs with libvirt's")
@@ -75,16 +72,13 @@ def _add_vdi(subparsers: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=run_verify)
 
 
-def _run_command_hook() -> Callable[[argparse._SubParsersAction], None] | None:
-    """The executor's ``add_run_command(subparsers)``, when it is installed."""
-    try:
-        from atp_core.orchestrator.cli_run import add_run_command
-    except ImportError:
-        return None
-    return add_run_command
+# Commands that need only the loader: their parser leaves out ``run`` and ``vdi``, whose
+# imports (executor, protocol, HTTP client) would cost more than the validation itself.
+_LIGHT_COMMANDS = ("validate", "convert")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(light: bool = False) -> argparse.ArgumentParser:
+    """The whole command line; ``light`` leaves out the commands with heavy imports."""
     parser = argparse.ArgumentParser(
         prog="python -m atp_core", description="OCloudView ATP scenario engine"
     )
@@ -104,15 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     convert.set_defaults(handler=_convert)
 
-    add_run_command = _run_command_hook()
-    if add_run_command is not None:
+    if not light:
+        from atp_core.orchestrator.cli_run import add_run_command
+
         add_run_command(subparsers)
-    _add_vdi(subparsers)
+        _add_vdi(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(light=bool(argv) and argv[0] in _LIGHT_COMMANDS)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
