@@ -286,6 +286,9 @@ REST_FRAMEWORK = {
 }
 # API tokens expire this many seconds after they were issued (0 = never; accounts/tokens.py).
 ATP_API_TOKEN_TTL = float(os.environ.get("ATP_API_TOKEN_TTL", str(90 * 24 * 3600)))
+# Log lines of one step the live view and report pages render (the last ones; the JSON report
+# has all of them).
+ATP_REPORT_STEP_LOG_LINES = int(os.environ.get("ATP_REPORT_STEP_LOG_LINES", "200"))
 # Rows of one /vms/ page (the page is paginated; the API list by ?limit=/&offset=).
 ATP_VMS_PAGE_SIZE = int(os.environ.get("ATP_VMS_PAGE_SIZE", "100"))
 # The most rows one API page returns (?limit= above it is cut to it); docs/web.md.

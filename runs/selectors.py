@@ -339,6 +339,7 @@ def page_run(run_id: int) -> dict:
         index[(s.target_id, s.step_id, s.iteration)] = s
     name_to_target = {t.name: t for t in targets}
     artifact_by_key = {(a.target_id, a.step_id, a.name): a for a in artifacts}
+    artifact_by_id = {a.pk: a for a in artifacts}
 
     current: dict[tuple, int] = {}
     for ev in events:
@@ -375,7 +376,7 @@ def page_run(run_id: int) -> dict:
         elif ev.type == "artifact":
             art = None
             if data.get("artifact_id"):
-                art = next((a for a in artifacts if a.pk == data["artifact_id"]), None)
+                art = artifact_by_id.get(data["artifact_id"])
             if art is None:
                 art = artifact_by_key.get((target.pk, ev.step_id, data.get("name", "")))
             item = {
@@ -393,8 +394,15 @@ def page_run(run_id: int) -> dict:
             is_image = item["kind"] in ("screenshot", "diff") or item["mime"].startswith("image/")
             (row.shots if is_image else row.files).append(item)
 
+    from django.conf import settings
+
+    keep = int(settings.ATP_REPORT_STEP_LOG_LINES)
     for s in steps:
         _print_once(s)
+        # the last lines of a chatty step; the rest is in the JSON report (linked on the page)
+        s.logs_hidden = max(0, len(s.logs) - keep)
+        if s.logs_hidden:
+            s.logs = s.logs[-keep:] if keep else []
     for t in targets:
         t.step_rows = by_target.get(t.pk, [])
         counts: dict[str, int] = {}
