@@ -22,7 +22,67 @@ def scale(value: int, extent: int) -> int:
     return round(min(max(value, 0), extent - 1) * ABS_MAX / (extent - 1))
 
 
-class Mouse:
+class MouseGestures:
+    """Press, release, click, drag and wheel built from ``move`` and ``_button``: the one
+    definition of the gestures for both display paths (the hypervisor's QMP events here, the
+    SPICE inputs channel in :mod:`atp_core.protocol.spice`)."""
+
+    #: pause between the moves of a drag (SPICE's inputs channel needs longer than QMP)
+    DRAG_PAUSE = 0.01
+
+    def move(self, x: int, y: int) -> object:  # pragma: no cover - implemented by each path
+        raise NotImplementedError
+
+    def _button(self, button: str, down: bool) -> None:  # pragma: no cover - each path
+        raise NotImplementedError
+
+    def press(self, button: str = "left") -> None:
+        self._button(button, True)
+
+    def release(self, button: str = "left") -> None:
+        self._button(button, False)
+
+    def click(
+        self, x: int | None = None, y: int | None = None, button: str = "left", double=False
+    ) -> None:
+        if (x is None) != (y is None):
+            raise InvalidInput("mouse click: give both x and y, or neither")
+        if x is not None and y is not None:
+            self.move(x, y)
+        for i in range(2 if double else 1):
+            if i:
+                time.sleep(DOUBLE_GAP)
+            self.press(button)
+            time.sleep(CLICK_HOLD)
+            self.release(button)
+
+    def drag(
+        self, start: tuple[int, int], end: tuple[int, int], button: str = "left", steps: int = 8
+    ) -> None:
+        self.move(*start)
+        self.press(button)
+        try:
+            for i in range(1, steps + 1):
+                time.sleep(self.DRAG_PAUSE)
+                self.move(
+                    round(start[0] + (end[0] - start[0]) * i / steps),
+                    round(start[1] + (end[1] - start[1]) * i / steps),
+                )
+        finally:
+            self.release(button)
+
+    def scroll(self, delta: int) -> None:
+        """Wheel: ``delta`` notches, up when positive, down when negative."""
+        name = "wheel-up" if delta > 0 else "wheel-down"
+        for _ in range(abs(int(delta))):
+            self._wheel(name, True)
+            self._wheel(name, False)
+
+    def _wheel(self, name: str, down: bool) -> None:
+        self._button(name, down)
+
+
+class Mouse(MouseGestures):
     def __init__(self, qmp: LibvirtQmp, screen: Screen) -> None:
         self.qmp = qmp
         self.screen = screen
@@ -57,44 +117,5 @@ class Mouse:
             raise InvalidInput(f"mouse button {button!r}: allowed {', '.join(BUTTON_NAMES)}")
         self._events([{"type": "btn", "data": {"down": down, "button": button}}])
 
-    def press(self, button: str = "left") -> None:
-        self._button(button, True)
-
-    def release(self, button: str = "left") -> None:
-        self._button(button, False)
-
-    def click(
-        self, x: int | None = None, y: int | None = None, button: str = "left", double=False
-    ) -> None:
-        if (x is None) != (y is None):
-            raise InvalidInput("mouse click: give both x and y, or neither")
-        if x is not None and y is not None:
-            self.move(x, y)
-        for i in range(2 if double else 1):
-            if i:
-                time.sleep(DOUBLE_GAP)
-            self.press(button)
-            time.sleep(CLICK_HOLD)
-            self.release(button)
-
-    def drag(
-        self, start: tuple[int, int], end: tuple[int, int], button: str = "left", steps: int = 8
-    ) -> None:
-        self.move(*start)
-        self.press(button)
-        try:
-            for i in range(1, steps + 1):
-                time.sleep(0.01)
-                self.move(
-                    round(start[0] + (end[0] - start[0]) * i / steps),
-                    round(start[1] + (end[1] - start[1]) * i / steps),
-                )
-        finally:
-            self.release(button)
-
-    def scroll(self, delta: int) -> None:
-        """Wheel: ``delta`` notches, up when positive, down when negative."""
-        name = "wheel-up" if delta > 0 else "wheel-down"
-        for _ in range(abs(int(delta))):
-            self._events([{"type": "btn", "data": {"down": True, "button": name}}])
-            self._events([{"type": "btn", "data": {"down": False, "button": name}}])
+    def _wheel(self, name: str, down: bool) -> None:
+        self._events([{"type": "btn", "data": {"down": down, "button": name}}])

@@ -35,12 +35,11 @@ from atp_core.errors import InvalidInput, OperationTimeout, SpiceUnavailable
 
 from .keyboard import parse_key, text_to_chords
 from .keymap import QCODE_TO_LINUX
+from .mouse import MouseGestures
 
 DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_TEXT_INTERVAL_MS = 16  # between two characters of send_text (~58 characters/s)
 DEFAULT_HOLD_MS = 10
-CLICK_HOLD = 0.03
-DOUBLE_GAP = 0.08
 UPDATE_HISTORY = 8192
 
 # Linux key codes 1..88 are PC XT set-1 scancodes; the E0-prefixed keys are 0x100 | code.
@@ -327,13 +326,15 @@ class _Connection:
         return self.main is not None and self.main.props.mouse_mode == _MOUSE_MODE_CLIENT
 
 
-class SpiceClient:
+class SpiceClient(MouseGestures):
     """A SPICE connection to one VM: its screen (frames, update regions) and its input.
 
     ``locate`` gives the address to connect to (called again on every reconnect, so a restarted
     QEMU on a new port is found); ``SpiceClient.for_domain(ref)`` reads it from the domain's live
     XML. Every failure is a ``SpiceUnavailable`` / ``OperationTimeout`` with a plain message.
     """
+
+    DRAG_PAUSE = 0.02
 
     def __init__(
         self,
@@ -655,48 +656,6 @@ class SpiceClient:
         else:
             self._post_input(lambda i: i.button_release(number, state))
         self._flush()
-
-    def press(self, button: str = "left") -> None:
-        self._button(button, True)
-
-    def release(self, button: str = "left") -> None:
-        self._button(button, False)
-
-    def click(
-        self, x: int | None = None, y: int | None = None, button: str = "left", double=False
-    ) -> None:
-        if (x is None) != (y is None):
-            raise InvalidInput("mouse click: give both x and y, or neither")
-        if x is not None and y is not None:
-            self.move(x, y)
-        for i in range(2 if double else 1):
-            if i:
-                time.sleep(DOUBLE_GAP)
-            self.press(button)
-            time.sleep(CLICK_HOLD)
-            self.release(button)
-
-    def drag(
-        self, start: tuple[int, int], end: tuple[int, int], button: str = "left", steps: int = 8
-    ) -> None:
-        self.move(*start)
-        self.press(button)
-        try:
-            for i in range(1, steps + 1):
-                time.sleep(0.02)
-                self.move(
-                    round(start[0] + (end[0] - start[0]) * i / steps),
-                    round(start[1] + (end[1] - start[1]) * i / steps),
-                )
-        finally:
-            self.release(button)
-
-    def scroll(self, delta: int) -> None:
-        """Wheel: ``delta`` notches, up when positive, down when negative."""
-        name = "wheel-up" if delta > 0 else "wheel-down"
-        for _ in range(abs(int(delta))):
-            self._button(name, True)
-            self._button(name, False)
 
 
 __all__ = ["Frame", "SpiceAddress", "SpiceClient", "SpiceUnavailable", "Update", "spice_address"]
