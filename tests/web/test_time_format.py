@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from django.template import Context, Template
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
