@@ -28,6 +28,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 DEMO_VMS = ["atp-demo-1", "atp-demo-2"]
+# The graphical guest (Xorg on QXL, xdm login, SPICE): docs/desktop-guest.md
+DEMO_DESKTOP = "atp-demo-desktop"
 PORT = int(os.environ.get("ATP_PORT", "8000"))
 BIND = os.environ.get("ATP_BIND", "127.0.0.1")
 VDISIM_PORT = int(os.environ.get("ATP_VDISIM_PORT", "8088"))
@@ -57,15 +59,19 @@ def admin_credentials() -> tuple[str, str]:
 def boot_demo_vms() -> None:
     import libvirt
 
-    from guest.domain import define_guest
+    from guest.domain import define_desktop, define_guest
 
     libvirt.registerErrorHandler(lambda _c, _e: None, None)
     conn = libvirt.open(settings.ATP_LOCAL_LIBVIRT_URI)
-    for name in DEMO_VMS:
+    for name in [*DEMO_VMS, DEMO_DESKTOP]:
         try:
             dom = conn.lookupByName(name)
         except libvirt.libvirtError:
-            dom = define_guest(conn, name)
+            if name == DEMO_DESKTOP:
+                # the SPICE ticket is set through libvirt; the display client reads it back
+                dom = define_desktop(conn, name, ticket=secrets.token_hex(8))
+            else:
+                dom = define_guest(conn, name)
         if not dom.isActive():
             dom.create()
             say(f"started VM {name}")
@@ -151,7 +157,8 @@ def main() -> int:
     print(
         f"\n  OCloudView ATP is running at {url}\n"
         f"  log in as: {user} / {password}\n"
-        f"  demo VMs: {', '.join(DEMO_VMS)} on host 'local'\n"
+        f"  demo VMs: {', '.join(DEMO_VMS)} and the desktop {DEMO_DESKTOP} (login atp / atp)"
+        " on host 'local'\n"
         + (
             f"  VDI simulator: http://127.0.0.1:{VDISIM_PORT}/\n"
             if extra.get("vdisim_argv")
