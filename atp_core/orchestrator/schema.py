@@ -91,6 +91,16 @@ DOMAIN_STATES = (
 )
 
 
+def _regex_compiles(value: str | None) -> str | None:
+    """A regular expression field's check (skipped while it holds ``${...}``)."""
+    if value is not None and not has_variables(value):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -191,12 +201,7 @@ class Expect(_Model):
     @field_validator("stdout_regex")
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
-        if value is not None and not has_variables(value):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
-        return value
+        return _regex_compiles(value)
 
 
 class Area(_Model):
@@ -496,12 +501,7 @@ class _TextFields(StepBase):
     @field_validator("regex")
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
-        if value is not None and not has_variables(value):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
-        return value
+        return _regex_compiles(value)
 
     @model_validator(mode="after")
     def _text_or_regex(self) -> _TextFields:
