@@ -6,7 +6,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: demo test bench setup system venv rig lint format test-sqlite test-postgres clean-rig fuzz
+.PHONY: demo test bench setup system venv rig lint format test-sqlite test-postgres clean-rig fuzz soak
 
 demo: setup rig
 	$(PY) -m atp_site.devrunner
@@ -55,6 +55,11 @@ test-postgres:
 fuzz: setup
 	ATP_FUZZ_EXAMPLES=$${ATP_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -p no:cacheprovider --timeout=0 \
 	  tests/unit/test_scenario_loader_fuzz.py
+
+# Long soaks (the suite runs the same tests, shorter): a VM console kept open for 10 minutes.
+soak: setup rig
+	ATP_CONSOLE_SOAK_SECONDS=$${ATP_CONSOLE_SOAK_SECONDS:-600} $(PY) -m pytest -q \
+	  tests/browser/test_vm_console_soak.py
 
 lint:
 	.venv/bin/ruff check .

@@ -301,6 +301,8 @@ ATP_LOCAL_LIBVIRT_URI = os.environ.get("ATP_LIBVIRT_URI", "qemu:///system")
 # remembered as down for ATP_HOST_DOWN_SECONDS instead of being re-dialled by every request.
 ATP_LIBVIRT_CONNECT_TIMEOUT = float(os.environ.get("ATP_LIBVIRT_CONNECT_TIMEOUT", "5"))
 ATP_HOST_DOWN_SECONDS = float(os.environ.get("ATP_HOST_DOWN_SECONDS", "30"))
+# the VM console (noVNC): how long the proxy waits for QEMU's VNC port to accept
+ATP_CONSOLE_CONNECT_TIMEOUT = float(os.environ.get("ATP_CONSOLE_CONNECT_TIMEOUT", "10"))
 
 LOGGING = {
     "version": 1,

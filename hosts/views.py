@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import AtpError
@@ -140,6 +141,57 @@ def vm_screen(request, vm_id: int):
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=1"
     return response
+
+
+def console_context(
+    request,
+    *,
+    title: str,
+    vm_name: str,
+    host,
+    ws_path: str,
+    status_url: str,
+    back_url: str,
+    back_label: str,
+) -> dict:
+    return {
+        "title": title,
+        "vm_name": vm_name,
+        "host": host,
+        "ws_path": ws_path,
+        "status_url": status_url,
+        "back_url": back_url,
+        "back_label": back_label,
+        "view_only": not has_role(request.user, "operator"),
+    }
+
+
+@require_GET
+def vm_console(request, vm_id: int):
+    """The VM's screen in the browser (noVNC); operators type, viewers watch."""
+    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=vm_id)
+    context = console_context(
+        request,
+        title=f"Console of {vm.name}",
+        vm_name=vm.name,
+        host=vm.host,
+        ws_path=f"/ws/vms/{vm.pk}/console/",
+        status_url=reverse("hosts:vm_console_status", args=[vm.pk]),
+        back_url=reverse("hosts:vms"),
+        back_label="VMs",
+    )
+    return render(request, "hosts/console.html", context)
+
+
+@require_GET
+def vm_console_status(request, vm_id: int):
+    """Whether the console can open now (the page asks before connecting and after it ends)."""
+    from .console import console_status
+
+    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=vm_id)
+    return JsonResponse(
+        {**console_status(vm.host, vm.name), "view_only": not has_role(request.user, "operator")}
+    )
 
 
 @require_GET

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import console, views
 
 app_name = "runs"
 urlpatterns = [
@@ -19,6 +19,16 @@ urlpatterns = [
         "runs/<int:run_id>/targets/<int:target_id>/screen.png",
         views.target_screen,
         name="screen",
+    ),
+    path(
+        "runs/<int:run_id>/targets/<int:target_id>/console",
+        console.target_console,
+        name="console",
+    ),
+    path(
+        "runs/<int:run_id>/targets/<int:target_id>/console.json",
+        console.target_console_status,
+        name="console_status",
     ),
     path("runs/<int:run_id>/artifacts/<int:artifact_id>", views.artifact_file, name="artifact"),
     path("runs/<int:run_id>/artifacts/find", views.artifact_find, name="artifact_find"),
