@@ -10,6 +10,7 @@ import libvirt
 from atp_core.cancel import NEVER, CancelToken
 from atp_core.errors import InvalidInput
 
+from . import keyboard_flow
 from .domain import DomainRef
 from .keymap import ALIASES, QCODE_TO_LINUX, US_LAYOUT
 
@@ -154,16 +155,25 @@ class Keyboard:
         hold_ms: int | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
-        """Type ``text`` key by key (Shift where the US layout needs it); returns once QEMU has
-        delivered the last key. ``hold_ms``: how long QEMU waits after each press and each
-        release (default ``TEXT_HOLD_MS``); ``interval_ms``: the least time from sending one
-        key to sending the next.
+        """Type ``text`` key by key (Shift where the US layout needs it); returns once the last
+        key is in the guest's keyboard device.
 
-        Not faster on purpose: the guest's PS/2 keyboard holds 16 bytes (2-4 per character)
-        until the guest reads them, and a guest starved of CPU (TCG on a crowded host) reads
-        late; rolling several keys into one chord was tried and lost keys there."""
+        Without ``hold_ms``: flow-controlled (``keyboard_flow``): batches of keys go in through
+        the monitor as soon as the guest has read the previous ones, so the rate is what the
+        guest takes and no key is lost under load; ``interval_ms`` > 0 then sends one character
+        at a time, at least that far apart. With ``hold_ms`` (or where the monitor cannot be
+        watched): one ``sendKey`` chord per character, each key held ``hold_ms`` (default
+        ``TEXT_HOLD_MS``), ``interval_ms`` the least time from one send to the next; the
+        guest's keyboard buffer (16 bytes on PS/2) is then not watched, so a guest starved of
+        CPU can lose keys when the holds are short."""
         cancel = cancel or NEVER
         chords = text_to_chords(text)
+        if hold_ms is None and chords:
+            flow = keyboard_flow.detect(self.domain)
+            if flow is not None:
+                self.wait_idle(cancel)  # a chord sent before may still be playing in QEMU
+                flow.type(chords, (interval_ms or 0) / 1000, cancel)
+                return
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         hold = TEXT_HOLD_MS if hold_ms is None else hold_ms
         for i, chord in enumerate(chords):

@@ -20,6 +20,9 @@ class FakeDomain:
     def call(self, what, fn, running=True):
         return fn(self)
 
+    def running(self):
+        return self  # not a libvirt domain: send_text keeps the sendKey path (no monitor)
+
     def sendKey(self, codeset, hold, codes, n, flags):  # noqa: N802 - libvirt's name
         self.sent.append((time.monotonic(), list(codes), hold))
 
