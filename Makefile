@@ -35,6 +35,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 rig:
 	@bash rig/start-daemons.sh
+	@bash rig/remote-hosts.sh
 	@bash guest/build.sh
 	@bash guest/build-desktop.sh
 

@@ -8,7 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 # (the X, xdm and font packages are copied into the desktop test guest by guest/build-desktop.sh;
 #  gir1.2-spiceclientglib-2.0 is the SPICE client, libgirepository1.0-dev and libcairo2-dev let
 #  pip build PyGObject and pycairo; fonts-wqy-microhei, the smallest CJK font, lets Chromium show
-#  the VDI platform's Chinese messages as characters instead of boxes)
+#  the VDI platform's Chinese messages as characters instead of boxes; iproute2 and
+#  openssh-server make the two remote libvirt hosts of rig/remote-hosts.sh)
 NEEDED="
 /usr/bin/qemu-system-x86_64:qemu-system-x86
 /usr/bin/qemu-img:qemu-utils
@@ -48,6 +49,10 @@ NEEDED="
 /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
 /usr/lib/x86_64-linux-gnu/security/pam_unix.so:libpam-modules
 /usr/bin/openssl:openssl
+/usr/sbin/ip:iproute2
+/usr/bin/nsenter:util-linux
+/usr/sbin/sshd:openssh-server
+/usr/bin/ssh:openssh-client
 /usr/lib/x86_64-linux-gnu/girepository-1.0/SpiceClientGLib-2.0.typelib:gir1.2-spiceclientglib-2.0
 /usr/lib/x86_64-linux-gnu/pkgconfig/gobject-introspection-1.0.pc:libgirepository1.0-dev
 /usr/lib/x86_64-linux-gnu/pkgconfig/cairo.pc:libcairo2-dev

@@ -18,5 +18,6 @@ stop() {
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   rm -f "$1"; echo "stopped $1 ($pid)"
 }
+bash "$(dirname "$0")/remote-hosts.sh" stop
 stop /run/libvirtd.pid
 stop /run/virtlogd.pid

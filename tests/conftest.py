@@ -89,6 +89,63 @@ def desktop_session(desktop_guest):
 
 
 @pytest.fixture(scope="session")
+def remote_hosts():
+    """The rig's two remote libvirt hosts (rig/remote-hosts.sh), both transports answering."""
+    from tests.remote_hosts import HOSTS_FILE, answers, load_remote_hosts
+
+    hosts = load_remote_hosts()
+    require(len(hosts) >= 2, f"the remote libvirt hosts ({HOSTS_FILE}; run rig/remote-hosts.sh)")
+    for host in hosts:
+        host.link_up()  # an interrupted earlier session may have left a link down
+        for uri in (host.tcp_uri, host.ssh_uri):
+            require(answers(uri), f"remote libvirt host {host.name} at {uri}")
+    return hosts
+
+
+@pytest.fixture(scope="session")
+def remote_vm_pools(remote_hosts):
+    """One booted text guest on each remote host (defined over qemu+tcp), for the session."""
+    from guest.domain import define_guest
+    from tests.vm_pool import VmPool, guest_built
+
+    require(guest_built(), "the test guest (run guest/build.sh)")
+    pools = [VmPool(1, f"{RIG_PREFIX}r{i}-", h.tcp_uri) for i, h in enumerate(remote_hosts, 1)]
+    for pool in pools:  # both boot at once
+        for vm in pool.vms:
+            vm.remove()
+            define_guest(pool.conn, vm.name).create()
+    for pool in pools:
+        for vm in pool.vms:
+            vm.wait_agent()
+    yield pools
+    for pool in pools:
+        pool.close()
+
+
+@pytest.fixture
+def remote_vms(remote_vm_pools):
+    """The remote hosts' guests (one each, booted, agent answering), in remote_hosts order."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(pool.lend(1))[0] for pool in remote_vm_pools]
+
+
+@pytest.fixture
+def remote_host_records(db, remote_hosts):
+    """The remote hosts registered as Host rows: ``<name>-tcp`` and ``<name>-ssh`` each."""
+    from hosts.services import add_host
+
+    return {
+        f"{host.name}-{transport}": add_host(
+            f"{host.name}-{transport}", host.uri(transport), slots=2, tags=["remote", transport]
+        )
+        for host in remote_hosts
+        for transport in ("tcp", "ssh")
+    }
+
+
+@pytest.fixture(scope="session")
 def redis_url() -> str:
     url = os.environ.get("ATP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     require(tcp_port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")

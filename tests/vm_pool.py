@@ -134,6 +134,7 @@ class VmPool:
                 self._cond.wait()
             taken, self._free = self._free[:count], self._free[count:]
         try:
+            self._reopen_if_dead()
             for vm in taken:
                 vm.ensure_running()
             yield taken
@@ -145,10 +146,24 @@ class VmPool:
                 self._free.extend(taken)
                 self._cond.notify_all()
 
+    def _reopen_if_dead(self) -> None:
+        """A remote host's connection dies when a test pulls its link: dial it again."""
+        try:
+            if self.conn.isAlive():
+                return
+        except libvirt.libvirtError:
+            pass
+        self.conn = libvirt.open(self.uri)
+        for vm in self.vms:
+            vm.conn = self.conn
+
     def close(self) -> None:
+        with contextlib.suppress(libvirt.libvirtError):
+            self._reopen_if_dead()
         for vm in self.vms:
             vm.remove()
-        self.conn.close()
+        with contextlib.suppress(libvirt.libvirtError):
+            self.conn.close()
 
 
 # Linux key codes for typing the desktop login with raw libvirt (the rig does not use atp_core)
