@@ -213,6 +213,8 @@ def _project(run_id: int, ev: RunEvent) -> None:
             row.finished = now
             row.duration = data.get("duration")
             row.error = str(data.get("error") or "")
+            metrics = data.get("metrics")
+            row.metrics = _metrics(metrics) if isinstance(metrics, dict) else {}
             output = data.get("output")
             if output not in (None, ""):
                 row.output = StepResult.cap_output(
@@ -575,3 +577,14 @@ class RunEventSink:
                     return
                 # a dropped database connection: reconnect once and retry
                 connection.close()
+
+
+def _metrics(metrics: dict) -> dict:
+    """A step's metrics as stored: plain numbers and short strings, at most 32 of them."""
+    kept: dict = {}
+    for key, value in list(metrics.items())[:32]:
+        if value is None or isinstance(value, bool | int | float):
+            kept[str(key)[:64]] = value
+        else:
+            kept[str(key)[:64]] = str(value)[:200]
+    return kept

@@ -188,6 +188,9 @@ class StepResult(models.Model):
     duration = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     output = models.TextField(blank=True, help_text="capped at 64 KiB")
+    metrics = models.JSONField(
+        default=dict, blank=True, help_text="measured experience: latency (s), action, ..."
+    )
 
     class Meta:
         ordering = ["target", "ordinal", "iteration"]

@@ -8,6 +8,8 @@ import json
 import logging
 import xml.etree.ElementTree as ET
 
+from atp_core.orchestrator.latency import summarize
+
 from .models import Artifact, Run
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ def report_dict(run: Run) -> dict:
         "attempt": run.attempt,
         "variables": run.variables,
         "totals": run.totals,
+        "latency": summarize(run.steps.all()),
         "targets": [
             {
                 "name": t.name,
@@ -90,9 +93,11 @@ def report_dict(run: Run) -> dict:
                         "duration": s.duration,
                         "error": s.error,
                         "output": s.output,
+                        "metrics": s.metrics,
                     }
                     for s in t.steps.all()
                 ],
+                "latency": summarize(t.steps.all()),
                 "artifacts": [_artifact(a) for a in t.artifacts.all()],
             }
             for t in run.run_targets.all()
@@ -132,6 +137,11 @@ def report_junit(run: Run) -> str:
                 ET.SubElement(case, tag, message=s.error[:500]).text = s.error
             elif s.status in ("skipped", "cancelled", "pending"):
                 ET.SubElement(case, "skipped", message=s.status)
+            if s.metrics:
+                props = ET.SubElement(case, "properties")
+                for key, value in sorted(s.metrics.items()):
+                    if value is not None:
+                        ET.SubElement(props, "property", name=key, value=str(value))
             if s.output:
                 ET.SubElement(case, "system-out").text = s.output
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)

@@ -409,13 +409,31 @@ def page_run(run_id: int) -> dict:
         for s in t.step_rows:
             counts[s.status] = counts.get(s.status, 0) + 1
         t.counts = sorted(counts.items())
+        t.latency = latency_rows(t.step_rows)
     return {
         "run": run,
         "last_seq": last_seq,
         "targets": targets,
         "artifacts": artifacts,
         "run_events": run_events,
+        "latency": latency_rows(steps),
     }
+
+
+def latency_rows(steps) -> list[dict]:
+    """p50/p95/max input-to-display latency per action kind, in milliseconds, for a table."""
+    from atp_core.orchestrator.latency import summarize
+
+    return [
+        {
+            "action": kind,
+            "count": stats["count"],
+            "p50": stats["p50"] * 1000,
+            "p95": stats["p95"] * 1000,
+            "max": stats["max"] * 1000,
+        }
+        for kind, stats in summarize(steps).items()
+    ]
 
 
 def _print_once(step) -> None:

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import AtpError, InvalidInput
+from atp_core.orchestrator.latency import summarize
 from atp_site.permissions import has_role, role_required
 
 from . import selectors
@@ -342,6 +343,7 @@ def report_dict(data: dict) -> dict:
         "launched_by": run.launched_by.username if run.launched_by else None,
         "variables": run.variables,
         "totals": run.totals,
+        "latency": summarize([s for t in data["targets"] for s in t.step_rows]),
         "targets": [
             {
                 "name": t.name,
@@ -350,6 +352,7 @@ def report_dict(data: dict) -> dict:
                 "result": t.result,
                 "duration": t.duration,
                 "totals": t.totals,
+                "latency": summarize(t.step_rows),
                 "steps": [
                     {
                         "id": s.step_id,
@@ -362,6 +365,7 @@ def report_dict(data: dict) -> dict:
                         "duration": s.duration,
                         "error": s.error,
                         "output": s.output,
+                        "metrics": s.metrics,
                         "artifacts": [
                             {
                                 "name": x["name"],
@@ -413,6 +417,11 @@ def junit_xml(data: dict) -> str:
             elif s.status in ("skipped", "pending"):
                 skipped += 1
                 ET.SubElement(case, "skipped", message=s.status)
+            if s.metrics:
+                props = ET.SubElement(case, "properties")
+                for key, value in sorted(s.metrics.items()):
+                    if value is not None:
+                        ET.SubElement(props, "property", name=key, value=str(value))
             if s.output:
                 ET.SubElement(case, "system-out").text = s.output
         suite.set("tests", str(tests))

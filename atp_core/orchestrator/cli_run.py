@@ -219,6 +219,9 @@ class LiveView:
                 f"{_escape(event.target)}  {'  ' * depth}{event.step_id} {name}{extra}"
                 f" [dim]{data['duration']:.2f}s[/]"
             )
+            latency = (data.get("metrics") or {}).get("latency")
+            if latency is not None:
+                line += f" [dim]latency {latency * 1000:.0f} ms[/]"
             self.console.print(line, highlight=False, markup=True)
             if data.get("error") and status in ("failed", "error", "cancelled"):
                 self.console.print(f"    [dim]{_escape(data['error'])}[/]", highlight=False)
@@ -251,6 +254,25 @@ def summary_table(report):
             *(str(totals[s]) for s in ("passed", "failed", "error", "skipped", "cancelled")),
             f"{target.duration:.1f}s",
         )
+    return table
+
+
+def latency_table(report):
+    """Input-to-display latency per action kind (p50/p95/max, ms), or None when none measured."""
+    from rich.table import Table
+
+    from .latency import summarize
+
+    summary = summarize(report.steps)
+    if not summary:
+        return None
+    table = Table(title="input-to-display latency", title_justify="left")
+    table.add_column("action")
+    for name in ("inputs", "p50", "p95", "max"):
+        table.add_column(name, justify="right")
+    for kind, stats in summary.items():
+        ms = (f"{stats[k] * 1000:.0f} ms" for k in ("p50", "p95", "max"))
+        table.add_row(kind, str(stats["count"]), *ms)
     return table
 
 
@@ -333,6 +355,9 @@ def run_command(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, previous)
 
     console.print(summary_table(report))
+    latency = latency_table(report)
+    if latency is not None:
+        console.print(latency)
     for target in report.targets:
         for step in target.steps:
             if step.status in ("failed", "error"):

@@ -300,6 +300,7 @@ class Branch:
             output=report.output,
             iteration=report.iteration,
             branch=report.branch,
+            metrics=dict(report.metrics),
         )
 
     def skip(self, sid: str, model: Any, frame: Frame, reason: str) -> None:

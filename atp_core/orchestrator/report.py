@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from .latency import summarize
+
 STEP_STATUSES = ("passed", "failed", "error", "skipped", "cancelled")
 RUN_RESULTS = ("passed", "failed", "error", "cancelled", "timed_out")
 
@@ -35,6 +37,8 @@ class StepReport:
     phase: str = "main"
     branch: str | None = None
     started_at: float | None = None
+    # measured experience numbers: latency (s), action, latency_to, max_latency, ...
+    metrics: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +55,7 @@ class StepReport:
             "depth": self.depth,
             "phase": self.phase,
             "branch": self.branch,
+            "metrics": dict(self.metrics),
         }
 
 
@@ -82,6 +87,7 @@ class TargetReport:
             "duration": round(self.duration, 4),
             "error": self.error,
             "totals": self.totals,
+            "latency": summarize(self.steps),
             "steps": [s.to_dict() for s in self.steps],
         }
 
@@ -125,6 +131,7 @@ class RunReport:
             "started_at": self.started_at,
             "error": self.error,
             "totals": self.totals,
+            "latency": summarize(self.steps),
             "targets": [t.to_dict() for t in self.targets],
         }
 
@@ -160,6 +167,10 @@ class RunReport:
                 ("result", target.result),
             ):
                 ET.SubElement(props, "property", name=key, value=str(value))
+            for kind, stats in summarize(target.steps).items():
+                for stat, value in stats.items():
+                    name = f"latency.{kind}.{stat}"
+                    ET.SubElement(props, "property", name=name, value=str(value))
             for step in target.steps:
                 name = f"{step.id} {step.name}"
                 if step.iteration is not None:
@@ -180,6 +191,11 @@ class RunReport:
                     el.text = message
                 elif step.status in ("skipped", "cancelled"):
                     ET.SubElement(case, "skipped", message=message or step.status)
+                if step.metrics:
+                    props = ET.SubElement(case, "properties")
+                    for key, value in sorted(step.metrics.items()):
+                        if value is not None:
+                            ET.SubElement(props, "property", name=key, value=_xml_safe(str(value)))
                 if step.output:
                     ET.SubElement(case, "system-out").text = _xml_safe(step.output)
         ET.indent(root)

@@ -137,6 +137,12 @@ def _positive_timeout(value: float | None) -> float | None:
     return value
 
 
+def _positive_latency(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ValueError("max_latency must be longer than 0 (every input would fail)")
+    return value
+
+
 def _list_expression(value: object) -> object:
     if isinstance(value, str) and not VARIABLE.fullmatch(value.strip()):
         raise ValueError(f"expected a list or a ${{variable}} holding one, got {value!r}")
@@ -183,11 +189,21 @@ class StepDefaults(_Model):
     retries: int = Field(0, ge=0, le=100, description="re-attempts of a failed step")
     retry_delay: Duration = Field(1.0, description="pause between attempts")
     continue_on_error: bool = Field(False, description="a failed step does not stop the run")
+    max_latency: Duration | None = Field(
+        None,
+        description="every input step on a SPICE display fails when its input-to-display "
+        "latency is longer (e.g. 150ms)",
+    )
 
     @field_validator("timeout")
     @classmethod
     def _timeout_positive(cls, value: float | None) -> float | None:
         return _positive_timeout(value)
+
+    @field_validator("max_latency")
+    @classmethod
+    def _latency_positive(cls, value: float | None) -> float | None:
+        return _positive_latency(value)
 
 
 class Expect(_Model):
@@ -251,7 +267,41 @@ class StepBase(_Model):
 # -- input ------------------------------------------------------------------------------------
 
 
-class SendKey(StepBase):
+class Until(_Model):
+    """What the screen shows once the input took effect: a reference image or a text (OCR)."""
+
+    reference: str | None = Field(None, description="name of a reference image")
+    text: str | None = Field(None, description="text read on the screen by OCR")
+
+    @model_validator(mode="after")
+    def _one(self) -> Until:
+        _exactly_one(self, "reference", "text")
+        return self
+
+
+class _LatencyFields(StepBase):
+    """An input step: its input-to-display latency is measured on a SPICE display."""
+
+    until: Until | None = Field(
+        None, description="the latency ends when this reference or text is on the screen"
+    )
+    max_latency: Duration | None = Field(
+        None, description="fail the step when the input-to-display latency is longer (150ms)"
+    )
+
+    @field_validator("max_latency")
+    @classmethod
+    def _latency_positive(cls, value: float | None) -> float | None:
+        return _positive_latency(value)
+
+
+class _InputStep(_LatencyFields):
+    area: Area | None = Field(
+        None, description="the latency ends at the first display update in this rectangle"
+    )
+
+
+class SendKey(_InputStep):
     """Press a key or a chord (ret, ctrl+alt+del, ["ctrl", "c"]) and release it."""
 
     type: Literal["send_key"] = "send_key"
@@ -264,7 +314,7 @@ class SendKey(StepBase):
         return _check_key(value)
 
 
-class SendText(StepBase):
+class SendText(_InputStep):
     """Type text key by key (US layout; newline = Enter, tab = Tab)."""
 
     type: Literal["send_text"] = "send_text"
@@ -277,7 +327,7 @@ class SendText(StepBase):
         return _check_text(value)
 
 
-class MouseMove(StepBase):
+class MouseMove(_InputStep):
     """Move the mouse pointer to a screen position (or by an offset when relative)."""
 
     type: Literal["mouse_move"] = "mouse_move"
@@ -286,7 +336,7 @@ class MouseMove(StepBase):
     relative: bool = Field(False, description="x and y are an offset, not a position")
 
 
-class MouseClick(StepBase):
+class MouseClick(_InputStep):
     """Click a mouse button, after moving to x, y when given."""
 
     type: Literal["mouse_click"] = "mouse_click"
@@ -302,7 +352,7 @@ class MouseClick(StepBase):
         return self
 
 
-class MouseDrag(StepBase):
+class MouseDrag(_InputStep):
     """Press a button at one point, move to another, release."""
 
     type: Literal["mouse_drag"] = "mouse_drag"
@@ -320,7 +370,7 @@ class MouseDrag(StepBase):
     )
 
 
-class MouseScroll(StepBase):
+class MouseScroll(_InputStep):
     """Turn the mouse wheel: positive delta scrolls up, negative down."""
 
     type: Literal["mouse_scroll"] = "mouse_scroll"
@@ -440,7 +490,7 @@ class VerifyScreen(StepBase):
     interval: Duration | None = None
 
 
-class ClickImage(StepBase):
+class ClickImage(_LatencyFields):
     """Find a reference on the screen (polling until the timeout) and click its match area's
     centre, moved by ``offset``."""
 

@@ -41,6 +41,7 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_TEXT_INTERVAL_MS = 16  # between two characters of send_text (~58 characters/s)
 DEFAULT_HOLD_MS = 10
 UPDATE_HISTORY = 8192
+INPUT_HISTORY = 4096
 
 # Linux key codes 1..88 are PC XT set-1 scancodes; the E0-prefixed keys are 0x100 | code.
 _EXTENDED = {
@@ -201,6 +202,17 @@ class Update:
         )
 
 
+@dataclass(frozen=True)
+class SentInput:
+    """One input event as it left the client (monotonic time, same clock as ``Update.time``).
+
+    ``kind``: ``key_down``, ``key_up``, ``button_down``, ``button_up``, ``move`` (absolute) or
+    ``motion`` (relative)."""
+
+    time: float
+    kind: str
+
+
 @dataclass
 class Frame:
     """A copy of the screen: RGB pixels (H, W, 3), the time and number of the last update in it."""
@@ -353,6 +365,7 @@ class SpiceClient(MouseGestures):
         self._pixels: np.ndarray | None = None  # (H, W, 4) BGRX, owned by the client
         self._source: np.ndarray | None = None  # view on spice-gtk's surface (GLib thread only)
         self._updates: deque[Update] = deque(maxlen=UPDATE_HISTORY)
+        self._sent: deque[SentInput] = deque(maxlen=INPUT_HISTORY)
         self._seq = 0
         self._frame_time = 0.0
         self._buttons = 0
@@ -501,6 +514,11 @@ class SpiceClient(MouseGestures):
         with self._cond:
             return [u for u in self._updates if u.time > after]
 
+    def inputs_since(self, after: float) -> list[SentInput]:
+        """The input events handed to the SPICE inputs channel later than ``after``."""
+        with self._cond:
+            return [i for i in self._sent if i.time > after]
+
     def wait_update(
         self,
         after: float | None = None,
@@ -535,12 +553,15 @@ class SpiceClient(MouseGestures):
         assert conn is not None
         return conn
 
-    def _post_input(self, fn: Callable[[object], None]) -> None:
+    def _post_input(self, fn: Callable[[object], None], kind: str = "other") -> None:
         conn = self._inputs()
 
         def run():
             if not conn.closed and conn.inputs is not None:
+                sent = SentInput(time.monotonic(), kind)  # stamped as it leaves, on the loop
                 fn(conn.inputs)
+                with self._cond:
+                    self._sent.append(sent)
 
         self._loop.post(run)
 
@@ -552,11 +573,11 @@ class SpiceClient(MouseGestures):
 
     def key_down(self, key: str) -> None:
         code = scancode(parse_key(key)[0])
-        self._post_input(lambda i: i.key_press(code))
+        self._post_input(lambda i: i.key_press(code), "key_down")
 
     def key_up(self, key: str) -> None:
         code = scancode(parse_key(key)[0])
-        self._post_input(lambda i: i.key_release(code))
+        self._post_input(lambda i: i.key_release(code), "key_up")
 
     def _chord(self, qcodes: list[str], hold: float) -> None:
         codes = [scancode(q) for q in qcodes]
@@ -569,11 +590,11 @@ class SpiceClient(MouseGestures):
             for c in reversed(codes):
                 inputs.key_release(c)
 
-        self._post_input(press)
+        self._post_input(press, "key_down")
         if hold > 0:
             self._flush()
             time.sleep(hold)
-        self._post_input(release)
+        self._post_input(release, "key_up")
 
     def send_key(self, key: str | list[str], hold_ms: int | None = None) -> None:
         """Press one key or chord (``"ctrl+alt+del"``) and release it in reverse order."""
@@ -637,12 +658,12 @@ class SpiceClient(MouseGestures):
         """Move the pointer to screen pixel (x, y) (client mouse mode: USB tablet)."""
         x, y = self._check_mouse(x, y)
         buttons = self._buttons
-        self._post_input(lambda i: i.position(x, y, 0, buttons))
+        self._post_input(lambda i: i.position(x, y, 0, buttons), "move")
         self._flush()
 
     def move_relative(self, dx: int, dy: int) -> None:
         buttons = self._buttons
-        self._post_input(lambda i: i.motion(int(dx), int(dy), buttons))
+        self._post_input(lambda i: i.motion(int(dx), int(dy), buttons), "motion")
         self._flush()
 
     def _button(self, button: str, down: bool) -> None:
@@ -652,10 +673,18 @@ class SpiceClient(MouseGestures):
         self._buttons = (self._buttons | bit) if down else (self._buttons & ~bit)
         state = self._buttons
         if down:
-            self._post_input(lambda i: i.button_press(number, state))
+            self._post_input(lambda i: i.button_press(number, state), "button_down")
         else:
-            self._post_input(lambda i: i.button_release(number, state))
+            self._post_input(lambda i: i.button_release(number, state), "button_up")
         self._flush()
 
 
-__all__ = ["Frame", "SpiceAddress", "SpiceClient", "SpiceUnavailable", "Update", "spice_address"]
+__all__ = [
+    "Frame",
+    "SentInput",
+    "SpiceAddress",
+    "SpiceClient",
+    "SpiceUnavailable",
+    "Update",
+    "spice_address",
+]

@@ -25,6 +25,15 @@ def duration(seconds) -> str:
 
 
 @register.filter
+def ms(seconds) -> str:
+    """Seconds as whole milliseconds: 0.0834 -> "83 ms"."""
+    try:
+        return f"{float(seconds) * 1000:.0f} ms"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
 def percent(rate) -> str:
     """``0.857`` → ``86%``; None → ``—``."""
     if rate is None:

@@ -8,6 +8,7 @@ from typing import Any
 from atp_core.errors import AtpError, CheckFailed, InfrastructureError, InvalidInput
 from atp_core.protocol.keyboard import parse_key
 
+from ..latency import measured
 from ..runtime import StepCall, require_vm
 
 
@@ -48,6 +49,7 @@ def _ms(seconds: Any) -> int | None:
     return None if seconds is None else int(round(float(seconds) * 1000))
 
 
+@measured
 def send_key(call: StepCall) -> None:
     require_vm(call)
     ensure_mark(call)
@@ -56,6 +58,7 @@ def send_key(call: StepCall) -> None:
     call.say(f"pressed {'+'.join(parse_key(key))}")
 
 
+@measured
 def send_text(call: StepCall) -> None:
     require_vm(call)
     ensure_mark(call)
@@ -66,6 +69,7 @@ def send_text(call: StepCall) -> None:
     call.say(f"typed {len(text)} characters")
 
 
+@measured
 def mouse_move(call: StepCall) -> None:
     require_vm(call)
     ensure_mark(call)
@@ -79,6 +83,7 @@ def mouse_move(call: StepCall) -> None:
         call.say(f"moved to ({x}, {y})")
 
 
+@measured
 def mouse_click(call: StepCall) -> None:
     require_vm(call)
     ensure_mark(call)
@@ -91,6 +96,7 @@ def mouse_click(call: StepCall) -> None:
     )
 
 
+@measured
 def mouse_drag(call: StepCall) -> None:
     require_vm(call)
     ensure_mark(call)
@@ -110,6 +116,7 @@ def _point(value: Any, name: str) -> tuple[int, int]:
     return x, y
 
 
+@measured
 def mouse_scroll(call: StepCall) -> None:
     require_vm(call)
     ensure_mark(call)

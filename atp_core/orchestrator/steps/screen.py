@@ -12,6 +12,7 @@ from typing import Any
 from atp_core.errors import CheckFailed, InvalidInput
 
 from .. import screen_match
+from ..latency import measured
 from ..runtime import ReferenceSpec, StepCall, require_vm
 from .input import ensure_mark
 
@@ -151,6 +152,7 @@ def verify_screen(call: StepCall) -> None:
     call.say(_matched_line(name, seen, polls, len(candidates(call, name))))
 
 
+@measured
 def click_image(call: StepCall) -> None:
     """Click the centre (+ offset) of where the matched candidate's first area was found."""
     require_vm(call)
