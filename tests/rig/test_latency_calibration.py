@@ -18,7 +18,7 @@ from tests.rig.protocol_helpers import poll
 pytestmark = pytest.mark.rig
 
 DELAYS = {"0": 0.0, "1": 0.1, "2": 0.25, "5": 0.5}
-SAMPLES = 5
+SAMPLES = 7
 # QEMU's display refresh interval (GUI_REFRESH_INTERVAL_DEFAULT, 30 ms) + the 20 ms allowance
 TOLERANCE = 0.030 + 0.020
 

@@ -11,9 +11,8 @@ import pytest
 from PIL import Image
 
 from atp_core.errors import OperationTimeout
-from atp_core.orchestrator import ScenarioValidationError, load_scenario
+from atp_core.orchestrator import ReferenceSpec, ScenarioValidationError, load_scenario
 from atp_core.orchestrator.latency import percentile, summarize
-from atp_core.orchestrator import ReferenceSpec
 from atp_core.protocol.spice import Frame, SentInput, Update
 from tests.unit.fake_vm import FakeRig, run_yaml
 
