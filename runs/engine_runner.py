@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 
+from atp_core.status import BAD_STATUSES, Result, RunState
 from atp_core.text import without_nul
 
 from .events import RunEventSink, record_event
@@ -78,9 +79,9 @@ class RunWatcher:
                     )
                     # cancel asked, or the run was ended elsewhere (reaped while this worker
                     # was cut off, cancel escalated, deleted): stop the engine
-                    if row is None or row[0] or row[1] == Run.STATE_FINISHED:
+                    if row is None or row[0] or row[1] == RunState.FINISHED:
                         self.ended_elsewhere = row is None or (
-                            row[1] == Run.STATE_FINISHED and not row[0]
+                            row[1] == RunState.FINISHED and not row[0]
                         )
                         self._cancel.set()
                 except Exception:  # database away for a moment: try again next tick
@@ -225,16 +226,16 @@ def execute(run_id: int, *, worker: str = "") -> str:
         try:
             from .services import finish_without_engine
 
-            finish_without_engine(run_id, Run.RESULT_ERROR, reason)
+            finish_without_engine(run_id, Result.ERROR, reason)
         except Exception:
             log.exception("run %s: could not record the error", run_id)
-            Run.objects.filter(pk=run_id).exclude(state=Run.STATE_FINISHED).update(
-                state=Run.STATE_FINISHED,
-                result=Run.RESULT_ERROR,
+            Run.objects.filter(pk=run_id).exclude(state=RunState.FINISHED).update(
+                state=RunState.FINISHED,
+                result=Result.ERROR,
                 reason=reason[:4000],
                 finished=timezone.now(),
             )
-        return Run.RESULT_ERROR
+        return Result.ERROR
     finally:
         watcher.stop()
         sink.close()
@@ -268,7 +269,7 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     report = run_scenario(scenario, targets, **kwargs)
 
     sink.flush()
-    result = getattr(report, "result", None) or Run.RESULT_ERROR
+    result = getattr(report, "result", None) or Result.ERROR
     totals = dict(getattr(report, "totals", None) or {})
     for name, render, mime in (
         ("report.json", "to_json", "application/json"),
@@ -279,9 +280,9 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         except Exception:
             log.exception("run %s: %s could not be written", run.pk, name)
     reason = ""
-    if result == Run.RESULT_CANCELLED:
+    if result == Result.CANCELLED:
         reason = "cancelled on request" if watcher.cancelled() else "cancelled"
-    elif result in (Run.RESULT_ERROR, Run.RESULT_TIMED_OUT):
+    elif result in (Result.ERROR, Result.TIMED_OUT):
         reason = getattr(report, "error", None) or _first_error(report) or result.replace("_", " ")
     held = [e for e in sink.held if e.type == "run_finished"]
     data = dict(held[-1].to_dict()["data"]) if held else {}
@@ -291,12 +292,12 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     if ended is None:
         sink.close()
         log.warning("run %s was deleted while it ran", run.pk)
-        return Run.RESULT_ERROR
-    if ended[0] == Run.STATE_FINISHED:
+        return Result.ERROR
+    if ended[0] == RunState.FINISHED:
         # ended elsewhere (reaped while cut off, cancel escalated): its run_finished is stored
         sink.store_last("worker_stopped", {"engine_result": result, "worker": run.worker})
         sink.close()
-        return ended[1] or Run.RESULT_ERROR
+        return ended[1] or Result.ERROR
     # through the sink's writer, behind every event of the run (never before one of them)
     sink.store_last("run_finished", _finish_payload(result, reason, data))
     sink.close()
@@ -306,6 +307,6 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
 def _first_error(report) -> str:
     for target in getattr(report, "targets", []) or []:
         for step in getattr(target, "steps", []) or []:
-            if getattr(step, "status", "") in ("error", "failed") and getattr(step, "error", ""):
+            if getattr(step, "status", "") in BAD_STATUSES and getattr(step, "error", ""):
                 return f"{getattr(target, 'name', '')} step {step.id}: {step.error}"[:2000]
     return ""

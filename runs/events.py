@@ -34,6 +34,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from atp_core.status import RunState, StepStatus
 from atp_core.text import without_nul
 from atp_site.channel_send import close_thread_loop, group_send
 
@@ -193,7 +194,7 @@ def _project(run_id: int, ev: RunEvent) -> None:
     elif kind == "target_started":
         target = _target(run_id, ev.target)
         if target:
-            RunTarget.objects.filter(pk=target.pk).update(state=Run.STATE_RUNNING, started=now)
+            RunTarget.objects.filter(pk=target.pk).update(state=RunState.RUNNING, started=now)
     elif kind in ("step_started", "step_finished") and ev.step_id:
         target = _target(run_id, ev.target)
         if target is None:
@@ -204,12 +205,12 @@ def _project(run_id: int, ev: RunEvent) -> None:
         if data.get("type"):
             row.type = str(data["type"])[:64]
         if kind == "step_started":
-            row.status = "running"
+            row.status = StepStatus.RUNNING
             row.attempt = int(data.get("attempt") or 1)
             row.started = row.started or now
             row.finished = None
         else:
-            row.status = data.get("status") or "error"
+            row.status = data.get("status") or StepStatus.ERROR
             row.finished = now
             row.duration = data.get("duration")
             row.error = str(data.get("error") or "")
@@ -225,7 +226,7 @@ def _project(run_id: int, ev: RunEvent) -> None:
         target = _target(run_id, ev.target)
         if target:
             RunTarget.objects.filter(pk=target.pk).update(
-                state=Run.STATE_FINISHED,
+                state=RunState.FINISHED,
                 result=data.get("result"),
                 finished=now,
                 totals=data.get("totals") or {},
@@ -243,19 +244,19 @@ def _project(run_id: int, ev: RunEvent) -> None:
                 target_id=target_id,
                 step_id=step_id,
                 iteration=NOT_IN_LOOP,
-                status__in=("pending", "skipped"),
+                status__in=(StepStatus.PENDING, StepStatus.SKIPPED),
             ).delete()
         # the last event of every run (the runner stores the engine's once reports are written).
         # A run already ended elsewhere (reaped, cancel escalated, finish_without_engine, which
         # sets its fields before recording this event) keeps its result and reason.
-        fields = {"state": Run.STATE_FINISHED, "finished": now}
+        fields = {"state": RunState.FINISHED, "finished": now}
         if data.get("totals"):
             fields["totals"] = data["totals"]
         if data.get("result"):
             fields["result"] = data["result"]
         if data.get("reason"):
             fields["reason"] = data["reason"]
-        Run.objects.filter(pk=run_id).exclude(state=Run.STATE_FINISHED).update(**fields)
+        Run.objects.filter(pk=run_id).exclude(state=RunState.FINISHED).update(**fields)
         _notify_finished(run_id)
 
 

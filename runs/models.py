@@ -11,32 +11,24 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from atp_core.status import Result, RunState, StepStatus
+
 OUTPUT_CAP = 64 * 1024
 NOT_IN_LOOP = -1
 
 
-class Run(models.Model):
-    STATE_QUEUED = "queued"
-    STATE_RUNNING = "running"
-    STATE_FINISHED = "finished"
-    STATE_CHOICES = [
-        (STATE_QUEUED, "queued"),
-        (STATE_RUNNING, "running"),
-        (STATE_FINISHED, "finished"),
-    ]
-    RESULT_PASSED = "passed"
-    RESULT_FAILED = "failed"
-    RESULT_ERROR = "error"
-    RESULT_CANCELLED = "cancelled"
-    RESULT_TIMED_OUT = "timed_out"
-    RESULT_CHOICES = [
-        (RESULT_PASSED, "passed"),
-        (RESULT_FAILED, "failed"),
-        (RESULT_ERROR, "error"),
-        (RESULT_CANCELLED, "cancelled"),
-        (RESULT_TIMED_OUT, "timed out"),
-    ]
+def text_choices(vocabulary: type[RunState | Result | StepStatus]) -> type[models.TextChoices]:
+    """Django choices of one of the engine's status enums (same values, same labels)."""
+    members = [(m.name, (m.value, m.label)) for m in vocabulary]
+    return models.TextChoices(f"{vocabulary.__name__}Choices", members)
 
+
+RunStateChoices = text_choices(RunState)
+ResultChoices = text_choices(Result)
+StepStatusChoices = text_choices(StepStatus)
+
+
+class Run(models.Model):
     scenario = models.ForeignKey(
         "scenarios.Scenario", on_delete=models.PROTECT, related_name="runs"
     )
@@ -55,10 +47,10 @@ class Run(models.Model):
         related_name="runs",
     )
     state = models.CharField(
-        max_length=16, choices=STATE_CHOICES, default=STATE_QUEUED, db_index=True
+        max_length=16, choices=RunStateChoices.choices, default=RunState.QUEUED, db_index=True
     )
     result = models.CharField(
-        max_length=16, choices=RESULT_CHOICES, null=True, blank=True, db_index=True
+        max_length=16, choices=ResultChoices.choices, null=True, blank=True, db_index=True
     )
     reason = models.TextField(blank=True, help_text="why the run errored or was cancelled")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -89,7 +81,7 @@ class Run(models.Model):
             models.Index(
                 fields=["finished"],
                 include=["id", "scenario", "name", "result"],
-                condition=models.Q(state="finished"),
+                condition=models.Q(state=RunState.FINISHED),
                 name="run_finished_trend",
             ),
         ]
@@ -106,7 +98,7 @@ class Run(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.state != self.STATE_FINISHED
+        return self.state != RunState.FINISHED
 
     @property
     def group_name(self) -> str:
@@ -134,7 +126,7 @@ class RunTarget(models.Model):
     )
     vm_name = models.CharField(max_length=255)
     host_uri = models.CharField(max_length=255, blank=True)
-    state = models.CharField(max_length=16, default=Run.STATE_QUEUED)
+    state = models.CharField(max_length=16, default=RunState.QUEUED)
     result = models.CharField(max_length=16, null=True, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -151,7 +143,7 @@ class RunTarget(models.Model):
             models.Index(
                 fields=["finished"],
                 include=["id", "host", "result"],
-                condition=models.Q(state="finished"),
+                condition=models.Q(state=RunState.FINISHED),
                 name="target_finished_trend",
             ),
         ]
@@ -167,9 +159,6 @@ class RunTarget(models.Model):
 
 
 class StepResult(models.Model):
-    STATUS_CHOICES = [
-        (s, s) for s in ("pending", "running", "passed", "failed", "error", "skipped", "cancelled")
-    ]
     PHASE_CHOICES = [("main", "main"), ("finally", "finally")]
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
@@ -181,7 +170,9 @@ class StepResult(models.Model):
     type = models.CharField(max_length=64, blank=True)
     depth = models.PositiveIntegerField(default=0)
     phase = models.CharField(max_length=8, choices=PHASE_CHOICES, default="main")
-    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="pending")
+    status = models.CharField(
+        max_length=16, choices=StepStatusChoices.choices, default=StepStatus.PENDING
+    )
     attempt = models.PositiveIntegerField(default=0)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)

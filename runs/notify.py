@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from atp_core.errors import InvalidInput
+from atp_core.status import RunState
 
 from .webhooks import mask_url
 
@@ -189,7 +190,7 @@ def notify_run_finished(run_id: int) -> dict:
     from runs.models import Run
 
     run = Run.objects.select_related("launched_by").filter(pk=run_id).first()
-    if run is None or run.state != Run.STATE_FINISHED:
+    if run is None or run.state != RunState.FINISHED:
         return {}
     urls, emails = destinations(run)
     if not urls and not emails:

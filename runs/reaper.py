@@ -34,6 +34,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from atp_core.status import Result, RunState
+
 log = logging.getLogger(__name__)
 
 OK = "ok"
@@ -236,7 +238,7 @@ def mark_lost(run_id: int, *, now: datetime | None = None, window: float | None 
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("revision").get(pk=run_id)
         now = now or timezone.now()
-        if run.state != Run.STATE_RUNNING:
+        if run.state != RunState.RUNNING:
             return False
         decision = judge_running(
             worker=run.worker,
@@ -264,7 +266,7 @@ def mark_lost(run_id: int, *, now: datetime | None = None, window: float | None 
             # launched in this transaction (its task is sent after commit), recorded before
             # run_finished so that run_finished stays the last event of the run
             requeue_attempt(run)
-        finish_without_engine(run.pk, Run.RESULT_ERROR, decision.reason)
+        finish_without_engine(run.pk, Result.ERROR, decision.reason)
         transaction.on_commit(lambda: _notify(run_id))
     return True
 
@@ -310,7 +312,7 @@ def end_overdue(run_id: int, reason: str) -> bool:
 
     run = Run.objects.get(pk=run_id)
     _revoke(run.task_id)
-    done = finish_without_engine(run_id, Run.RESULT_TIMED_OUT, reason)
+    done = finish_without_engine(run_id, Result.TIMED_OUT, reason)
     if done:
         _notify(run_id)
     return done
@@ -322,11 +324,11 @@ def escalate_cancel(run_id: int, reason: str) -> bool:
     from runs.services import finish_without_engine
 
     run = Run.objects.get(pk=run_id)
-    if run.state != Run.STATE_RUNNING:
+    if run.state != RunState.RUNNING:
         return False
     _record(run, "cancel_escalated", {"task_id": run.task_id, "worker": run.worker})
     _revoke(run.task_id)
-    done = finish_without_engine(run_id, Run.RESULT_CANCELLED, reason)
+    done = finish_without_engine(run_id, Result.CANCELLED, reason)
     if done:
         _notify(run_id)
     return done
@@ -337,7 +339,7 @@ def resend(run_id: int, reason: str) -> bool:
     from runs.services import send_run
 
     run = Run.objects.select_related("revision").get(pk=run_id)
-    if run.state != Run.STATE_QUEUED:
+    if run.state != RunState.QUEUED:
         return False
     _record(run, "resent", {"reason": reason, "previous_task_id": run.task_id})
     send_run(run)
@@ -356,7 +358,7 @@ def reap(now: datetime | None = None) -> dict:
     done: dict[str, list[int]] = {"lost": [], "overdue": [], "cancelled": [], "resent": []}
 
     running = list(
-        Run.objects.filter(state=Run.STATE_RUNNING).select_related("revision").order_by("pk")
+        Run.objects.filter(state=RunState.RUNNING).select_related("revision").order_by("pk")
     )
     cancel_times = dict(
         RunEvent.objects.filter(
@@ -395,7 +397,7 @@ def reap(now: datetime | None = None) -> dict:
     lost_after = settings.ATP_QUEUED_LOST_AFTER
     queued = list(
         Run.objects.filter(
-            state=Run.STATE_QUEUED, created__lt=now - timedelta(seconds=lost_after)
+            state=RunState.QUEUED, created__lt=now - timedelta(seconds=lost_after)
         ).order_by("pk")
     )
     if queued:

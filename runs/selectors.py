@@ -11,8 +11,17 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
+from atp_core.status import ACTIVE_STATES, BAD_STATUSES, OPEN_STATUSES, Result, RunState, StepStatus
 
-from .models import Artifact, Run, RunEvent, RunTarget, StepResult
+from .models import (
+    Artifact,
+    ResultChoices,
+    Run,
+    RunEvent,
+    RunStateChoices,
+    RunTarget,
+    StepResult,
+)
 
 FILTERS = ("scenario", "state", "result", "host", "user", "date", "date_from", "date_to", "q")
 EVENTS_MAX = 500
@@ -57,9 +66,9 @@ def run_list(filters=None) -> QuerySet[Run]:
         by = {"scenario_id": int(value)} if value.isdigit() else {"scenario__name": value}
         qs = qs.filter(**by)
     if value := get("state"):
-        qs = qs.filter(state=_choice(value, "state", Run.STATE_CHOICES))
+        qs = qs.filter(state=_choice(value, "state", RunStateChoices.choices))
     if value := get("result"):
-        qs = qs.filter(result=_choice(value, "result", Run.RESULT_CHOICES))
+        qs = qs.filter(result=_choice(value, "result", ResultChoices.choices))
     if value := get("host"):
         qs = qs.filter(
             Exists(RunTarget.objects.filter(run_id=OuterRef("pk"), host__name=str(value)))
@@ -155,11 +164,9 @@ def previous_next(run: Run) -> tuple[Run | None, Run | None]:
 # number of runs, steps or events.
 
 PAGE_STEP_EVENT_TYPES = ("step_started", "step_log", "step_output", "artifact")
-PAGE_ACTIVE_STATES = ("queued", "running")
-PAGE_FAILED_STATUSES = ("failed", "error")
 # Pass rates count runs (and targets) that ended passed, failed, error or timed out; a
 # cancelled one was stopped on purpose and says nothing about the product.
-COUNTED_RUNS = Count("id", filter=~Q(result="cancelled"))
+COUNTED_RUNS = Count("id", filter=~Q(result=Result.CANCELLED))
 
 
 def page_filter_choices() -> dict:
@@ -199,10 +206,10 @@ def page_pass_rate_by_day(days: int = 14, *, now=None) -> list[dict]:
     first = today - dt.timedelta(days=days - 1)
     start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
     rows = (
-        Run.objects.filter(state="finished", finished__gte=start)
+        Run.objects.filter(state=RunState.FINISHED, finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("day")
-        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result=Result.PASSED)))
         .order_by()
     )
     by_day = {r["day"]: r for r in rows}
@@ -233,7 +240,7 @@ def page_dashboard(*, recent: int = 15, days: int = 14) -> dict:
     from .models import Run, StepResult
 
     running = list(
-        Run.objects.filter(state__in=PAGE_ACTIVE_STATES)
+        Run.objects.filter(state__in=tuple(ACTIVE_STATES))
         .select_related("launched_by")
         .defer("source", "variables", "targets")
         .order_by("-created")[:20]
@@ -245,8 +252,8 @@ def page_dashboard(*, recent: int = 15, days: int = 14) -> dict:
         .values("run_id")
         .annotate(
             total=Count("id"),
-            done=Count("id", filter=~Q(status__in=("pending", "running"))),
-            failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
+            done=Count("id", filter=~Q(status__in=tuple(OPEN_STATUSES))),
+            failed=Count("id", filter=Q(status__in=tuple(BAD_STATUSES))),
         )
         .order_by()
     }
@@ -258,7 +265,7 @@ def page_dashboard(*, recent: int = 15, days: int = 14) -> dict:
             p.get("failed", 0),
         )
     recent_runs = list(
-        Run.objects.filter(state="finished")
+        Run.objects.filter(state=RunState.FINISHED)
         .select_related("launched_by")
         .defer("source", "variables", "targets")
         .order_by("-created", "-id")[:recent]  # "created" is indexed; "finished" is not
@@ -490,9 +497,9 @@ def page_compare(run_a, run_b) -> list[dict]:
             r["change"] = "only_a"
         elif a.status == b.status:
             r["change"] = "same"
-        elif a.status == "passed" and b.status in PAGE_FAILED_STATUSES:
+        elif a.status == StepStatus.PASSED and b.status in tuple(BAD_STATUSES):
             r["change"] = "broke"
-        elif a.status in PAGE_FAILED_STATUSES and b.status == "passed":
+        elif a.status in tuple(BAD_STATUSES) and b.status == StepStatus.PASSED:
             r["change"] = "fixed"
         else:
             r["change"] = "changed"
@@ -548,20 +555,20 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     # Every query below reads an index, not the run rows: the window's finished runs and
     # targets come from the covering partial indexes run_finished_trend / target_finished_trend
     # (runs/models.py), the last runs of each scenario from run_scenario_created.
-    finished = Run.objects.filter(state="finished", finished__gte=start)
+    finished = Run.objects.filter(state=RunState.FINISHED, finished__gte=start)
     per_scenario = list(
         finished.annotate(day=TruncDate("finished"))
         .values("scenario_id", "name", "day")
-        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result=Result.PASSED)))
         .order_by()
     )
     # a host's pass rate counts its targets by the day each finished (a target's result is
     # final when it finishes, whatever the run's other targets still do)
     per_host = (
-        RunTarget.objects.filter(state="finished", finished__gte=start)
+        RunTarget.objects.filter(state=RunState.FINISHED, finished__gte=start)
         .annotate(day=TruncDate("finished"))
         .values("host__name", "day")
-        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result="passed")))
+        .annotate(total=COUNTED_RUNS, passed=Count("id", filter=Q(result=Result.PASSED)))
         .order_by()
     )
     # the last ``last_runs`` finished runs of each scenario: per scenario the created time of
@@ -585,11 +592,11 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
     for row in (
         StepResult.objects.filter(run_id__in=recent_ids)
         # the same runs again, said so that the join reads run_finished_trend, not every run
-        .filter(run__state="finished", run__finished__gte=start)
+        .filter(run__state=RunState.FINISHED, run__finished__gte=start)
         .values("run__name", "run__variables", "step_id", "name")
         .annotate(
-            passed=Count("id", filter=Q(status="passed")),
-            failed=Count("id", filter=Q(status__in=PAGE_FAILED_STATUSES)),
+            passed=Count("id", filter=Q(status=StepStatus.PASSED)),
+            failed=Count("id", filter=Q(status__in=tuple(BAD_STATUSES))),
             runs=Count("run_id", distinct=True),
         )
         .filter(passed__gt=0, failed__gt=0)
@@ -616,7 +623,7 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         for s in (
             StepResult.objects.filter(
                 run_id__in=recent_ids,
-                status__in=PAGE_FAILED_STATUSES,
+                status__in=tuple(BAD_STATUSES),
                 step_id__in={f["step_id"] for f in flaky},
             )
             .select_related("run")

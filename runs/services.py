@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
+from atp_core.status import Result, RunState, StepStatus
 from atp_core.text import without_nul
 from atp_site.tags import filter_tagged
 from hosts.models import Host, VirtualMachine
@@ -194,7 +195,7 @@ def send_run(run: Run) -> None:
         result = execute_run.apply_async(args=[run.pk], **run_task_options(run))
     except Exception as exc:  # broker down: the run must not stay queued forever unnoticed
         log.exception("run %s: could not be queued", run.pk)
-        finish_without_engine(run.pk, Run.RESULT_ERROR, f"could not be queued: {exc}")
+        finish_without_engine(run.pk, Result.ERROR, f"could not be queued: {exc}")
         return
     Run.objects.filter(pk=run.pk).update(task_id=result.id or "")
 
@@ -287,19 +288,21 @@ def finish_without_engine(run_id: int, result: str, reason: str) -> bool:
     reason = without_nul(reason)  # PostgreSQL refuses NUL in text
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.state == Run.STATE_FINISHED:
+        if run is None or run.state == RunState.FINISHED:
             return False
-        step_status = "cancelled" if result == Run.RESULT_CANCELLED else "skipped"
-        StepResult.objects.filter(run=run, status="running").update(
-            status=step_status if result == Run.RESULT_CANCELLED else "error",
+        step_status = StepStatus.CANCELLED if result == Result.CANCELLED else StepStatus.SKIPPED
+        StepResult.objects.filter(run=run, status=StepStatus.RUNNING).update(
+            status=step_status if result == Result.CANCELLED else StepStatus.ERROR,
             finished=now,
             error=reason,
         )
-        StepResult.objects.filter(run=run, status="pending").update(status="skipped")
-        run.run_targets.filter(finished__isnull=True).update(
-            state=Run.STATE_FINISHED, result=result, finished=now
+        StepResult.objects.filter(run=run, status=StepStatus.PENDING).update(
+            status=StepStatus.SKIPPED
         )
-        run.state = Run.STATE_FINISHED
+        run.run_targets.filter(finished__isnull=True).update(
+            state=RunState.FINISHED, result=result, finished=now
+        )
+        run.state = RunState.FINISHED
         run.result = result
         run.reason = reason
         run.finished = now
@@ -318,16 +321,16 @@ def request_cancel(run: Run, user) -> Run:
     who = getattr(user, "username", "") or "someone"
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)
-        if locked.state == Run.STATE_FINISHED:
+        if locked.state == RunState.FINISHED:
             raise InvalidInput(f"run {run.pk} has already finished ({locked.result})")
         if locked.cancel_requested:
             return locked
         locked.cancel_requested = True
         locked.save(update_fields=["cancel_requested"])
         record_event(locked, "cancel_requested", {"by": who})
-        queued = locked.state == Run.STATE_QUEUED
+        queued = locked.state == RunState.QUEUED
     if queued:
-        finish_without_engine(run.pk, Run.RESULT_CANCELLED, f"cancelled by {who} before it started")
+        finish_without_engine(run.pk, Result.CANCELLED, f"cancelled by {who} before it started")
         if locked.task_id:
             try:
                 from atp_site.celery import app

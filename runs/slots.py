@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from atp_core.status import RunState
+
 CLAIMED = "claimed"
 NO_SLOT = "no_slot"
 STALE = "stale"  # the run is no longer queued (duplicate or late message): do nothing
@@ -43,7 +45,7 @@ def running_counts(host_ids: list[int], exclude_run_id: int | None = None) -> di
     """Running runs per host id (a run with several targets on one host counts once)."""
     from runs.models import RunTarget
 
-    qs = RunTarget.objects.filter(host_id__in=host_ids, run__state="running")
+    qs = RunTarget.objects.filter(host_id__in=host_ids, run__state=RunState.RUNNING)
     if exclude_run_id is not None:
         qs = qs.exclude(run_id=exclude_run_id)
     rows = qs.values("host_id").annotate(n=Count("run_id", distinct=True))
@@ -69,7 +71,7 @@ def claim_run(run_id: int, *, worker: str = "", task_id: str = "") -> Claim:
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
             return Claim(STALE, f"run {run_id} does not exist")
-        if run.state != "queued":
+        if run.state != RunState.QUEUED:
             return Claim(STALE, f"run {run_id} is {run.state}, not queued")
         host_ids = sorted(
             {hid for hid in run.run_targets.values_list("host_id", flat=True) if hid is not None}
@@ -89,7 +91,7 @@ def claim_run(run_id: int, *, worker: str = "", task_id: str = "") -> Claim:
             )
             return Claim(NO_SLOT, f"no free slot on {detail}", full)
         now = timezone.now()
-        run.state = "running"
+        run.state = RunState.RUNNING
         run.started = now
         run.heartbeat = now
         run.worker = worker or run.worker

@@ -8,6 +8,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from atp_core.status import Result, RunState
+
 log = logging.getLogger(__name__)
 
 
@@ -22,12 +24,12 @@ def execute_run(self, run_id: int) -> str:
     worker = getattr(self.request, "hostname", "") or ""
     task_id = getattr(self.request, "id", "") or ""
     run = Run.objects.filter(pk=run_id).only("state", "cancel_requested").first()
-    if run is None or run.state != Run.STATE_QUEUED:
+    if run is None or run.state != RunState.QUEUED:
         log.info("run %s: not queued (%s), task dropped", run_id, run and run.state)
         return "stale"
     if run.cancel_requested:
-        finish_without_engine(run_id, Run.RESULT_CANCELLED, "cancelled before it started")
-        return Run.RESULT_CANCELLED
+        finish_without_engine(run_id, Result.CANCELLED, "cancelled before it started")
+        return Result.CANCELLED
     claim = slots.claim_run(run_id, worker=worker, task_id=task_id)
     if claim.outcome == slots.STALE:
         return "stale"
@@ -38,6 +40,6 @@ def execute_run(self, run_id: int) -> str:
 
         run = Run.objects.select_related("revision").get(pk=run_id)
         sent = execute_run.apply_async(args=[run_id], countdown=countdown, **run_task_options(run))
-        Run.objects.filter(pk=run_id, state=Run.STATE_QUEUED).update(task_id=sent.id or "")
+        Run.objects.filter(pk=run_id, state=RunState.QUEUED).update(task_id=sent.id or "")
         return "requeued"
     return engine_runner.execute(run_id, worker=worker)

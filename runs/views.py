@@ -23,10 +23,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import AtpError, InvalidInput
 from atp_core.orchestrator.latency import summarize
+from atp_core.status import vocabulary
 from atp_site.permissions import has_role, role_required
 
 from . import selectors
-from .models import Artifact, Run, RunTarget
+from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
 from .templatetags.run_pages import step_label
 
 PAGE_SIZE = 50
@@ -122,8 +123,8 @@ def run_list(request):
             "bad_filters": bad,
             "query": query,
             "choices": selectors.page_filter_choices(),
-            "states": [c[0] for c in Run.STATE_CHOICES],
-            "results": [c[0] for c in Run.RESULT_CHOICES],
+            "states": [c[0] for c in RunStateChoices.choices],
+            "results": [c[0] for c in ResultChoices.choices],
         },
         status=400 if bad else 200,
     )
@@ -137,6 +138,7 @@ def _run_context(request, run_id: int) -> dict:
     run = data["run"]
     data["can_operate"] = has_role(request.user, "operator")
     data["ws_path"] = f"/ws/runs/{run.pk}/"
+    data["status_vocabulary"] = vocabulary()
     return data
 
 

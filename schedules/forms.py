@@ -8,12 +8,13 @@ import yaml
 from django import forms
 
 from atp_core.errors import InvalidInput
+from atp_core.status import Result
 from scenarios.models import Scenario
 
 from . import services
 from .models import NotificationHook, Schedule, format_seconds
 
-RESULTS = ["passed", "failed", "error", "cancelled", "timed_out"]
+RESULTS = list(Result.values())
 
 
 def parse_targets_text(text: str) -> list[dict]:

@@ -19,20 +19,28 @@ from typing import Any
 
 import yaml
 
+from atp_core.status import BAD_STATUSES, FINAL_STATUSES, Result, StepStatus
+
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 STYLE = {
-    "passed": "green",
-    "failed": "red",
-    "error": "bold red",
-    "skipped": "dim",
-    "cancelled": "yellow",
-    "timed_out": "yellow",
+    Result.PASSED: "green",
+    Result.FAILED: "red",
+    Result.ERROR: "bold red",
+    StepStatus.SKIPPED: "dim",
+    Result.CANCELLED: "yellow",
+    Result.TIMED_OUT: "yellow",
 }
-MARK = {"passed": "✔", "failed": "✘", "error": "!", "skipped": "·", "cancelled": "⊘"}
+MARK = {
+    StepStatus.PASSED: "✔",
+    StepStatus.FAILED: "✘",
+    StepStatus.ERROR: "!",
+    StepStatus.SKIPPED: "·",
+    StepStatus.CANCELLED: "⊘",
+}
 
 
 def exit_code(result: str) -> int:
-    return {"passed": EXIT_PASSED, "failed": EXIT_FAILED}.get(result, EXIT_ERROR)
+    return {Result.PASSED: EXIT_PASSED, Result.FAILED: EXIT_FAILED}.get(result, EXIT_ERROR)
 
 
 def add_run_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -223,7 +231,7 @@ class LiveView:
             if latency is not None:
                 line += f" [dim]latency {latency * 1000:.0f} ms[/]"
             self.console.print(line, highlight=False, markup=True)
-            if data.get("error") and status in ("failed", "error", "cancelled"):
+            if data.get("error") and status in (*BAD_STATUSES, StepStatus.CANCELLED):
                 self.console.print(f"    [dim]{_escape(data['error'])}[/]", highlight=False)
         elif event.type == "artifact" and not self.quiet:
             self.console.print(f"    [dim]artifact {data['kind']}: {data['path']}[/]")
@@ -243,7 +251,7 @@ def summary_table(report):
     table = Table(title=f"{report.scenario}: {report.result}", title_justify="left")
     table.add_column("target", overflow="fold")
     table.add_column("result")
-    for status in ("passed", "failed", "error", "skipped", "cancelled"):
+    for status in FINAL_STATUSES:
         table.add_column(status, justify="right")
     table.add_column("time", justify="right")
     for target in report.targets:
@@ -251,7 +259,7 @@ def summary_table(report):
         table.add_row(
             target.name,
             f"[{STYLE.get(target.result, '')}]{target.result}[/]",
-            *(str(totals[s]) for s in ("passed", "failed", "error", "skipped", "cancelled")),
+            *(str(totals[s]) for s in FINAL_STATUSES),
             f"{target.duration:.1f}s",
         )
     return table
@@ -360,7 +368,7 @@ def run_command(args: argparse.Namespace) -> int:
         console.print(latency)
     for target in report.targets:
         for step in target.steps:
-            if step.status in ("failed", "error"):
+            if step.status in BAD_STATUSES:
                 console.print(
                     f"[{STYLE[step.status]}]{step.status}[/] {target.name} {step.id} "
                     f"{_escape(step.name)}: {_escape(step.error or '')}"

@@ -26,11 +26,12 @@ from typing import Any
 from atp_core.cancel import CancelToken
 from atp_core.errors import AtpError, Cancelled, CheckFailed, InvalidInput
 from atp_core.protocol.qga import ExecTimeout
+from atp_core.status import BAD_STATUSES, Result, StepStatus, combine_results, worst_status
 
 from .events import EventEmitter, Sink
 from .masking import Masker
 from .plan import CONTAINER_TYPES, PlannedStep, as_scenario, plan_steps, step_name
-from .report import RunReport, StepReport, TargetReport, combine_results
+from .report import RunReport, StepReport, TargetReport
 from .runtime import ReferenceSpec, ScopeToken, StepCall, Target, VdiSettings
 from .variables import Variables, to_text
 
@@ -43,7 +44,6 @@ NOT_SENSITIVE_FIELDS = frozenset(
 )
 
 OUTPUT_LIMIT = 64 * 1024
-BAD = ("failed", "error")
 # kinds whose default bound is longer than ``defaults.timeout`` when the step sets none
 LONG_KINDS = {
     "vm_start": 300.0,
@@ -58,19 +58,10 @@ LONG_KINDS = {
     "vdi_delete_desk_pool": 300.0,
 }
 DEFAULT_STEP_TIMEOUT = 60.0
-SEVERITY = {"passed": 0, "skipped": 0, "failed": 2, "error": 3, "cancelled": 4}
 
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "x"
-
-
-def _worst(statuses: list[str]) -> str:
-    worst = "passed"
-    for status in statuses:
-        if SEVERITY.get(status, 0) > SEVERITY[worst]:
-            worst = status
-    return worst
 
 
 @dataclass
@@ -306,7 +297,7 @@ class Branch:
     def skip(self, sid: str, model: Any, frame: Frame, reason: str) -> None:
         report = self.new_report(sid, model, frame)
         report.error = reason
-        self.finish(report, "skipped", None)
+        self.finish(report, StepStatus.SKIPPED, None)
         if model.type in CONTAINER_TYPES:
             self.skip_list(self.numbered(sid, model.steps), frame, reason)
             if model.type == "group":
@@ -348,15 +339,15 @@ class Branch:
         report = self.report
         report.duration = time.monotonic() - started
         if fired == "target":
-            report.result = "timed_out"
+            report.result = Result.TIMED_OUT
             report.error = f"the run timeout of {float(scenario.timeout):g} s was reached"
         elif fired:
-            report.result = "cancelled"
+            report.result = Result.CANCELLED
             report.error = self.run.root.reason or "cancelled"
         else:
-            report.result = "passed"
+            report.result = Result.PASSED
             for step in report.steps:
-                if step.type not in CONTAINER_TYPES and step.status in BAD:
+                if step.type not in CONTAINER_TYPES and step.status in BAD_STATUSES:
                     report.result = step.status
                     report.error = f"step {step.id} {step.name}: {step.error}"
                     break
@@ -385,7 +376,7 @@ class Branch:
                 )
                 with self._lock:
                     self._insert_in_plan_order(report)
-                self.finish(report, "skipped", None)
+                self.finish(report, StepStatus.SKIPPED, None)
 
     def _insert_in_plan_order(self, report: StepReport) -> None:
         index = self.run.plan_index[report.id]
@@ -404,14 +395,16 @@ class Branch:
             if frame.token.cancelled:
                 reason = self._stop_reason(frame.token)
                 self.skip_list(items[pos:], frame, reason)
-                statuses.append("cancelled" if frame.token.fired_by == "cancel" else "error")
-                return _worst(statuses), True
+                statuses.append(
+                    StepStatus.CANCELLED if frame.token.fired_by == "cancel" else StepStatus.ERROR
+                )
+                return worst_status(statuses), True
             status, stopped = self.execute(frame, sid, model)
             statuses.append(status)
             if stopped:
                 self.skip_list(items[pos + 1 :], frame, f"not run: step {sid} {status}")
-                return _worst(statuses), True
-        return _worst(statuses), False
+                return worst_status(statuses), True
+        return worst_status(statuses), False
 
     @staticmethod
     def _stop_reason(token: ScopeToken) -> str:
@@ -440,7 +433,7 @@ class Branch:
         )
         started = time.monotonic()
         report.started_at = time.time()
-        status = "error"
+        status = StepStatus.ERROR
         for attempt in range(1, int(retries) + 2):
             report.attempts = attempt
             self.emit(
@@ -453,7 +446,7 @@ class Branch:
                 branch=frame.branch,
             )
             status = self.attempt(frame, sid, model, report)
-            if status in ("passed", "cancelled") or frame.token.cancelled:
+            if status in (StepStatus.PASSED, StepStatus.CANCELLED) or frame.token.cancelled:
                 break
             if attempt <= retries:
                 self.emit(
@@ -468,7 +461,9 @@ class Branch:
                 except Cancelled:
                     break
         self.finish(report, status, started)
-        stopped = status == "cancelled" or (status in BAD and not self._continue(model))
+        stopped = status == StepStatus.CANCELLED or (
+            status in BAD_STATUSES and not self._continue(model)
+        )
         if frame.token.cancelled:
             stopped = True
         return status, stopped
@@ -511,37 +506,37 @@ class Branch:
             if model.capture:
                 value = call.value if call.value is not None else "\n".join(call.output_parts)
                 frame.assign.set(model.capture, value)
-            status = "passed"
+            status = StepStatus.PASSED
         except Cancelled as exc:
             token.cancelled  # noqa: B018 - settles fired_by
             fired = token.fired_by
             if fired == "step":
                 report.error = f"timed out after {timeout:g} s"
-                status = "error"
+                status = StepStatus.ERROR
             elif fired == "target":
                 report.error = "the run timeout was reached during this step"
-                status = "error"
+                status = StepStatus.ERROR
             else:
                 report.error = str(exc) or "cancelled"
-                status = "cancelled"
+                status = StepStatus.CANCELLED
         except CheckFailed as exc:
             report.error = str(exc)
-            status = "failed"
+            status = StepStatus.FAILED
         except ExecTimeout as exc:
             report.error = f"timed out after {timeout:g} s: {exc}"
             if exc.partial is not None and call is not None:
                 call.say(exc.partial.stdout + exc.partial.stderr)
-            status = "error"
+            status = StepStatus.ERROR
         except AtpError as exc:
             report.error = str(exc) or type(exc).__name__
-            status = "error"
+            status = StepStatus.ERROR
         except Exception as exc:  # a bug or an unexpected library error: still only this step
             log.exception("step %s (%s) raised", sid, model.type)
             report.error = f"{type(exc).__name__}: {exc}"
-            status = "error"
+            status = StepStatus.ERROR
         if call is not None and call.output_parts:
             report.output = "\n".join(p for p in call.output_parts if p)
-        if status != "passed" and report.error:
+        if status != StepStatus.PASSED and report.error:
             self.emit("step_log", sid, level="error", message=report.error)
         return status
 
@@ -578,13 +573,15 @@ class Branch:
             report.error = str(exc)
             self.emit("step_log", sid, level="error", message=report.error)
             self.skip_list(self.numbered(sid, model.steps), frame, f"not run: {exc}")
-            status, stopped = "error", True
+            status, stopped = StepStatus.ERROR, True
         if inner.token is not frame.token and inner.token.fired_by == "step":
             report.error = report.error or f"timed out after {float(model.timeout):g} s"
-        if status in BAD and not report.error:
-            report.error = "a step inside failed" if status == "failed" else "a step inside erred"
+        if status in BAD_STATUSES and not report.error:
+            report.error = (
+                "a step inside failed" if status == StepStatus.FAILED else "a step inside erred"
+            )
         self.finish(report, status, started)
-        if status == "cancelled" or frame.token.cancelled:
+        if status == StepStatus.CANCELLED or frame.token.cancelled:
             return status, True
         return status, stopped and not self._continue(model)
 
@@ -593,7 +590,7 @@ class Branch:
         if model.finally_:
             teardown = frame.child(token=ScopeToken(None, None, "teardown"), phase="finally")
             f_status, f_stopped = self.run_steps(teardown, self.numbered(sid, model.finally_, "F"))
-            status = _worst([status, f_status])
+            status = worst_status([status, f_status])
             stopped = stopped or f_stopped
         return status, stopped
 
@@ -614,10 +611,10 @@ class Branch:
             status, stopped = self.run_steps(inner, children)
             statuses.append(status)
             if stopped:
-                return _worst(statuses), True
+                return worst_status(statuses), True
         if frame.token.cancelled:
-            return _worst([*statuses, "cancelled"]), True
-        return _worst(statuses), False
+            return worst_status([*statuses, StepStatus.CANCELLED]), True
+        return worst_status(statuses), False
 
     def _items(self, frame: Frame, model: Any, sid: str) -> list[Any]:
         if getattr(model, "count", None) is not None:
@@ -643,7 +640,7 @@ class Branch:
         children = self.numbered(sid, model.steps)
         if not branches:
             self.emit("step_log", sid, level="info", message="no branches: nothing to run")
-            return "passed", False
+            return StepStatus.PASSED, False
         workers = min(len(branches), model.max_concurrency or self.run.max_parallel)
         report.output = f"{len(branches)} branches, at most {workers} at once"
 
@@ -664,12 +661,12 @@ class Branch:
             except Exception as exc:  # a bug must not hang the other branches
                 log.exception("parallel branch %s of step %s", label, sid)
                 self.emit("step_log", sid, level="error", message=f"branch {label}: {exc}")
-                return "error", True
+                return StepStatus.ERROR, True
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"par-{sid}") as pool:
             futures = [pool.submit(one, i, *b) for i, b in enumerate(branches)]
             results = [f.result() for f in futures]
-        status = _worst([r[0] for r in results])
+        status = worst_status([r[0] for r in results])
         stopped = any(r[1] for r in results)
         return status, stopped
 
@@ -794,12 +791,12 @@ def run_scenario(
                 return branch.run_target()
             except Exception as exc:  # a bug in the engine: report it as this target's error
                 log.exception("target %s crashed", branch.target.name)
-                branch.report.result = "error"
+                branch.report.result = Result.ERROR
                 branch.report.error = f"engine error: {type(exc).__name__}: {exc}"
                 branch.fill_skipped()
                 branch.emit(
                     "target_finished",
-                    result="error",
+                    result=Result.ERROR,
                     duration=0.0,
                     totals=branch.report.totals,
                     error=branch.report.error,

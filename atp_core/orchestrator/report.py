@@ -11,14 +11,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
-from .latency import summarize
+from atp_core.status import FINAL_STATUSES, Result, StepStatus
 
-STEP_STATUSES = ("passed", "failed", "error", "skipped", "cancelled")
-RUN_RESULTS = ("passed", "failed", "error", "cancelled", "timed_out")
+from .latency import summarize
 
 
 def empty_totals() -> dict[str, int]:
-    return {status: 0 for status in STEP_STATUSES}
+    return {status.value: 0 for status in FINAL_STATUSES}
 
 
 @dataclass
@@ -26,7 +25,7 @@ class StepReport:
     id: str
     name: str
     type: str
-    status: str = "skipped"
+    status: str = StepStatus.SKIPPED
     duration: float = 0.0
     error: str | None = None
     output: str = ""
@@ -65,7 +64,7 @@ class TargetReport:
     vm: str = ""
     host_uri: str = ""
     display: str = "hypervisor"  # the display path of keyboard, mouse and screen
-    result: str = "passed"
+    result: str = Result.PASSED
     duration: float = 0.0
     error: str | None = None
     steps: list[StepReport] = field(default_factory=list)
@@ -92,19 +91,11 @@ class TargetReport:
         }
 
 
-def combine_results(results: list[str]) -> str:
-    """The run's result from its targets': cancelled > timed_out > error > failed > passed."""
-    for result in ("cancelled", "timed_out", "error", "failed"):
-        if result in results:
-            return result
-    return "passed"
-
-
 @dataclass
 class RunReport:
     scenario: str
     run_id: str = ""
-    result: str = "passed"
+    result: str = Result.PASSED
     duration: float = 0.0
     started_at: float = 0.0
     error: str | None = None
@@ -183,13 +174,13 @@ class RunReport:
                     time=f"{step.duration:.3f}",
                 )
                 message = _xml_safe(step.error or "")
-                if step.status == "failed":
+                if step.status == StepStatus.FAILED:
                     el = ET.SubElement(case, "failure", message=message, type=step.type)
                     el.text = message
-                elif step.status == "error":
+                elif step.status == StepStatus.ERROR:
                     el = ET.SubElement(case, "error", message=message, type=step.type)
                     el.text = message
-                elif step.status in ("skipped", "cancelled"):
+                elif step.status in (StepStatus.SKIPPED, StepStatus.CANCELLED):
                     ET.SubElement(case, "skipped", message=message or step.status)
                 if step.metrics:
                     props = ET.SubElement(case, "properties")

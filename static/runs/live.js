@@ -11,6 +11,13 @@
   const root = document.getElementById("run");
   if (!root) return;
 
+  // The status words (atp_core/status.py), rendered into the page by the server.
+  const VOCAB = JSON.parse(document.getElementById("status-vocabulary").textContent);
+  const RUN = VOCAB.run_state;
+  const RESULT = VOCAB.result;
+  const STEP = VOCAB.step_status;
+  const runningRows = `li.step[data-status="${STEP.RUNNING}"]`;
+
   const runId = root.dataset.run;
   const eventsUrl = root.dataset.eventsUrl;
   const artifactFindUrl = root.dataset.artifactFindUrl;
@@ -18,7 +25,7 @@
   const MAX_LOG_LINES = 2000;
 
   let lastSeq = parseInt(root.dataset.lastSeq || "0", 10);
-  let finished = root.dataset.state === "finished";
+  let finished = root.dataset.state === RUN.FINISHED;
   const held = new Map(); // seq -> event that arrived ahead of a gap
   const currentIter = new Map(); // "target\u0000step" -> iteration of the latest step_started
   let ws = null;
@@ -67,7 +74,7 @@
     const now = serverNow();
     const run = document.getElementById("run-duration");
     if (run && run.dataset.startedAt) run.textContent = fmtDuration(Math.max(0, now - parseFloat(run.dataset.startedAt)));
-    root.querySelectorAll('li.step[data-status="running"]').forEach((li) => {
+    root.querySelectorAll(runningRows).forEach((li) => {
       if (li.dataset.startedAt) {
         li.querySelector(".sdur").textContent = fmtDuration(Math.max(0, now - parseFloat(li.dataset.startedAt)));
       }
@@ -111,7 +118,7 @@
     const li = tpl.content.firstElementChild.cloneNode(true);
     li.dataset.step = stepId;
     li.dataset.iter = String(iteration);
-    li.dataset.status = "pending";
+    li.dataset.status = STEP.PENDING;
     li.style.setProperty("--depth", String(info.depth || 0));
     li.querySelector(".sid").textContent = stepLabel(stepId, iteration);
     li.querySelector(".sname").textContent = info.name || "";
@@ -271,7 +278,7 @@
   const handlers = {
     run_started(ev) {
       const d = ev.data || {};
-      setRunState("running");
+      setRunState(RUN.RUNNING);
       const elapsed = document.getElementById("run-duration");
       if (elapsed && !finished && !elapsed.dataset.startedAt) elapsed.dataset.startedAt = String(ev.ts || serverNow());
       (d.targets || []).forEach((name) => {
@@ -283,8 +290,8 @@
     target_started(ev) {
       const section = ensureTarget(ev.target);
       const badge = section.querySelector(".target-state");
-      badge.textContent = "running";
-      badge.className = "target-state badge status-running";
+      badge.textContent = RUN.RUNNING;
+      badge.className = `target-state badge status-${RUN.RUNNING}`;
     },
     step_started(ev) {
       const d = ev.data || {};
@@ -292,7 +299,7 @@
       currentIter.set(`${ev.target}\u0000${ev.step_id}`, iter);
       const row = ensureStep(ev.target, ev.step_id, iter, d);
       if (d.name) row.querySelector(".sname").textContent = d.name; // rendered: ${...} filled in
-      setStepStatus(row, "running");
+      setStepStatus(row, STEP.RUNNING);
       autoOpen(row, true);
       if (d.attempt && d.attempt > 1) row.querySelector(".sattempt").textContent = `attempt ${d.attempt}`;
       row.dataset.startedAt = String(ev.ts || serverNow());
@@ -313,8 +320,8 @@
       const iter = d.iteration === null || d.iteration === undefined ? -1 : d.iteration;
       const row = ensureStep(ev.target, ev.step_id, iter, d);
       if (d.name) row.querySelector(".sname").textContent = d.name;
-      setStepStatus(row, d.status || "passed");
-      autoOpen(row, d.status !== "passed" && d.status !== "skipped");
+      setStepStatus(row, d.status || STEP.PASSED);
+      autoOpen(row, d.status !== STEP.PASSED && d.status !== STEP.SKIPPED);
       row.querySelector(".sdur").textContent = fmtDuration(d.duration);
       // Output and error are printed once, as on the report (runs/selectors.py _print_once).
       if (d.error) {
@@ -341,18 +348,18 @@
       const d = ev.data || {};
       const section = ensureTarget(ev.target);
       const badge = section.querySelector(".target-state");
-      badge.textContent = d.result || "finished";
-      badge.className = `target-state badge status-${d.result || "finished"}`;
+      badge.textContent = d.result || RUN.FINISHED;
+      badge.className = `target-state badge status-${d.result || RUN.FINISHED}`;
       section.querySelector(".target-dur").textContent = fmtDuration(d.duration);
       // Steps still marked running on this target will not report again.
-      section.querySelectorAll('li.step[data-status="running"]').forEach((li) => {
-        setStepStatus(li, d.result === "cancelled" ? "cancelled" : "error");
+      section.querySelectorAll(runningRows).forEach((li) => {
+        setStepStatus(li, d.result === RESULT.CANCELLED ? STEP.CANCELLED : STEP.ERROR);
       });
     },
     run_finished(ev) {
       const d = ev.data || {};
       finished = true;
-      setRunState("finished", d.result);
+      setRunState(RUN.FINISHED, d.result);
       const dur = document.getElementById("run-duration");
       if (dur) dur.textContent = fmtDuration(d.duration);
       const done = document.getElementById("run-done");
@@ -420,8 +427,8 @@
       return r.json();
     }).then((body) => {
       (body.events || []).forEach(receive);
-      if (body.state === "finished" && !finished && !(body.events || []).length) {
-        setRunState("finished", body.result);
+      if (body.state === RUN.FINISHED && !finished && !(body.events || []).length) {
+        setRunState(RUN.FINISHED, body.result);
         finished = true;
       }
       return body;
@@ -441,7 +448,7 @@
     setStatus("open", "live (polling)");
     const tick = () => {
       fetchEvents().then((body) => {
-        if (finished || body.state === "finished") {
+        if (finished || body.state === RUN.FINISHED) {
           // One more fetch after the final event is applied, then stop.
           if (body.events && body.events.length) setTimeout(tick, 200);
           else setStatus("closed", "finished");

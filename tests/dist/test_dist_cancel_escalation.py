@@ -14,6 +14,7 @@ escalation exists for (a guest that stopped answering while a run was being canc
 
 from __future__ import annotations
 
+from atp_core.status import Result, RunState
 import os
 import re
 import time
@@ -90,7 +91,7 @@ def test_ignored_cancel_terminates_the_prefork_child(dist_processes, two_hosts, 
         def in_hung_step():
             r = Run.objects.get(pk=run.pk)
             types = [t for _, t in events_of(run.pk)]
-            return r.state == Run.STATE_RUNNING and r.task_id and "step_started" in types
+            return r.state == RunState.RUNNING and r.task_id and "step_started" in types
 
         wait_for(in_hung_step, 60, "the run to be inside the hung guest_ping step")
         time.sleep(1.0)  # the engine is now blocked in a libvirt agent call
@@ -99,13 +100,13 @@ def test_ignored_cancel_terminates_the_prefork_child(dist_processes, two_hosts, 
         assert time.monotonic() - frozen_at < THAW_AFTER - 20, "too slow to test a hung agent"
 
         wait_for(
-            lambda: Run.objects.get(pk=run.pk).state == Run.STATE_FINISHED,
+            lambda: Run.objects.get(pk=run.pk).state == RunState.FINISHED,
             40,
             "the reaper to escalate the ignored cancel",
         )
         ended_after = time.monotonic() - cancelled_at
         run.refresh_from_db()
-        assert run.result == Run.RESULT_CANCELLED, (run.result, run.reason)
+        assert run.result == Result.CANCELLED, (run.result, run.reason)
         assert re.fullmatch(
             r"cancel requested at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; the run did not stop "
             r"within 5 s, so its task was terminated",
@@ -150,9 +151,9 @@ def test_ignored_cancel_terminates_the_prefork_child(dist_processes, two_hosts, 
 
     next_rev = make_scenario("after-escalation", NEXT_STEPS)
     nxt = launch_run(next_rev, [{"vm": vm_name, "host": "hd-a"}], {}, None)
-    wait_for(lambda: Run.objects.get(pk=nxt.pk).state == Run.STATE_FINISHED, 120, "the next run")
+    wait_for(lambda: Run.objects.get(pk=nxt.pk).state == RunState.FINISHED, 120, "the next run")
     nxt.refresh_from_db()
-    assert nxt.result == Run.RESULT_PASSED, nxt.reason
+    assert nxt.result == Result.PASSED, nxt.reason
     assert nxt.worker.startswith("hc-prefork@"), nxt.worker
     assert_full_event_sequence(nxt.pk)
     assert worker.alive()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from atp_core.status import Result
 from runs.events import RunEventSink, record_event
-from runs.models import Run, RunEvent, StepResult
+from runs.models import RunEvent, StepResult
 from runs.services import finish_without_engine, launch_run
 from tests.web.runs_core_data import PLAN, event, inventory, revision
 
@@ -57,7 +58,7 @@ def test_events_with_nul_are_stored_and_the_step_finishes(run):
 
 
 def test_a_reason_with_nul_ends_the_run(run):
-    assert finish_without_engine(run.pk, Run.RESULT_ERROR, "ProtocolError: bad \x00 reply")
+    assert finish_without_engine(run.pk, Result.ERROR, "ProtocolError: bad \x00 reply")
     run.refresh_from_db()
     assert run.state == "finished" and run.reason == "ProtocolError: bad \ufffd reply"
     finished = RunEvent.objects.get(run=run, type="run_finished")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import atp_core.orchestrator as orchestrator
+from atp_core.status import RunState
 from runs.engine_runner import execute
 from runs.models import Artifact, Run, RunEvent, StepResult
 from runs.services import launch_run
@@ -39,7 +40,7 @@ def test_secret_values_are_masked_in_everything_the_run_stores(monkeypatch, sett
     inventory()
     set_secret("vdi_password", VALUE)
     run = launch_run(revision("login", text=TEXT), [{"vm": "demo-1", "host": "local"}], {}, None)
-    Run.objects.filter(pk=run.pk).update(state=Run.STATE_RUNNING)
+    Run.objects.filter(pk=run.pk).update(state=RunState.RUNNING)
     assert execute(run.pk, worker="test") == "failed"
     assert rig.vm("demo-1").typed == VALUE + "\n"  # the guest got the real password
     run.refresh_from_db()

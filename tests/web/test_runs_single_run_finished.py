@@ -3,6 +3,7 @@ is dropped under the run's lock, so clients never see two and the first result s
 
 import pytest
 
+from atp_core.status import RunState
 from runs.events import record_event
 from runs.models import Run, RunEvent
 from runs.reaper import mark_lost
@@ -23,7 +24,7 @@ def run(redis_url, monkeypatch, settings, tmp_path):
 def test_late_run_finished_after_the_reaper_is_dropped(run):
     record_event(run, "worker_started", {"worker": "w1@host", "attempt": 1})
     Run.objects.filter(pk=run.pk).update(
-        state=Run.STATE_RUNNING, worker="w1@host", started=run.created, heartbeat=run.created
+        state=RunState.RUNNING, worker="w1@host", started=run.created, heartbeat=run.created
     )
     assert mark_lost(run.pk, window=0.0)
     run.refresh_from_db()

@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from atp_core.errors import InvalidInput
+from atp_core.status import Result
 
-EXIT = {"passed": 0, "failed": 1}
+EXIT = {Result.PASSED: 0, Result.FAILED: 1}
 
 
 def _parse_var(text: str) -> tuple[str, str]:
