@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from atp_core.status import RunState
 from atp_site.permissions import has_role
 from hosts.console import ConsoleConsumer
 
@@ -30,7 +31,7 @@ def _target(run_id: int, target_id: int) -> RunTarget | None:
 @database_sync_to_async
 def _record(target: RunTarget, kind: str, user) -> None:
     state = Run.objects.filter(pk=target.run_id).values_list("state", flat=True).first()
-    if state in (None, Run.STATE_FINISHED):
+    if state in (None, RunState.FINISHED):
         return
     record_event(
         target.run_id, kind, {"by": user.get_username(), "vm": target.vm_name}, target=target.name

@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from atp_core.status import RunState
 from atp_site.routing import websocket_urlpatterns
 from hosts.models import Host, VirtualMachine
 from tests.fixtures.web import make_user
@@ -99,7 +100,7 @@ async def test_operator_types_and_viewer_cannot(rig_vm, redis_url):
 
 
 async def test_take_over_of_a_run_target_is_an_event_of_the_run(rig_vm, redis_url):
-    from runs.models import Run, RunEvent
+    from runs.models import RunEvent
     from tests.web.run_pages_data import new_run, scenario
 
     vm = await _inventory(rig_vm)
@@ -108,7 +109,7 @@ async def test_take_over_of_a_run_target_is_an_event_of_the_run(rig_vm, redis_ur
     def setup():
         user = make_user("olga", "operator")
         sc, rev = scenario()
-        run = new_run(sc, rev, user, targets=(("local", vm.name),), state=Run.STATE_RUNNING)
+        run = new_run(sc, rev, user, targets=(("local", vm.name),), state=RunState.RUNNING)
         return user, run, run.run_targets.get()
 
     user, run, target = await setup()
