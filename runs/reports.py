@@ -8,7 +8,7 @@ import json
 import logging
 import xml.etree.ElementTree as ET
 
-from atp_core.orchestrator.latency import summarize
+from atp_core.orchestrator.latency import summarize, summarize_logon
 
 from .models import Artifact, Run
 
@@ -71,6 +71,7 @@ def report_dict(run: Run) -> dict:
         "variables": run.variables,
         "totals": run.totals,
         "latency": summarize(run.steps.all()),
+        "logon": summarize_logon(run.steps.all()),
         "targets": [
             {
                 "name": t.name,

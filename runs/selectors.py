@@ -417,6 +417,8 @@ def page_run(run_id: int) -> dict:
             counts[s.status] = counts.get(s.status, 0) + 1
         t.counts = sorted(counts.items())
         t.latency = latency_rows(t.step_rows)
+        t.logons = [s for s in t.step_rows if (s.metrics or {}).get("logon.total") is not None]
+    logon_scale = max([s.metrics["logon.total"] for t in targets for s in t.logons] or [0.0])
     return {
         "run": run,
         "last_seq": last_seq,
@@ -424,7 +426,19 @@ def page_run(run_id: int) -> dict:
         "artifacts": artifacts,
         "run_events": run_events,
         "latency": latency_rows(steps),
+        "logon": logon_rows(steps),
+        "logon_scale": logon_scale,
     }
+
+
+def logon_rows(steps) -> list[dict]:
+    """Median and p95 seconds per logon phase over the run's logon steps, in phase order."""
+    from atp_core.orchestrator.latency import summarize_logon
+
+    return [
+        {"phase": phase.replace("_", " "), "key": phase, **stats}
+        for phase, stats in summarize_logon(steps).items()
+    ]
 
 
 def latency_rows(steps) -> list[dict]:

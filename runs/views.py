@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import AtpError, InvalidInput
-from atp_core.orchestrator.latency import summarize
+from atp_core.orchestrator.latency import summarize, summarize_logon
 from atp_core.status import vocabulary
 from atp_site.permissions import has_role, role_required
 
@@ -346,6 +346,7 @@ def report_dict(data: dict) -> dict:
         "variables": run.variables,
         "totals": run.totals,
         "latency": summarize([s for t in data["targets"] for s in t.step_rows]),
+        "logon": summarize_logon([s for t in data["targets"] for s in t.step_rows]),
         "targets": [
             {
                 "name": t.name,
@@ -355,6 +356,7 @@ def report_dict(data: dict) -> dict:
                 "duration": t.duration,
                 "totals": t.totals,
                 "latency": summarize(t.step_rows),
+                "logon": summarize_logon(t.step_rows),
                 "steps": [
                     {
                         "id": s.step_id,

@@ -50,6 +50,7 @@ LONG_KINDS = {
     "vm_shutdown": 300.0,
     "vm_reboot": 300.0,
     "vm_reset": 300.0,
+    "logon": 300.0,
     "vdi_create_desk_pool": 600.0,
     "vdi_start_domain": 300.0,
     "vdi_shutdown_domain": 300.0,

@@ -140,8 +140,11 @@ def measure(call: StepCall, spice: Any, kind: str, mark: float) -> float | None:
     return latency
 
 
-def _until(call: StepCall, spice: Any, start: float, until: dict) -> tuple[float, str]:
-    """The time of the first display update after ``start`` whose frame shows ``until``."""
+def _until(
+    call: StepCall, spice: Any, start: float, until: dict, *, already: bool = False
+) -> tuple[float, str]:
+    """The time of the first display update after ``start`` whose frame shows ``until``;
+    ``already``: a frame that showed it before ``start`` counts, at ``start``."""
     from . import screen_match, screen_text
 
     reference, text = until.get("reference"), until.get("text")
@@ -169,10 +172,11 @@ def _until(call: StepCall, spice: Any, start: float, until: dict) -> tuple[float
     checked_seq = -1
     while True:
         frame = spice.frame()
-        if frame.seq != checked_seq and frame.time > start and holds(frame.pixels):
+        fresh = frame.time > start or already
+        if frame.seq != checked_seq and fresh and holds(frame.pixels):
             # the frame holds every update up to frame.seq; the first one after the last
             # frame checked is the earliest the change can have arrived
-            return frame.time, what
+            return max(frame.time, start), what
         checked_seq = frame.seq
         left = deadline - time.monotonic()
         if left <= 0:
@@ -184,6 +188,9 @@ def _until(call: StepCall, spice: Any, start: float, until: dict) -> tuple[float
             spice.wait_update(after=frame.time, timeout=min(left, 1.0), cancel=call.token)
         except OperationTimeout:
             continue
+
+
+wait_shown = _until
 
 
 def _candidates(call: StepCall, name: str) -> list[Any]:
@@ -207,6 +214,28 @@ def percentile(values: list[float], q: float) -> float:
     pos = (len(ordered) - 1) * q / 100
     low, high = math.floor(pos), math.ceil(pos)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+LOGON_PHASES = ("power_on", "agent", "login_screen", "credentials", "desktop", "app")
+
+
+def summarize_logon(steps: list[Any]) -> dict[str, dict[str, float | int]]:
+    """Per logon phase (and ``total``): count, median and p95 seconds over the logon steps."""
+    by_phase: dict[str, list[float]] = {}
+    for step in steps:
+        metrics = getattr(step, "metrics", None) or {}
+        for phase in (*LOGON_PHASES, "total"):
+            value = metrics.get(f"logon.{phase}")
+            if value is not None:
+                by_phase.setdefault(phase, []).append(float(value))
+    return {
+        phase: {
+            "count": len(values),
+            "median": round(percentile(values, 50), 3),
+            "p95": round(percentile(values, 95), 3),
+        }
+        for phase, values in by_phase.items()
+    }
 
 
 def summarize(steps: list[Any]) -> dict[str, dict[str, float | int]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from atp_core.status import FINAL_STATUSES, Result, StepStatus
 
-from .latency import summarize
+from .latency import summarize, summarize_logon
 
 
 def empty_totals() -> dict[str, int]:
@@ -87,6 +87,7 @@ class TargetReport:
             "error": self.error,
             "totals": self.totals,
             "latency": summarize(self.steps),
+            "logon": summarize_logon(self.steps),
             "steps": [s.to_dict() for s in self.steps],
         }
 
@@ -123,6 +124,7 @@ class RunReport:
             "error": self.error,
             "totals": self.totals,
             "latency": summarize(self.steps),
+            "logon": summarize_logon(self.steps),
             "targets": [t.to_dict() for t in self.targets],
         }
 

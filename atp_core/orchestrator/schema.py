@@ -606,6 +606,31 @@ class VerifyInput(StepBase):
         return self
 
 
+class Logon(StepBase):
+    """Log on at the login screen over SPICE and time each phase: (powered on, agent up,) login
+    screen shown, credentials sent, desktop shown, (first app ready)."""
+
+    type: Literal["logon"] = "logon"
+    username: str = Field(description="typed at the login screen, then Enter")
+    password: str = Field(description="typed after the user name, then Enter; use ${secret.NAME}")
+    desktop: Until = Field(description="the reference or text that shows the desktop is up")
+    login_screen: Until | None = Field(
+        None, description="the reference or text of the login screen; unset: the screen as is"
+    )
+    app: Until | None = Field(None, description="what shows the first application is ready")
+    power_on: bool = Field(
+        False, description="start the VM first when it is off (phases powered on, agent up)"
+    )
+    settle: Duration = Field(
+        1.0, description="pause between the login screen shown and typing (greeters draw first)"
+    )
+
+    @field_validator("username", "password")
+    @classmethod
+    def _typable(cls, value: str) -> str:
+        return _check_text(value)
+
+
 # -- VM power ---------------------------------------------------------------------------------
 
 
@@ -862,6 +887,7 @@ STEP_MODELS: tuple[type[StepBase], ...] = (
     VerifyScreen,
     VerifyInput,
     ClickImage,
+    Logon,
     WaitScreenChange,
     WaitScreenStill,
     VerifyText,
@@ -926,6 +952,7 @@ Step = Annotated[
     | VerifyScreen
     | VerifyInput
     | ClickImage
+    | Logon
     | WaitScreenChange
     | WaitScreenStill
     | VerifyText
@@ -1040,6 +1067,8 @@ def describe(step: StepBase) -> str:
         detail = _short(step.label) if step.label else ""
     elif isinstance(step, VerifyDomainStatus):
         detail = step.expected
+    elif isinstance(step, Logon):
+        detail = _short(step.username)
     elif isinstance(step, VerifyScreen | ClickImage):
         detail = _short(step.reference)
     elif isinstance(step, _TextFields):

@@ -37,6 +37,10 @@ MINIMAL: dict[str, tuple[dict, tuple[str, object, str]]] = {
     "verify_screen": ({"reference": "login"}, ("threshold", 1.5, "less than or equal to 1")),
     "verify_input": ({"keys": ["ret", ["ctrl", "c"]]}, ("keys", ["nokey"], "nokey")),
     "click_image": ({"reference": "ok-button"}, ("offset", [1], "")),
+    "logon": (
+        {"username": "atp", "password": "${secret.desk}", "desktop": {"text": "Programs"}},
+        ("desktop", {"reference": "a", "text": "b"}, "exactly one of"),
+    ),
     "wait_screen_change": ({}, ("threshold", 2, "less than or equal to 1")),
     "wait_screen_still": ({"duration": "2s"}, ("duration", 0, "longer than 0")),
     "verify_text": ({"text": "Welcome"}, ("regex", "(", "invalid regular expression")),
@@ -88,7 +92,7 @@ def _scenario(step: dict) -> str:
 
 def test_table_covers_every_kind():
     assert set(MINIMAL) == set(STEP_KINDS)
-    assert len(STEP_KINDS) == 47
+    assert len(STEP_KINDS) == 48
 
 
 @pytest.mark.parametrize("kind", sorted(MINIMAL))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..runtime import StepCall
-from . import control, guest, input, power, screen, text, vdi, waits
+from . import control, guest, input, logon, power, screen, text, vdi, waits
 
 Handler = Callable[[StepCall], None]
 
@@ -29,6 +29,7 @@ HANDLERS: dict[str, Handler] = {
     "screenshot": screen.screenshot,
     "verify_screen": screen.verify_screen,
     "click_image": screen.click_image,
+    "logon": logon.logon,
     "wait_screen_change": screen.wait_screen_change,
     "wait_screen_still": screen.wait_screen_still,
     "verify_text": text.verify_text,
