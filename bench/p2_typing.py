@@ -1,30 +1,36 @@
-"""P2: 200 characters typed through ``atp_core`` (``Keyboard.send_text``) vs a raw
-``virDomain.sendKey`` loop: exactness from the guest's key log, and sending time.
+"""P2: typing rate and exactness over both display paths, against a raw loop in the same run.
 
-Both sides send one ``sendKey`` per character (Linux key codes, Shift added where the US
-layout needs it) with the same hold and the same gap between keys (default: the engine's
-defaults). The raw loop sleeps only the gap; the engine also waits until QEMU has played
-the previous chord (QEMU drops keys once its input queue holds 1024 entries). The text
-(seeded, printable ASCII with every symbol) is typed into the guest's tty keylogger and read
-back from ``/tmp/keys.log``; "exact" means the line in the log is byte-for-byte the text
-sent. "send" is the time the sending loop took, "in log" the time until the line was in the
-key log (what a test step waits for). Alternating rounds.
+``--display hypervisor`` (default): 200 characters (seeded, printable ASCII with every symbol)
+typed into the text guest's tty keylogger. raw = what a script with only libvirt does: one
+``virDomain.sendKey`` per character (Linux key codes, Shift added where the US layout needs
+it), each key held ``--hold`` ms, ``--gap`` ms between characters (default 10/10, the old
+engine defaults); atp_core = ``Keyboard.send_text`` with its defaults (flow-controlled: QMP
+``input-send-event`` batches as the guest's keyboard device takes them, ``keyboard_flow``).
+``--display spice``: the same into the desktop guest's "keylog" xterm over SPICE: raw = a
+loop of spice-gtk ``key_press``/``key_release`` calls ``--spice-gap`` ms apart (default 16,
+the old engine default), atp_core = ``SpiceClient.send_text`` with its defaults (the same flow
+control, watching the virtio keyboard). ``--display both`` runs both paths in one run.
 
-``--display spice`` does the same over SPICE on the desktop guest (typed into its "keylog"
-xterm, read back from the same key log): the raw side is a loop of spice-gtk
-``key_press``/``key_release`` calls with the same gap, the engine side ``SpiceClient.send_text``.
-``--display both`` runs both paths in one run.
+Exactness: the line in the guest's ``/tmp/keys.log`` is byte-for-byte the text sent. "send"
+is the time the sending loop took, "in log" the time until the line was in the key log (what a
+test step waits for; the key log is polled every 50 ms through the guest agent); the rate is
+characters / "in log". Alternating rounds. ``--busy N`` runs N CPU-burning processes during
+the rounds (load for the exactness check; they stop with the bench).
 
-Run: ``.venv/bin/python bench/p2_typing.py [--chars 200] [--rounds 2] [--hold 10] [--gap 10]
-[--domain NAME] [--display hypervisor|spice|both] [--desktop NAME]``
+Run: ``.venv/bin/python bench/p2_typing.py [--display hypervisor|spice|both] [--chars 200]
+[--rounds 2] [--hold 10] [--gap 10] [--spice-gap 16] [--busy N] [--domain NAME]
+[--desktop NAME]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import random
 import statistics
 import string
+import subprocess
 import sys
 import time
 
@@ -36,7 +42,6 @@ sys.path.insert(0, str(ROOT))
 from measured import announce  # noqa: E402
 
 from atp_core.protocol import VmSession  # noqa: E402
-from atp_core.protocol.keyboard import DEFAULT_INTERVAL_MS, TEXT_HOLD_MS  # noqa: E402
 from atp_core.protocol.keymap import QCODE_TO_LINUX, US_LAYOUT  # noqa: E402
 from atp_core.transport import HostConnection  # noqa: E402
 
@@ -83,7 +88,7 @@ def wait_for_line(vm, count: int, timeout: float = 60) -> list[str]:
     deadline = time.monotonic() + timeout
     lines = key_log_lines(vm)
     while len(lines) < count and time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.05)
         lines = key_log_lines(vm)
     return lines
 
@@ -92,8 +97,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--hold", type=int, default=TEXT_HOLD_MS, help="ms each key is held")
-    parser.add_argument("--gap", type=int, default=DEFAULT_INTERVAL_MS, help="ms between keys")
+    parser.add_argument("--hold", type=int, default=10, help="raw sendKey: ms each key is held")
+    parser.add_argument("--gap", type=int, default=10, help="raw sendKey: ms between keys")
+    parser.add_argument("--spice-gap", type=int, default=16, help="raw SPICE: ms between keys")
+    parser.add_argument("--busy", type=int, default=0, help="CPU-burning processes meanwhile")
     parser.add_argument("--domain", help="a running rig guest to use (default: boot one)")
     parser.add_argument("--desktop", help="a running rig desktop guest (default: boot one)")
     parser.add_argument("--display", choices=("hypervisor", "spice", "both"), default="hypervisor")
@@ -105,6 +112,20 @@ def main() -> int:
     if args.display in ("spice", "both"):
         status |= bench_spice(args)
     return status
+
+
+@contextlib.contextmanager
+def busy(count: int):
+    """``count`` processes spinning on the CPU while the rounds run (killed at the end)."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        if procs:
+            time.sleep(5)  # let the load build up
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 ALPHABET = string.ascii_letters + string.digits + string.punctuation + " "
@@ -121,7 +142,11 @@ def bench_hypervisor(args) -> int:
         exact: dict[str, list[bool]] = {"raw": [], "atp_core": []}
         lag: dict[str, list[float]] = {"raw": [], "atp_core": []}
         rng = random.Random(2)
-        try:
+        with contextlib.ExitStack() as stack:
+            stack.callback(raw_conn.close)
+            stack.callback(host.close)
+            stack.enter_context(busy(args.busy))
+            session.keyboard.send_key("ctrl+u")  # a fresh line on the tty
             for round_no in range(args.rounds):
                 order = ["raw", "atp_core"] if round_no % 2 == 0 else ["atp_core", "raw"]
                 for side in order:
@@ -135,9 +160,7 @@ def bench_hypervisor(args) -> int:
                     if side == "raw":
                         raw_type(raw_dom, text + "\n", args.hold, args.gap)
                     else:
-                        session.keyboard.send_text(
-                            text + "\n", interval_ms=args.gap, hold_ms=args.hold
-                        )
+                        session.keyboard.send_text(text + "\n")
                     t1 = time.perf_counter()
                     lines = wait_for_line(vm, before + 1)
                     t2 = time.perf_counter()
@@ -150,16 +173,16 @@ def bench_hypervisor(args) -> int:
                     if not exact[side][-1]:
                         got = lines[before] if len(lines) > before else None
                         print(f"{side}: sent {text!r}\n  got  {got!r}", file=sys.stderr)
-        finally:
-            host.close()
-            raw_conn.close()
-
-    return report("hypervisor", vm.name, args, times, lag, exact)
+            load = os.getloadavg()
+    raw = f"raw: sendKey per character, hold {args.hold} ms, gap {args.gap} ms"
+    return report("hypervisor", vm.name, args, times, lag, exact, raw, load)
 
 
-def report(path, name, args, times, lag, exact) -> int:
+def report(path, name, args, times, lag, exact, raw, load) -> int:
     print(f"P2 typing ({path}): {args.chars} characters x {args.rounds} rounds on {name}, median")
-    print(f"hold {args.hold} ms, gap {args.gap} ms, one chord per character")
+    print(f"{raw}; atp_core: send_text defaults (flow-controlled)")
+    busy_note = f", {args.busy} busy processes" if args.busy else ""
+    print(f"load after the rounds: {' '.join(f'{x:.2f}' for x in load)}{busy_note}")
     print(f"{'':>10}  {'send s':>7}  {'in log s':>8}  {'ms/char':>7}  {'exact':>7}")
     for side in ("raw", "atp_core"):
         send, in_log = statistics.median(times[side]), statistics.median(lag[side])
@@ -176,9 +199,9 @@ def report(path, name, args, times, lag, exact) -> int:
 
 
 def bench_spice(args) -> int:
-    from atp_core.protocol.spice import DEFAULT_TEXT_INTERVAL_MS, SpiceClient
+    from atp_core.protocol.spice import SpiceClient
 
-    gap = args.gap if args.gap != DEFAULT_INTERVAL_MS else DEFAULT_TEXT_INTERVAL_MS
+    gap = args.spice_gap
     with bench_desktop(args.desktop) as vm:
         raw_conn = libvirt.open(vm.uri)
         session = VmSession(raw_conn, vm.name)
@@ -187,8 +210,13 @@ def bench_spice(args) -> int:
         exact: dict[str, list[bool]] = {"raw": [], "atp_core": []}
         lag: dict[str, list[float]] = {"raw": [], "atp_core": []}
         rng = random.Random(2)
-        try:
+        with contextlib.ExitStack() as stack:
+            stack.callback(raw_conn.close)
+            stack.callback(client.close)
             client.move(200, 110)  # twm: keys go to the window under the pointer (keylog)
+            time.sleep(1)  # twm moves the focus when X tells it the pointer entered
+            client.send_key("ctrl+u")  # a fresh line in the keylog xterm
+            stack.enter_context(busy(args.busy))
             for round_no in range(args.rounds):
                 order = ["raw", "atp_core"] if round_no % 2 == 0 else ["atp_core", "raw"]
                 for side in order:
@@ -200,7 +228,7 @@ def bench_spice(args) -> int:
                     if side == "raw":
                         raw_spice_type(client, text + "\n", gap)
                     else:
-                        client.send_text(text + "\n", interval_ms=gap)
+                        client.send_text(text + "\n")
                     t1 = time.perf_counter()
                     lines = wait_for_line(vm, before + 1)
                     t2 = time.perf_counter()
@@ -213,11 +241,9 @@ def bench_spice(args) -> int:
                     if not exact[side][-1]:
                         got = lines[before] if len(lines) > before else None
                         print(f"spice {side}: sent {text!r}\n  got  {got!r}", file=sys.stderr)
-        finally:
-            client.close()
-            raw_conn.close()
-    args.gap = gap
-    return report("spice", vm.name, args, times, lag, exact)
+            load = os.getloadavg()
+    raw = f"raw: spice-gtk key_press/key_release per character, gap {gap} ms"
+    return report("spice", vm.name, args, times, lag, exact, raw, load)
 
 
 if __name__ == "__main__":

@@ -47,13 +47,13 @@ def bench_guest(domain: str | None, prefix: str | None = None) -> Iterator[RigVm
 
 
 @contextlib.contextmanager
-def bench_desktop(domain: str | None, prefix: str = "atp-bench-") -> Iterator[DesktopVm]:
+def bench_desktop(domain: str | None, prefix: str | None = None) -> Iterator[DesktopVm]:
     """The desktop guest logged in: ``domain`` if given (a running rig desktop guest, left
-    running), else a fresh one removed at the end."""
+    running), else a fresh one removed at the end (``<ATP_RIG_PREFIX>bench-desktop-0``)."""
     import libvirt
 
     conn = libvirt.open(LIBVIRT_URI)
-    vm = DesktopVm(domain or f"{prefix}desktop", LIBVIRT_URI, conn)
+    vm = DesktopVm(domain or f"{prefix or rig_prefix('desktop')}0", LIBVIRT_URI, conn)
     if not domain:
         if not desktop_built():
             raise SystemExit("the desktop guest is not built: run bash guest/build-desktop.sh")

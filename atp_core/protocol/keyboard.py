@@ -172,7 +172,8 @@ class Keyboard:
             flow = keyboard_flow.detect(self.domain)
             if flow is not None:
                 self.wait_idle(cancel)  # a chord sent before may still be playing in QEMU
-                flow.type(chords, (interval_ms or 0) / 1000, cancel)
+                settle = keyboard_flow.agent_settle(self.domain)
+                keyboard_flow.type_text(flow, chords, (interval_ms or 0) / 1000, cancel, settle)
                 return
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         hold = TEXT_HOLD_MS if hold_ms is None else hold_ms

@@ -12,13 +12,19 @@ has read them:
   no side effect) has its output-buffer-full bit clear once the guest has read every byte of
   the keyboard's queue. A batch is at most ``PS2_BATCH_BYTES`` scancode bytes.
 - virtio keyboard: the event queue's free buffers are the guest's available index (read from
-  guest memory) minus the device's used index (``x-query-virtio-queue-status``). A batch uses
-  at most that many events, less a margin. QEMU routes keys to the virtio keyboard once its
-  driver is ready (it is activated after the PS/2 one), so that is the one watched then.
+  guest memory) minus the device's used index (``x-query-virtio-queue-status``); the guest
+  has not read ``size - free`` of them yet, and at most ``VIRTIO_WINDOW`` may be unread (the
+  guest's driver hands a whole burst to every evdev reader at once). QEMU routes keys to the
+  virtio keyboard once its driver is ready (it is activated after the PS/2 one), so that is
+  the one watched then.
 
-The rate is what the guest takes (hundreds of characters/s on an idle host) and no key is lost
-whatever the load. ``detect`` returns None where the monitor cannot be used this way (not
-QEMU, an unknown layout): the caller keeps the paced ``sendKey`` path.
+The device shows what the guest's kernel has read, not what the programs reading the keyboard
+(X, an evdev recorder; 64-event buffers) have: a kernel that keeps taking keys while they are
+starved of CPU fills their buffers (seen at load 16). So every ``READER_WINDOW`` events, once
+the device is drained, the guest agent is pinged (a guest program ran after the keys were
+read) before more go in. The rate is what the guest takes (hundreds of characters/s on an
+idle host). ``detect`` returns None where the monitor cannot be used this way (not QEMU):
+the caller keeps the paced ``sendKey`` path.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libvirt
@@ -36,9 +43,13 @@ from atp_core.errors import InfrastructureError, OperationTimeout
 from .domain import DomainRef, translate
 from .keymap import QCODE_TO_LINUX
 
-PS2_BATCH_BYTES = 8  # of the PS/2 keyboard's 16-byte queue (QEMU keeps headroom for replies)
+PS2_BATCH_BYTES = 15  # of the PS/2 keyboard's 16-byte data queue, when the guest has read it all
 VIRTIO_MARGIN = 4  # event buffers left free in the virtio queue
-VIRTIO_BATCH_EVENTS = 32  # at most per input-send-event (one SYN ends the batch)
+# Events the guest has not taken yet, at most. The guest's driver takes a whole burst in one
+# interrupt and hands it to every evdev reader (X, a recorder), whose buffers hold 64 events:
+# a burst close to that overflows a reader that has not caught up (seen at load 8).
+VIRTIO_WINDOW = 40
+READER_WINDOW = 40  # events into the guest's evdev readers between two settles (of 64)
 STALL_TIMEOUT = 30.0  # seconds the guest may take no key before typing fails
 _STATUS = re.compile(r"[:=]\s*0x([0-9a-fA-F]+)\s*$")
 _OBF = 0x01  # i8042 status: output buffer full (a byte waits for the guest)
@@ -100,95 +111,178 @@ class _Monitor:
 
 
 class TypingFlow:
-    """Flow-controlled typing into one keyboard device of a running domain."""
+    """One keyboard device of a running domain, watched through the monitor."""
 
     device = "?"
+    limit = 0  # the most one batch may cost (a batch of one chord always goes)
 
     def __init__(self, monitor: _Monitor) -> None:
         self.monitor = monitor
 
-    def capacity(self) -> int:
-        """How much may be sent now (bytes or events, as ``cost`` counts); 0: wait."""
+    def poll(self) -> tuple[int, bool]:
+        """(how much may be sent now, as ``cost`` counts; whether the guest has read all)."""
         raise NotImplementedError
+
+    def capacity(self) -> int:
+        return self.poll()[0]
 
     def cost(self, chord: list[str]) -> int:
         raise NotImplementedError
 
-    def limit(self) -> int:
-        """The most one batch may cost (a batch of one chord is always allowed)."""
+    def reader_cost(self, chord: list[str]) -> int:
+        """Events a chord puts in the buffer of each evdev reader in the guest (X, ...)."""
         raise NotImplementedError
 
-    def type(self, chords: list[list[str]], interval: float, cancel: CancelToken) -> None:
-        """Send every chord, batch by batch as the guest takes them. With ``interval`` > 0
-        one chord per batch, at least ``interval`` seconds apart."""
-        i = 0
-        last_progress = time.monotonic()
-        last_sent = 0.0
-        pause = 0.0
-        while i < len(chords):
-            cancel.raise_if_cancelled()
-            if interval > 0 and last_sent:
-                cancel.wait(max(0.0, last_sent + interval - time.monotonic()))
-            room = min(self.capacity(), self.limit())
-            if room < self.cost(chords[i]):
-                if time.monotonic() - last_progress > STALL_TIMEOUT:
-                    raise OperationTimeout(
-                        f"{self.monitor.ref.name}: the guest took no key for "
-                        f"{STALL_TIMEOUT:.0f}s ({self.device} keyboard); "
-                        f"{i} of {len(chords)} characters typed"
-                    )
-                pause = min(0.02, pause * 2 or 0.001)  # the guest is busy: back off a little
-                cancel.wait(pause)
-                continue
-            pause = 0.0
-            events, spent = [], 0
-            while i < len(chords) and spent + self.cost(chords[i]) <= room:
-                events += chord_events(chords[i])
-                spent += self.cost(chords[i])
-                i += 1
-                if interval > 0:
-                    break
-            self.monitor.qmp("input-send-event", {"events": events})
-            last_sent = last_progress = time.monotonic()
+    def send(self, chords: list[list[str]]) -> None:
+        events = [e for chord in chords for e in chord_events(chord)]
+        self.monitor.qmp("input-send-event", {"events": events})
 
 
 class Ps2Flow(TypingFlow):
     device = "PS/2"
+    limit = PS2_BATCH_BYTES
 
-    def capacity(self) -> int:
-        status = self.monitor.hex_value("i /b 0x64")
-        return 0 if status & _OBF else PS2_BATCH_BYTES
+    def poll(self) -> tuple[int, bool]:
+        empty = not self.monitor.hex_value("i /b 0x64") & _OBF
+        return (PS2_BATCH_BYTES if empty else 0), empty
 
     def cost(self, chord: list[str]) -> int:
         return ps2_bytes(chord)
 
-    def limit(self) -> int:
-        return PS2_BATCH_BYTES
+    def reader_cost(self, chord: list[str]) -> int:
+        return 6 * len(chord)  # MSC_SCAN, KEY and SYN for each press and each release
 
 
 class VirtioFlow(TypingFlow):
-    device = "virtio"
+    """The virtio keyboard. ``send`` puts a batch in through ``input-send-event`` (QEMU ends it
+    with one SYN); ``sender`` replaces that (the SPICE inputs channel: QEMU then adds a SYN
+    to every key event, and the keys reach QEMU after the call, so the events sent are
+    counted until the device's used index has passed them)."""
 
-    def __init__(self, monitor: _Monitor, path: str) -> None:
+    device = "virtio"
+    limit = VIRTIO_WINDOW
+
+    def __init__(
+        self,
+        monitor: _Monitor,
+        path: str,
+        sender: Callable[[list[list[str]]], None] | None = None,
+    ) -> None:
         super().__init__(monitor)
         self.path = path
+        self.sender = sender
+        self.expected: int | None = None  # used index once QEMU has every event sent
 
-    def capacity(self) -> int:
+    def state(self) -> tuple[int, int, int]:
+        """(the device's used index, free buffers, buffers the guest has not read yet).
+
+        Free = the guest's available index - the device's used index; the guest's driver
+        gives every buffer back once it has read it, so ``size - free`` are still unread."""
         status = self.monitor.qmp("x-query-virtio-queue-status", {"path": self.path, "queue": 0})
         avail = self.monitor.hex_value(f"xp /1hx {int(status['vring-avail']) + 2:#x}")
-        free = (avail - int(status["used-idx"])) & 0xFFFF
-        return max(0, min(free, int(status["vring-num"])) - VIRTIO_MARGIN)
+        used, size = int(status["used-idx"]), int(status["vring-num"])
+        free = min((avail - used) & 0xFFFF, size)
+        return used, free, size - free
+
+    def poll(self) -> tuple[int, bool]:
+        used, free, unread = self.state()
+        behind = 0
+        if self.sender is not None:
+            if self.expected is None:
+                self.expected = used
+            behind = (self.expected - used) & 0xFFFF  # sent, not in the queue yet
+            if behind >= 0x8000:  # more went in than ours (another sender): none of ours due
+                behind, self.expected = 0, used
+        room = min(free - VIRTIO_MARGIN, VIRTIO_WINDOW - unread) - behind
+        return max(0, room), unread == 0 and behind == 0
 
     def cost(self, chord: list[str]) -> int:
-        return 2 * len(chord) + 1  # each press and release, and the batch's SYN (counted once
-        # per chord: an over-estimate, never an under-estimate)
+        if self.sender is not None:
+            return 4 * len(chord)  # press and release, each with its SYN
+        return 2 * len(chord) + 1  # each press and release; the batch's SYN counted per chord
 
-    def limit(self) -> int:
-        return VIRTIO_BATCH_EVENTS
+    def reader_cost(self, chord: list[str]) -> int:
+        return self.cost(chord)
+
+    def send(self, chords: list[list[str]]) -> None:
+        if self.sender is None:
+            super().send(chords)
+            return
+        if self.expected is None:
+            self.expected = self.state()[0]
+        self.sender(chords)
+        self.expected = (self.expected + sum(self.cost(c) for c in chords)) & 0xFFFF
 
 
-def detect(ref: DomainRef) -> TypingFlow | None:
-    """The flow for the keyboard QEMU sends keys to, or None when it cannot be watched."""
+def type_text(
+    flow: TypingFlow,
+    chords: list[list[str]],
+    interval: float,
+    cancel: CancelToken,
+    settle: Callable[[], None] | None = None,
+) -> None:
+    """Send every chord, batch by batch, as the guest's keyboard device takes them; return once
+    the guest has read the last one. ``interval`` > 0: one chord per batch, at least that far
+    apart.
+
+    The device tells when the guest's kernel has read the keys, not when the programs reading
+    them (X, a recorder) have: a kernel that takes keys while those programs are starved of
+    CPU fills their buffers (64 events each). ``settle`` (the guest agent's ping: a program of
+    the guest has run after the keys were read) is called, once the device is drained,
+    whenever ``READER_WINDOW`` events went in since the last one."""
+    i = unacked = 0
+    progress, last_sent, pause, seen = time.monotonic(), 0.0, 0.0, None
+    known: tuple[int, bool] | None = None  # a poll still true (nothing was sent since)
+    while True:
+        cancel.raise_if_cancelled()
+        room, drained = known or flow.poll()
+        known = None
+        now = time.monotonic()
+        if (room, drained) != seen:
+            seen, progress = (room, drained), now
+        due = last_sent + interval if interval > 0 and last_sent else now
+        if i == len(chords):
+            if drained:
+                return
+        elif (
+            settle is not None
+            and unacked
+            and unacked + flow.reader_cost(chords[i]) > (READER_WINDOW)
+        ):
+            if drained:
+                settle()
+                unacked, progress, pause = 0, time.monotonic(), 0.0
+                known = (room, drained)  # the device can only have drained further
+                continue
+        elif room >= flow.cost(chords[i]) and now >= due:
+            batch, spent = [], 0
+            room = min(room, flow.limit)
+            while i < len(chords):
+                cost, readers = flow.cost(chords[i]), flow.reader_cost(chords[i])
+                if batch and (spent + cost > room or unacked + readers > READER_WINDOW):
+                    break
+                batch.append(chords[i])
+                spent, unacked, i = spent + cost, unacked + readers, i + 1
+                if interval > 0:
+                    break
+            flow.send(batch)
+            last_sent = progress = time.monotonic()
+            pause = 0.0
+            continue
+        if now - progress > STALL_TIMEOUT:
+            raise OperationTimeout(
+                f"{flow.monitor.ref.name}: the guest took no key for {STALL_TIMEOUT:.0f}s "
+                f"({flow.device} keyboard); {i} of {len(chords)} characters sent"
+            )
+        pause = min(0.02, pause * 2 or 0.001)  # the guest is busy: back off a little
+        cancel.wait(max(pause, due - now))
+
+
+def detect(
+    ref: DomainRef, sender: Callable[[list[list[str]]], None] | None = None
+) -> TypingFlow | None:
+    """The flow for the keyboard QEMU sends keys to, or None when it cannot be watched.
+    ``sender``: keys go in another way (SPICE); only a virtio keyboard can be watched then."""
     monitor = _Monitor(ref, ref.running())  # a domain that is not running fails here
     try:
         for device in monitor.qmp("x-query-virtio") or []:
@@ -202,11 +296,31 @@ def detect(ref: DomainRef) -> TypingFlow | None:
             status = monitor.qmp("x-query-virtio-status", {"path": path})
             ready = any("DRIVER_OK" in s for s in status.get("status", {}).get("statuses", []))
             if ready:
-                flow: TypingFlow = VirtioFlow(monitor, path)
+                flow: TypingFlow = VirtioFlow(monitor, path, sender)
                 flow.capacity()  # the queue and guest memory can be read
                 return flow
+        if sender is not None:
+            return None  # PS/2 bytes cannot be counted as they arrive from another sender
         flow = Ps2Flow(monitor)
         flow.capacity()
         return flow
     except (InfrastructureError, KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def agent_settle(ref: DomainRef) -> Callable[[], None]:
+    """``settle`` for ``type_text``: a guest agent ping; without an answering agent, nothing
+    (the device's flow control alone)."""
+    from .qga import GuestAgent
+
+    agent = GuestAgent(ref, timeout=10)
+    answering = [True]
+
+    def settle() -> None:
+        if answering[0]:
+            try:
+                agent.ping()
+            except InfrastructureError:
+                answering[0] = False
+
+    return settle

@@ -33,6 +33,7 @@ from PIL import Image
 from atp_core.cancel import NEVER, CancelToken
 from atp_core.errors import InvalidInput, OperationTimeout, SpiceUnavailable
 
+from . import keyboard_flow
 from .keyboard import parse_key, text_to_chords
 from .keymap import QCODE_TO_LINUX
 from .mouse import MouseGestures
@@ -371,12 +372,15 @@ class SpiceClient(MouseGestures):
         self._buttons = 0
         self._closed = False
         self._input_lock = threading.Lock()
+        self._ref = None  # the DomainRef, when known: the guest's keyboard can be watched
         self.connects = 0
 
     @classmethod
     def for_domain(cls, ref, **kwargs) -> SpiceClient:
         """A client for the domain behind a ``DomainRef`` (address and ticket from its XML)."""
-        return cls(lambda: spice_address(ref), name=ref.name, **kwargs)
+        client = cls(lambda: spice_address(ref), name=ref.name, **kwargs)
+        client._ref = ref
+        return client
 
     # ---- connection
     def connect(self, timeout: float | None = None) -> SpiceClient:
@@ -622,19 +626,54 @@ class SpiceClient(MouseGestures):
         cancel: CancelToken | None = None,
     ) -> None:
         """Type ``text`` (US layout, Shift where needed; ``InvalidInput`` for a character it
-        cannot type, before anything is sent). ``interval_ms`` paces the characters: the
-        guest's PS/2 keyboard buffers only 16 bytes and SPICE has no flow control for keys."""
+        cannot type, before anything is sent).
+
+        SPICE has no flow control for keys: QEMU hands them to the guest's keyboard, which
+        drops what the guest has not fetched in time. For a client made by ``for_domain``
+        whose guest types through a virtio keyboard, the keys go in batches as the guest takes
+        them, watched through the monitor (``keyboard_flow.type_text``), and the call
+        returns once QEMU has the last one; ``interval_ms`` > 0 then sends one character at a
+        time, at least that far apart. Otherwise (or with ``hold_ms``) characters are paced
+        ``interval_ms`` apart (default ``DEFAULT_TEXT_INTERVAL_MS``): the guest's PS/2
+        keyboard buffers only 16 bytes."""
         cancel = cancel or NEVER
         chords = text_to_chords(text)
-        interval = (DEFAULT_TEXT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
-        hold = (hold_ms or 0) / 1000
+        flow = self._text_flow() if hold_ms is None and chords else None
         with self._input_lock:
+            if flow is not None:
+                settle = keyboard_flow.agent_settle(self._ref)
+                keyboard_flow.type_text(flow, chords, (interval_ms or 0) / 1000, cancel, settle)
+                return
+            interval = (DEFAULT_TEXT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
+            hold = (hold_ms or 0) / 1000
             for i, chord in enumerate(chords):
                 if i:
                     cancel.wait(interval)
                     cancel.raise_if_cancelled()
                 self._chord(chord, hold)
             self._flush()
+
+    def _text_flow(self) -> keyboard_flow.VirtioFlow | None:
+        if self._ref is None:
+            return None
+        self.ensure_connected()
+        flow = keyboard_flow.detect(self._ref, sender=self._send_chords)
+        return flow if isinstance(flow, keyboard_flow.VirtioFlow) else None
+
+    def _send_chords(self, chords: list[list[str]]) -> None:
+        """Press and release each chord in turn, in one go on the GLib loop, and wait until the
+        loop has handed them to the inputs channel."""
+        codes = [[scancode(q) for q in chord] for chord in chords]
+
+        def send(inputs):
+            for chord in codes:
+                for c in chord:
+                    inputs.key_press(c)
+                for c in reversed(chord):
+                    inputs.key_release(c)
+
+        self._post_input(send)
+        self._flush()
 
     def _check_mouse(self, x: int, y: int) -> tuple[int, int]:
         conn = self._inputs()

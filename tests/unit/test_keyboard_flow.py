@@ -1,6 +1,7 @@
 """Flow-controlled typing: batches stay within what the guest's keyboard device has room for,
-the next batch waits until the guest has read the previous one, a guest that reads nothing
-fails within a bound, and a domain whose monitor cannot be watched falls back to sendKey."""
+the next batch waits until the guest has read the previous one, the guest's programs are
+given a turn (settle) between reader windows, a guest that reads nothing fails within a
+bound, and a domain whose monitor cannot be watched falls back to sendKey."""
 
 import pytest
 
@@ -19,7 +20,7 @@ class FakeMonitor:
     def __init__(self, busy_polls: int = 2) -> None:
         self.busy_polls = busy_polls
         self.busy = 0
-        self.batches: list[list[dict]] = []
+        self.log: list = []  # ("batch", events) and ("settle",) in order
         self.polls = 0
 
     def hex_value(self, command: str) -> int:
@@ -32,54 +33,98 @@ class FakeMonitor:
 
     def qmp(self, command: str, arguments: dict | None = None):
         assert command == "input-send-event"
-        self.batches.append(arguments["events"])
+        assert not self.busy, "sent while the guest had not read the previous batch"
+        self.log.append(("batch", arguments["events"]))
         self.busy = self.busy_polls
 
+    def settle(self) -> None:
+        assert not self.busy, "settled before the device was drained"
+        self.log.append(("settle",))
 
-def typed(batches: list[list[dict]]) -> list[tuple[str, bool]]:
+    @property
+    def batches(self) -> list[list[dict]]:
+        return [entry[1] for entry in self.log if entry[0] == "batch"]
+
+
+def keys(batches: list[list[dict]]) -> list[tuple[str, bool]]:
     return [(e["data"]["key"]["data"], e["data"]["down"]) for b in batches for e in b]
 
 
-def test_ps2_batches_fit_the_queue_and_wait_for_the_guest():
+TEXT = 'abC d!\nHello, World! 123 @#$%^&*()_+{}|:"<>?'
+
+
+def test_ps2_batches_fit_the_queue_wait_for_the_guest_and_settle_readers():
     monitor = FakeMonitor()
-    text = "abC d!\n"
-    keyboard_flow.Ps2Flow(monitor).type(text_to_chords(text), 0, NEVER)
-    chords = text_to_chords(text)
-    assert typed(monitor.batches) == typed([keyboard_flow.chord_events(c) for c in chords])
-    for batch in monitor.batches:  # never more bytes than the budget, always whole chords
-        presses = [e["data"]["key"]["data"] for e in batch if e["data"]["down"]]
-        assert sum(3 for _ in presses) <= keyboard_flow.PS2_BATCH_BYTES
-    # the guest was busy for two reads after every batch: each next batch waited for it
-    assert len(monitor.batches) > 1
-    assert monitor.polls == 1 + (len(monitor.batches) - 1) * 3
+    chords = text_to_chords(TEXT)
+    flow = keyboard_flow.Ps2Flow(monitor)
+    keyboard_flow.type_text(flow, chords, 0, NEVER, monitor.settle)
+    assert keys(monitor.batches) == keys([keyboard_flow.chord_events(c) for c in chords])
+    assert len(monitor.batches) > 3
+    for batch in monitor.batches:  # whole chords, never more bytes than the queue takes
+        pressed = [e["data"]["key"]["data"] for e in batch if e["data"]["down"]]
+        assert 3 * len(pressed) <= keyboard_flow.PS2_BATCH_BYTES
+    # between two settles, never more reader events than the window
+    unsettled = 0
+    for entry in monitor.log:
+        if entry[0] == "settle":
+            unsettled = 0
+        else:
+            unsettled += 3 * len(entry[1])  # MSC_SCAN, KEY, SYN per key event
+            assert unsettled <= keyboard_flow.READER_WINDOW
+    assert ("settle",) in monitor.log
+    assert monitor.busy == 0  # returned once the guest had read the last batch
 
 
 def test_an_interval_sends_one_character_per_batch():
     monitor = FakeMonitor(busy_polls=0)
-    keyboard_flow.Ps2Flow(monitor).type(text_to_chords("abc"), 0.001, NEVER)
+    keyboard_flow.type_text(keyboard_flow.Ps2Flow(monitor), text_to_chords("abc"), 0.001, NEVER)
     assert len(monitor.batches) == 3
 
 
 def test_a_guest_that_reads_nothing_fails_within_a_bound(monkeypatch):
     monkeypatch.setattr(keyboard_flow, "STALL_TIMEOUT", 0.2)
     monitor = FakeMonitor(busy_polls=10**9)
-    with pytest.raises(OperationTimeout, match=r"vm-x: the guest took no key .* 2 of 6"):
-        keyboard_flow.Ps2Flow(monitor).type(text_to_chords("abcdef"), 0, NEVER)
+    with pytest.raises(OperationTimeout, match=r"vm-x: the guest took no key .*PS/2.* 5 of 20"):
+        keyboard_flow.type_text(keyboard_flow.Ps2Flow(monitor), text_to_chords("a" * 20), 0, NEVER)
 
 
-def test_virtio_capacity_counts_free_buffers_across_the_index_wrap():
-    class VirtioMonitor(FakeMonitor):
-        def qmp(self, command, arguments=None):
-            assert command == "x-query-virtio-queue-status"
-            return {"vring-avail": 0x1000, "used-idx": 65530, "vring-num": 64}
+class VirtioMonitor(FakeMonitor):
+    def __init__(self, used: int, avail: int) -> None:
+        super().__init__()
+        self.used, self.avail = used, avail
 
-        def hex_value(self, command):
-            assert command == "xp /1hx 0x1002"
-            return 20  # the guest's available index, wrapped past 65535
+    def qmp(self, command, arguments=None):
+        assert command == "x-query-virtio-queue-status"
+        return {"vring-avail": 0x1000, "used-idx": self.used, "vring-num": 64}
 
-    flow = keyboard_flow.VirtioFlow(VirtioMonitor(), "/machine/peripheral/input1/virtio-backend")
-    assert flow.capacity() == 26 - keyboard_flow.VIRTIO_MARGIN
-    assert flow.cost(["shift", "a"]) == 5
+    def hex_value(self, command):
+        assert command == "xp /1hx 0x1002"
+        return self.avail
+
+
+def test_virtio_room_counts_free_and_unread_buffers_across_the_index_wrap():
+    path = "/machine/peripheral/input1/virtio-backend"
+    drained = keyboard_flow.VirtioFlow(VirtioMonitor(used=65530, avail=58), path)  # wrapped
+    assert drained.poll() == (
+        min(64 - keyboard_flow.VIRTIO_MARGIN, keyboard_flow.VIRTIO_WINDOW),
+        True,
+    )
+    reading = keyboard_flow.VirtioFlow(VirtioMonitor(used=100, avail=150), path)
+    assert reading.poll() == (keyboard_flow.VIRTIO_WINDOW - 14, False)  # 14 not read yet
+    assert reading.cost(["shift", "a"]) == 5
+
+
+def test_keys_sent_another_way_count_until_qemu_has_them():
+    path = "/machine/peripheral/input1/virtio-backend"
+    monitor = VirtioMonitor(used=1000, avail=1064)
+    sent: list = []
+    flow = keyboard_flow.VirtioFlow(monitor, path, sender=sent.append)
+    assert flow.poll()[1] is True
+    flow.send([["a"], ["shift", "b"]])  # 12 events once QEMU has them (a SYN per key event)
+    room, drained = flow.poll()
+    assert not drained and room == min(60, keyboard_flow.VIRTIO_WINDOW) - 12
+    monitor.used, monitor.avail = 1012, 1076  # QEMU has them, the guest has read them
+    assert flow.poll() == (min(60, keyboard_flow.VIRTIO_WINDOW), True)
 
 
 def test_a_domain_without_a_qemu_monitor_keeps_the_send_key_path():
