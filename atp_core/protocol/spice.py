@@ -672,7 +672,7 @@ class SpiceClient(MouseGestures):
                 for c in reversed(chord):
                     inputs.key_release(c)
 
-        self._post_input(send)
+        self._post_input(send, "key_down")  # one stamp per batch: when its keys left
         self._flush()
 
     def _check_mouse(self, x: int, y: int) -> tuple[int, int]:
