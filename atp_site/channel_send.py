@@ -92,8 +92,10 @@ def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
-async def _bounded(coro, timeout: float):
-    return await asyncio.wait_for(coro, timeout)
+async def _bounded(send, timeout: float):
+    """Await ``send()`` for at most ``timeout`` s. The coroutine is made here, inside the loop:
+    one made by the caller is never awaited when the loop cannot be entered (a warning)."""
+    return await asyncio.wait_for(send(), timeout)
 
 
 def group_send(group: str, message: dict) -> bool:
@@ -112,10 +114,15 @@ def group_send(group: str, message: dict) -> bool:
     for attempt in range(2):
         try:
             loop = _thread_loop()
+            send = lambda: layer.group_send(group, message)  # noqa: E731
             if loop is None:
-                async_to_sync(_bounded)(layer.group_send(group, message), timeout)
+                async_to_sync(_bounded)(send, timeout)
             else:
-                loop.run_until_complete(_bounded(layer.group_send(group, message), timeout))
+                coro = _bounded(send, timeout)
+                try:
+                    loop.run_until_complete(coro)
+                finally:
+                    coro.close()  # never entered (a closed loop): no "never awaited" warning
             return True
         except Exception as exc:
             close_thread_loop()

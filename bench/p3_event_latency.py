@@ -1,6 +1,6 @@
 """P3: event latency from the worker's sink call to a websocket client, 20 runs, 50 viewers.
 
-Everything on the real path: ``runs.events.RunEventSink`` (one per run, fed engine ``Event``s
+Everything on the real path: ``runs.event_sink.RunEventSink`` (one per run, fed engine ``Event``s
 from 20 threads, as the engine does) → PostgreSQL (a bench database made by this script) →
 Redis channel layer → daphne (``ws/runs/<id>/``) → 50 websocket viewers in another process
 (viewer ``i`` watches run ``i % runs``). Each event carries the wall-clock time of its sink
@@ -174,7 +174,7 @@ def _fixtures(runs: int):
 def _feed(run_id: int, steps: int, rate: float, counts: dict) -> None:
     """One run's events at ``rate`` per second through a real RunEventSink."""
     from atp_core.orchestrator import Event
-    from runs.events import RunEventSink
+    from runs.event_sink import RunEventSink
 
     target = f"local/vm-{run_id}"
     sink = RunEventSink(run_id)
@@ -351,7 +351,7 @@ def main() -> int:
 
         # split the latency: sink call → broadcast (queue, coalescing, DB commit) and
         # broadcast → viewer (channel layer, daphne, websocket)
-        import runs.events as run_events
+        import runs.event_store as run_events
 
         broadcast_at: dict[tuple[int, int], float] = {}
         original = run_events.broadcast

@@ -17,7 +17,7 @@ from atp_core.status import RunState
 from atp_site.permissions import has_role
 from hosts.console import ConsoleConsumer
 
-from .events import record_event
+from .event_store import record_event
 from .models import Run, RunTarget
 
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .events import group_name
+from .broadcast import group_name
 from .selectors import EVENTS_MAX, events_between, events_since
 
 

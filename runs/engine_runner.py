@@ -23,12 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
-from django.utils import timezone
 
 from atp_core.status import BAD_STATUSES, Result, RunState
 from atp_core.text import without_nul
 
-from .events import RunEventSink, record_event
+from . import lifecycle
+from .event_sink import RunEventSink
+from .event_store import record_event
 from .models import Artifact, Run
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class RunWatcher:
                 now = time.monotonic()
                 try:
                     if now >= next_beat:
-                        Run.objects.filter(pk=self.run_id).update(heartbeat=timezone.now())
+                        lifecycle.heartbeat(self.run_id)
                         self.beats += 1
                         next_beat = now + self.interval
                     row = (
@@ -199,14 +200,6 @@ def _store_report(run: Run, name: str, content: str, mime: str) -> Artifact:
     return artifact
 
 
-def _finish_payload(result: str, reason: str, data: dict | None = None) -> dict:
-    payload = dict(data or {})
-    payload["result"] = result
-    if reason:
-        payload["reason"] = reason
-    return payload
-
-
 def execute(run_id: int, *, worker: str = "") -> str:
     """Run a claimed run to its end; returns the result. Never raises."""
     run = Run.objects.select_related("revision", "scenario").get(pk=run_id)
@@ -224,17 +217,10 @@ def execute(run_id: int, *, worker: str = "") -> str:
         except Exception:
             log.exception("run %s: event sink close failed", run_id)
         try:
-            from .services import finish_without_engine
-
-            finish_without_engine(run_id, Result.ERROR, reason)
+            lifecycle.finish(run_id, Result.ERROR, reason)
         except Exception:
             log.exception("run %s: could not record the error", run_id)
-            Run.objects.filter(pk=run_id).exclude(state=RunState.FINISHED).update(
-                state=RunState.FINISHED,
-                result=Result.ERROR,
-                reason=reason[:4000],
-                finished=timezone.now(),
-            )
+            lifecycle.finish_bare(run_id, Result.ERROR, reason)
         return Result.ERROR
     finally:
         watcher.stop()
@@ -287,21 +273,21 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     held = [e for e in sink.held if e.type == "run_finished"]
     data = dict(held[-1].to_dict()["data"]) if held else {}
     data.update(result=result, totals=totals, duration=getattr(report, "duration", None))
-    sink.flush()
+
+    def end() -> None:  # in the sink's writer, behind every event of the run
+        if not lifecycle.finish(run.pk, result, reason, data=data, close_open=False):
+            # ended elsewhere (reaped while cut off, cancel escalated): its end stands
+            record_event(run.pk, "worker_stopped", {"engine_result": result, "worker": run.worker})
+
+    sink.call_last(end)
+    sink.close()
     ended = Run.objects.filter(pk=run.pk).values_list("state", "result").first()
     if ended is None:
-        sink.close()
         log.warning("run %s was deleted while it ran", run.pk)
         return Result.ERROR
-    if ended[0] == RunState.FINISHED:
-        # ended elsewhere (reaped while cut off, cancel escalated): its run_finished is stored
-        sink.store_last("worker_stopped", {"engine_result": result, "worker": run.worker})
-        sink.close()
-        return ended[1] or Result.ERROR
-    # through the sink's writer, behind every event of the run (never before one of them)
-    sink.store_last("run_finished", _finish_payload(result, reason, data))
-    sink.close()
-    return result
+    if ended[0] != RunState.FINISHED:  # the writer gave up: the reaper ends it
+        return result
+    return ended[1] or Result.ERROR
 
 
 def _first_error(report) -> str:

@@ -1,6 +1,6 @@
 """Runs: one execution of a scenario revision on its targets, with steps, events and artifacts.
 
-The worker's event sink (``runs.events``) is the only writer of ``RunEvent``; it numbers events
+The event store (``runs.event_store``) is the only writer of ``RunEvent``; it numbers events
 with ``Run.last_seq`` so every client (websocket or polling) can resume after the last one seen.
 """
 

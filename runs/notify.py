@@ -2,9 +2,9 @@
 
 Where they go: ``settings.ATP_WEBHOOK_URLS`` / ``ATP_NOTIFY_EMAILS`` (every run) and the enabled
 ``schedules.NotificationHook`` rows (every scenario, or one, optionally only some results).
-``on_run_finished(run_id)`` is the hook the worker and the reaper call; it sends the Celery task
-``runs.notify_run_finished`` after the transaction commits, on the default queue, so a slow
-webhook never holds a run's worker. Each (run, channel, address) is delivered at most once
+``on_run_finished(run_id)`` is called by ``runs.lifecycle.finish`` only, once per run; it sends
+the Celery task ``runs.notify_run_finished`` after the transaction commits, on the default queue,
+so a slow webhook never holds a run's worker. Each (run, channel, address) is delivered at most once
 (``schedules.Notification`` rows record the outcome and make a second call a no-op).
 
 Webhook body::
@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass
 
 from celery import shared_task
-from celery.signals import task_postrun
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -237,18 +236,3 @@ def on_run_finished(run_id: int) -> None:
                 log.exception("run %s: notification failed", run_id)
 
     transaction.on_commit(send)
-
-
-@task_postrun.connect
-def _after_execute_run(sender=None, args=None, kwargs=None, retval=None, **_extra) -> None:
-    """Every run a worker ends (passed, failed, error, cancelled, timed_out) is notified; a
-    task that only re-queued itself or found its run stale sends nothing."""
-    if getattr(sender, "name", "") != "runs.execute_run":
-        return
-    run_id = (list(args or []) or [None])[0] or (kwargs or {}).get("run_id")
-    if run_id is None or retval in ("stale", "requeued"):
-        return
-    try:
-        on_run_finished(int(run_id))
-    except Exception:  # noqa: BLE001 - a notification never fails the worker
-        log.exception("run %s: could not queue its notifications", run_id)

@@ -192,15 +192,9 @@ def broker_run_ids() -> set[int] | None:
 
 
 def _record(run, type_: str, data: dict) -> None:
-    from runs.events import record_event
+    from runs.event_store import record_event
 
     record_event(run, type_, data)
-
-
-def _notify(run_id: int) -> None:
-    from runs import notify
-
-    notify.on_run_finished(run_id)
 
 
 def _hard_limit(run) -> float:
@@ -231,8 +225,8 @@ def _revoke(task_id: str) -> None:
 def mark_lost(run_id: int, *, now: datetime | None = None, window: float | None = None) -> bool:
     """End a running run whose worker stopped sending heartbeats (re-checked under lock) and
     re-queue it as a new attempt when it has attempts left. True if it was ended."""
+    from runs import lifecycle
     from runs.models import Run
-    from runs.services import finish_without_engine
 
     window = settings.ATP_HEARTBEAT_WINDOW if window is None else window
     with transaction.atomic():
@@ -266,8 +260,7 @@ def mark_lost(run_id: int, *, now: datetime | None = None, window: float | None 
             # launched in this transaction (its task is sent after commit), recorded before
             # run_finished so that run_finished stays the last event of the run
             requeue_attempt(run)
-        finish_without_engine(run.pk, Result.ERROR, decision.reason)
-        transaction.on_commit(lambda: _notify(run_id))
+        lifecycle.finish(run.pk, Result.ERROR, decision.reason)
     return True
 
 
@@ -307,31 +300,25 @@ def requeue_attempt(run):
 
 
 def end_overdue(run_id: int, reason: str) -> bool:
+    from runs import lifecycle
     from runs.models import Run
-    from runs.services import finish_without_engine
 
     run = Run.objects.get(pk=run_id)
     _revoke(run.task_id)
-    done = finish_without_engine(run_id, Result.TIMED_OUT, reason)
-    if done:
-        _notify(run_id)
-    return done
+    return lifecycle.finish(run_id, Result.TIMED_OUT, reason)
 
 
 def escalate_cancel(run_id: int, reason: str) -> bool:
     """Terminate the task of a run that ignored its cancel flag; the run ends ``cancelled``."""
+    from runs import lifecycle
     from runs.models import Run
-    from runs.services import finish_without_engine
 
     run = Run.objects.get(pk=run_id)
     if run.state != RunState.RUNNING:
         return False
     _record(run, "cancel_escalated", {"task_id": run.task_id, "worker": run.worker})
     _revoke(run.task_id)
-    done = finish_without_engine(run_id, Result.CANCELLED, reason)
-    if done:
-        _notify(run_id)
-    return done
+    return lifecycle.finish(run_id, Result.CANCELLED, reason)
 
 
 def resend(run_id: int, reason: str) -> bool:

@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
 from atp_core.errors import InvalidInput
-from atp_core.status import Result, RunState, StepStatus
-from atp_core.text import without_nul
+from atp_core.status import Result, RunState
 from atp_site.tags import filter_tagged
 from hosts.models import Host, VirtualMachine
 
-from .events import record_event
+from . import lifecycle
+from .event_store import record_event
 from .models import Run, RunTarget
+from .tasks import execute_run
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +189,11 @@ def send_run(run: Run) -> None:
     """Send the run's task to its queue (with time limits from the scenario timeout)."""
     from atp_site.celery import run_task_options
 
-    from .tasks import execute_run
-
     try:
         result = execute_run.apply_async(args=[run.pk], **run_task_options(run))
     except Exception as exc:  # broker down: the run must not stay queued forever unnoticed
         log.exception("run %s: could not be queued", run.pk)
-        finish_without_engine(run.pk, Result.ERROR, f"could not be queued: {exc}")
+        lifecycle.finish(run.pk, Result.ERROR, f"could not be queued: {exc}")
         return
     Run.objects.filter(pk=run.pk).update(task_id=result.id or "")
 
@@ -279,43 +277,6 @@ def launch_run(
     return run
 
 
-def finish_without_engine(run_id: int, result: str, reason: str) -> bool:
-    """End a run that the engine is not (or no longer) running: result, reason, open steps and
-    targets closed, a final ``run_finished`` event. False if it had already finished."""
-    from .models import StepResult
-
-    now = timezone.now()
-    reason = without_nul(reason)  # PostgreSQL refuses NUL in text
-    with transaction.atomic():
-        run = Run.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.state == RunState.FINISHED:
-            return False
-        step_status = StepStatus.CANCELLED if result == Result.CANCELLED else StepStatus.SKIPPED
-        StepResult.objects.filter(run=run, status=StepStatus.RUNNING).update(
-            status=step_status if result == Result.CANCELLED else StepStatus.ERROR,
-            finished=now,
-            error=reason,
-        )
-        StepResult.objects.filter(run=run, status=StepStatus.PENDING).update(
-            status=StepStatus.SKIPPED
-        )
-        run.run_targets.filter(finished__isnull=True).update(
-            state=RunState.FINISHED, result=result, finished=now
-        )
-        run.state = RunState.FINISHED
-        run.result = result
-        run.reason = reason
-        run.finished = now
-        run.save(update_fields=["state", "result", "reason", "finished"])
-        duration = run.duration
-        record_event(
-            run,
-            "run_finished",
-            {"result": result, "duration": duration, "totals": run.totals, "reason": reason},
-        )
-    return True
-
-
 def request_cancel(run: Run, user) -> Run:
     """Ask the worker to stop ``run``; a run still queued is cancelled at once."""
     who = getattr(user, "username", "") or "someone"
@@ -330,7 +291,7 @@ def request_cancel(run: Run, user) -> Run:
         record_event(locked, "cancel_requested", {"by": who})
         queued = locked.state == RunState.QUEUED
     if queued:
-        finish_without_engine(run.pk, Result.CANCELLED, f"cancelled by {who} before it started")
+        lifecycle.finish(run.pk, Result.CANCELLED, f"cancelled by {who} before it started")
         if locked.task_id:
             try:
                 from atp_site.celery import app

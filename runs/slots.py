@@ -1,20 +1,19 @@
 """Per-host slot limits, honoured across every worker on every machine.
 
 ``Host.slots`` is the number of runs a host takes at once. The count is the database's: a run
-holds a slot on each host of its targets while its state is ``running``. ``claim_run`` is the
-worker's first step: in one transaction it locks the run and its hosts (``SELECT ... FOR UPDATE``
-on PostgreSQL; SQLite serialises every write transaction), counts the running runs per host and
-either marks the run running or leaves it queued. Nothing to release: a run that finishes (or is
-reaped after its worker died) stops counting. So a worker killed with -9 never leaks a slot.
+holds a slot on each host of its targets while its state is ``running``. Claiming is the
+worker's first step (``runs.lifecycle.claim``): in one transaction it locks the run and, through
+``take_slots``, its hosts (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises every write
+transaction), counts the running runs per host and either marks the run running or leaves it
+queued. Nothing to release: a run that finishes (or is reaped after its worker died) stops
+counting. So a worker killed with -9 never leaks a slot.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 
 from atp_core.status import RunState
 
@@ -57,44 +56,27 @@ def free_slots(host) -> int:
     return host.slots - running_counts([host.pk]).get(host.pk, 0)
 
 
-def claim_run(run_id: int, *, worker: str = "", task_id: str = "") -> Claim:
-    """Mark a queued run ``running`` if every host of its targets has a free slot.
+def take_slots(run) -> Claim | None:
+    """None when every host of ``run``'s targets has a free slot, else ``Claim(NO_SLOT)``.
 
-    Returns ``Claim(CLAIMED)`` (the run is now running: started, heartbeat, worker, task_id
-    set), ``Claim(NO_SLOT)`` (still queued: re-send the task with a countdown) or
-    ``Claim(STALE)`` (the run is not queued any more: a duplicate or late message; drop it).
+    Called by ``runs.lifecycle.claim`` with the run's row locked: it locks the hosts too, so a
+    second worker claiming on the same host waits until the first commits.
     """
     from hosts.models import Host
-    from runs.models import Run
 
-    with transaction.atomic():
-        run = Run.objects.select_for_update().filter(pk=run_id).first()
-        if run is None:
-            return Claim(STALE, f"run {run_id} does not exist")
-        if run.state != RunState.QUEUED:
-            return Claim(STALE, f"run {run_id} is {run.state}, not queued")
-        host_ids = sorted(
-            {hid for hid in run.run_targets.values_list("host_id", flat=True) if hid is not None}
-        )
-        # Lock the hosts in id order (no deadlock between two workers claiming runs that share
-        # hosts): a second worker claiming on the same host waits here until we commit.
-        hosts = list(Host.objects.select_for_update().filter(pk__in=host_ids).order_by("pk"))
-        counts = running_counts(host_ids, exclude_run_id=run.pk)
-        full = full_hosts(
-            {h.name: h.slots for h in hosts}, {h.name: counts.get(h.pk, 0) for h in hosts}
-        )
-        if full:
-            detail = ", ".join(
-                f"{h.name} ({counts.get(h.pk, 0)}/{h.slots} running)"
-                for h in hosts
-                if h.name in full
-            )
-            return Claim(NO_SLOT, f"no free slot on {detail}", full)
-        now = timezone.now()
-        run.state = RunState.RUNNING
-        run.started = now
-        run.heartbeat = now
-        run.worker = worker or run.worker
-        run.task_id = task_id or run.task_id
-        run.save(update_fields=["state", "started", "heartbeat", "worker", "task_id"])
-        return Claim(CLAIMED)
+    host_ids = sorted(
+        {hid for hid in run.run_targets.values_list("host_id", flat=True) if hid is not None}
+    )
+    # Lock the hosts in id order (no deadlock between two workers claiming runs that share
+    # hosts): a second worker claiming on the same host waits here until we commit.
+    hosts = list(Host.objects.select_for_update().filter(pk__in=host_ids).order_by("pk"))
+    counts = running_counts(host_ids, exclude_run_id=run.pk)
+    full = full_hosts(
+        {h.name: h.slots for h in hosts}, {h.name: counts.get(h.pk, 0) for h in hosts}
+    )
+    if not full:
+        return None
+    detail = ", ".join(
+        f"{h.name} ({counts.get(h.pk, 0)}/{h.slots} running)" for h in hosts if h.name in full
+    )
+    return Claim(NO_SLOT, f"no free slot on {detail}", full)

@@ -1,5 +1,5 @@
 """The worker side of a run: claim a slot, run the engine, end the run. Thin on purpose:
-the engine call lives in ``runs.engine_runner``, slot accounting in ``runs.slots``."""
+the engine call lives in ``runs.engine_runner``, the run's state in ``runs.lifecycle``."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ log = logging.getLogger(__name__)
 def execute_run(self, run_id: int) -> str:
     """Run ``run_id`` if it is still queued and its hosts have a free slot; returns the result
     (or ``stale``/``requeued``). Never raises for a run's problems."""
-    from . import engine_runner, slots
+    from . import engine_runner, lifecycle, slots
     from .models import Run
-    from .services import finish_without_engine
 
     worker = getattr(self.request, "hostname", "") or ""
     task_id = getattr(self.request, "id", "") or ""
@@ -28,9 +27,9 @@ def execute_run(self, run_id: int) -> str:
         log.info("run %s: not queued (%s), task dropped", run_id, run and run.state)
         return "stale"
     if run.cancel_requested:
-        finish_without_engine(run_id, Result.CANCELLED, "cancelled before it started")
+        lifecycle.finish(run_id, Result.CANCELLED, "cancelled before it started")
         return Result.CANCELLED
-    claim = slots.claim_run(run_id, worker=worker, task_id=task_id)
+    claim = lifecycle.claim(run_id, worker=worker, task_id=task_id)
     if claim.outcome == slots.STALE:
         return "stale"
     if not claim.ok:

@@ -169,14 +169,16 @@ def test_unfinished_run_sends_nothing(hook, db, settings):
     assert server.received == []
 
 
-def test_worker_end_of_execute_run_queues_the_notification(finished_run, monkeypatch):
-    """The task_postrun hook: an ended run is notified, a re-queued or stale task is not."""
+def test_only_the_end_of_a_run_queues_its_notification(db, monkeypatch):
+    """runs.lifecycle.finish queues it, once; a stale task of the ended run and a second
+    finish queue nothing."""
+    from runs import lifecycle
     from runs.tasks import execute_run
 
     queued = []
     monkeypatch.setattr(notify, "on_run_finished", queued.append)
-    notify._after_execute_run(sender=execute_run, args=[finished_run.pk], retval="failed")
-    notify._after_execute_run(sender=execute_run, args=[finished_run.pk], retval="requeued")
-    notify._after_execute_run(sender=execute_run, args=[finished_run.pk], retval="stale")
-    notify._after_execute_run(sender=object(), args=[finished_run.pk], retval="passed")
-    assert queued == [finished_run.pk]
+    run = f.run(f.revision(), [f.vm(f.host("hd-a"), "vm1")], state="running", heartbeat_age=1)
+    assert lifecycle.finish(run.pk, "failed", "step 1 failed")
+    assert execute_run.apply(args=[run.pk]).get() == "stale"
+    assert not lifecycle.finish(run.pk, "passed")
+    assert queued == [run.pk]

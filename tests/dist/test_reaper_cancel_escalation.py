@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from runs import reaper
-from runs.events import record_event
+from runs.event_store import record_event
 from runs.models import RunEvent
 from runs.services import request_cancel
 from tests.dist import factories as f

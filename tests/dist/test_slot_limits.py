@@ -1,8 +1,8 @@
-"""Per-host slot limits (runs.slots): counted from running runs in the database, per host."""
+"""Per-host slot limits (runs.slots, claimed by runs.lifecycle.claim): counted from running runs in the database, per host."""
 
 import pytest
 
-from runs import slots
+from runs import lifecycle, slots
 from tests.dist import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def rev():
 def test_claim_marks_running_with_worker_and_heartbeat(rev):
     h = f.host("hd-a", slots=1)
     run = f.run(rev, [f.vm(h, "vm1")])
-    claim = slots.claim_run(run.pk, worker="w1@box", task_id="t-1")
+    claim = lifecycle.claim(run.pk, worker="w1@box", task_id="t-1")
     assert claim.ok and claim.outcome == slots.CLAIMED
     run.refresh_from_db()
     assert (run.state, run.worker, run.task_id) == ("running", "w1@box", "t-1")
@@ -29,7 +29,7 @@ def test_full_host_leaves_run_queued_with_reason(rev):
     f.run(rev, [a], state="running", heartbeat_age=1)
     f.run(rev, [b], state="running", heartbeat_age=1)
     waiting = f.run(rev, [c])
-    claim = slots.claim_run(waiting.pk, worker="w1")
+    claim = lifecycle.claim(waiting.pk, worker="w1")
     assert claim.outcome == slots.NO_SLOT
     assert claim.full_hosts == ["hd-a"]
     assert "hd-a (2/2 running)" in claim.reason
@@ -41,7 +41,7 @@ def test_finished_runs_free_their_slot(rev):
     h = f.host("hd-a", slots=1)
     a, b = f.vm(h, "vm1"), f.vm(h, "vm2")
     f.run(rev, [a], state="finished", result="error")
-    assert slots.claim_run(f.run(rev, [b]).pk).ok
+    assert lifecycle.claim(f.run(rev, [b]).pk).ok
 
 
 def test_run_with_several_targets_on_one_host_takes_one_slot(rev):
@@ -49,7 +49,7 @@ def test_run_with_several_targets_on_one_host_takes_one_slot(rev):
     vms = [f.vm(h, f"vm{i}") for i in range(3)]
     f.run(rev, vms[:2], state="running", heartbeat_age=1)  # one run, two VMs: one slot
     assert slots.free_slots(h) == 1
-    assert slots.claim_run(f.run(rev, [vms[2]]).pk).ok
+    assert lifecycle.claim(f.run(rev, [vms[2]]).pk).ok
     assert slots.free_slots(h) == 0
 
 
@@ -57,7 +57,7 @@ def test_every_host_of_the_run_needs_a_free_slot(rev):
     ha, hb = f.host("hd-a", slots=3), f.host("hd-b", slots=1)
     f.run(rev, [f.vm(hb, "b1")], state="running", heartbeat_age=1)
     run = f.run(rev, [f.vm(ha, "a1"), f.vm(hb, "b2")])
-    claim = slots.claim_run(run.pk)
+    claim = lifecycle.claim(run.pk)
     assert claim.outcome == slots.NO_SLOT and claim.full_hosts == ["hd-b"]
 
 
@@ -68,14 +68,14 @@ def test_slots_lowered_below_running_count_refuses_new_runs(rev):
     h.slots = 1
     h.save()
     assert slots.free_slots(h) == -2
-    assert slots.claim_run(f.run(rev, [f.vm(h, "new")]).pk).outcome == slots.NO_SLOT
+    assert lifecycle.claim(f.run(rev, [f.vm(h, "new")]).pk).outcome == slots.NO_SLOT
 
 
 def test_second_claim_of_the_same_run_is_stale(rev):
     h = f.host("hd-a", slots=4)
     run = f.run(rev, [f.vm(h, "vm1")])
-    assert slots.claim_run(run.pk, worker="w1").ok
-    again = slots.claim_run(run.pk, worker="w2")
+    assert lifecycle.claim(run.pk, worker="w1").ok
+    again = lifecycle.claim(run.pk, worker="w2")
     assert again.outcome == slots.STALE and "running" in again.reason
     run.refresh_from_db()
     assert run.worker == "w1"
@@ -84,8 +84,8 @@ def test_second_claim_of_the_same_run_is_stale(rev):
 def test_missing_or_finished_run_is_stale(rev):
     h = f.host("hd-a")
     done = f.run(rev, [f.vm(h, "vm1")], state="finished", result="passed")
-    assert slots.claim_run(done.pk).outcome == slots.STALE
-    assert slots.claim_run(999_999).outcome == slots.STALE
+    assert lifecycle.claim(done.pk).outcome == slots.STALE
+    assert lifecycle.claim(999_999).outcome == slots.STALE
 
 
 def test_target_without_host_needs_no_slot(rev):
@@ -95,7 +95,7 @@ def test_target_without_host_needs_no_slot(rev):
     f.run(rev, [f.vm(h, "busy")], state="running", heartbeat_age=1)
     run = f.run(rev, [])
     RunTarget.objects.create(run=run, name="vdi/desk1", vm_name="desk1")
-    assert slots.claim_run(run.pk).ok
+    assert lifecycle.claim(run.pk).ok
 
 
 def test_full_hosts_decision():

@@ -82,9 +82,14 @@ def new_run(sc, rev, user=None, *, targets=(("local", "demo-1"),), **fields) -> 
 
 
 def emit(run: Run, type_: str, data: dict | None = None, target: str = "", step_id: str = ""):
-    """Store one event through the real sink path (next seq, projection)."""
-    from runs.events import record_event
+    """Store one event through the real sink path (next seq, projection); ``run_finished``
+    ends the run as the worker does (``runs.lifecycle.finish``)."""
+    from runs import lifecycle
+    from runs.event_store import record_event
 
+    if type_ == "run_finished":
+        data = data or {}
+        return lifecycle.finish(run.pk, data.get("result"), data=data, close_open=False)
     return record_event(run, type_, data or {}, target=target, step_id=step_id)
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from atp_site import channel_send
 from hosts.models import Host
-from runs.events import RunEventSink
+from runs.event_sink import RunEventSink
 from runs.models import RunEvent
 from tests.fixtures.web import make_user
 from tests.web.runs_core_data import event, inventory, revision
@@ -109,7 +109,9 @@ def test_run_events_are_stored_in_order_before_run_finished(black_hole_redis, mo
     for i in range(20):
         sink(event("step_log", step_id="1", message=f"line {i}", level="info"))
         sink(event("step_started", step_id=str(i)))
-    sink.store_last("run_finished", {"result": "passed"})
+    from runs import lifecycle
+
+    sink.call_last(lambda: lifecycle.finish(run.pk, "passed", close_open=False))
     sink.close()
     kinds = list(RunEvent.objects.filter(run=run).order_by("seq").values_list("type", flat=True))
     assert kinds[-1] == "run_finished"

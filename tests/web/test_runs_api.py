@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from rest_framework.authtoken.models import Token
 
-from runs.events import record_event
+from runs import lifecycle
+from runs.event_store import record_event
 from runs.models import Run
 from tests.fixtures.web import make_user
 from tests.web.runs_core_data import PLAN, inventory, revision
@@ -144,7 +145,7 @@ def test_report_json_and_junit(client, sent):
         "local/demo-1",
         "2",
     )
-    record_event(run, "run_finished", {"result": "failed", "totals": {"passed": 1, "failed": 1}})
+    lifecycle.finish(run, "failed", data={"totals": {"passed": 1, "failed": 1}}, close_open=False)
     viewer = _auth("viewer", "vera")
     report = client.get(f"/api/runs/{run.pk}/report/", **viewer).json()
     assert (report["result"], report["state"]) == ("failed", "finished")

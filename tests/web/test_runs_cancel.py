@@ -90,11 +90,11 @@ def test_a_run_ended_elsewhere_stops_the_engine_and_keeps_its_result(run, monkey
     """The reaper ended the run while its worker was cut off: the worker's engine is stopped
     through the CancelToken and its late result does not overwrite the reaper's."""
     from atp_core.orchestrator.report import RunReport
-    from runs.services import finish_without_engine
+    from runs.lifecycle import finish
 
     def engine(scenario, targets, *, sink, cancel, **kwargs):
         sink(event("step_started", step_id="1", name="wait", type="wait", attempt=1))
-        finish_without_engine(run.pk, "error", "worker w1 stopped sending heartbeats")
+        finish(run.pk, "error", "worker w1 stopped sending heartbeats")
         try:
             cancel.wait(30)
         except Cancelled:

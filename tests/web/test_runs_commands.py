@@ -40,7 +40,7 @@ def test_launch_show_cancel(sent, django_capture_on_commit_callbacks):
     assert run.variables == {"who": "me", "n": "2"} and run.launched_by.username == "olga"
     assert run.max_attempts == 2 and [r.pk for r in sent] == [run.pk]
 
-    from runs.events import record_event
+    from runs.event_store import record_event
 
     record_event(run, "run_started", {"plan": PLAN})
     record_event(run, "step_finished", {"status": "failed", "error": "exit 1"}, "local/demo-1", "1")
@@ -79,10 +79,11 @@ def test_wait_prints_events_and_exits_by_result(sent, monkeypatch):
     revision()
 
     def finish_at_once(run):  # stands in for the worker
-        from runs.events import record_event
+        from runs import lifecycle
+        from runs.event_store import record_event
 
         record_event(run, "step_finished", {"status": "failed", "name": "x"}, "local/demo-1", "1")
-        record_event(run, "run_finished", {"result": "failed", "totals": {"failed": 1}})
+        lifecycle.finish(run, "failed", data={"totals": {"failed": 1}}, close_open=False)
 
     monkeypatch.setattr("runs.services.send_run", finish_at_once)
     out = StringIO()

@@ -10,7 +10,8 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
-from runs.events import group_name, record_event
+from runs.broadcast import group_name
+from runs.event_store import record_event
 from runs.models import Run, RunEvent
 from runs.routing import websocket_urlpatterns
 from runs.services import launch_run

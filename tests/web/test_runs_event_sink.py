@@ -9,8 +9,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-import runs.events as events_module
-from runs.events import RunEventSink, group_name, record_event
+import runs.event_store as events_module
+from runs.broadcast import group_name
+from runs.event_sink import RunEventSink
+from runs.event_store import record_event
 from runs.models import Artifact, Run, RunEvent, StepResult
 from runs.services import launch_run
 from tests.web.runs_core_data import PLAN, event, inventory, revision

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from atp_core.status import Result
-from runs.events import RunEventSink, record_event
+from runs.event_sink import RunEventSink
+from runs.event_store import record_event
+from runs.lifecycle import finish
 from runs.models import RunEvent, StepResult
-from runs.services import finish_without_engine, launch_run
+from runs.services import launch_run
 from tests.web.runs_core_data import PLAN, event, inventory, revision
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +21,7 @@ UTF16_AS_UTF8 = "N\x00a\x00m\x00e\x00"  # UTF-16 output of a Windows tool read a
 def run(monkeypatch, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr("runs.services.send_run", lambda run: None)
-    monkeypatch.setattr("runs.events.broadcast", lambda run_id, payload: None)
+    monkeypatch.setattr("runs.event_store.broadcast", lambda run_id, payload: None)
     inventory()
     return launch_run(revision(), [{"tag": "demo"}], {}, None)
 
@@ -58,7 +60,7 @@ def test_events_with_nul_are_stored_and_the_step_finishes(run):
 
 
 def test_a_reason_with_nul_ends_the_run(run):
-    assert finish_without_engine(run.pk, Result.ERROR, "ProtocolError: bad \x00 reply")
+    assert finish(run.pk, Result.ERROR, "ProtocolError: bad \x00 reply")
     run.refresh_from_db()
     assert run.state == "finished" and run.reason == "ProtocolError: bad \ufffd reply"
     finished = RunEvent.objects.get(run=run, type="run_finished")

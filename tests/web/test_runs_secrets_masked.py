@@ -31,7 +31,7 @@ steps:
 def test_secret_values_are_masked_in_everything_the_run_stores(monkeypatch, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr("runs.services.send_run", lambda run: None)
-    monkeypatch.setattr("runs.events.broadcast", lambda run_id, payload: None)
+    monkeypatch.setattr("runs.event_store.broadcast", lambda run_id, payload: None)
     rig = FakeRig()
     real = orchestrator.run_scenario
     monkeypatch.setattr(

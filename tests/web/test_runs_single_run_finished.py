@@ -1,10 +1,12 @@
-"""A run finishes once: a late run_finished (a cut-off worker after the reaper ended the run)
-is dropped under the run's lock, so clients never see two and the first result stands."""
+"""A run finishes once: a late finish (a cut-off worker after the reaper ended the run) is
+refused under the run's lock, so clients never see two run_finished, the first result stands and
+the run's one notification is not sent again."""
 
 import pytest
 
-from atp_core.status import RunState
-from runs.events import record_event
+from atp_core.status import Result, RunState
+from runs import lifecycle, notify
+from runs.event_store import record_event
 from runs.models import Run, RunEvent
 from runs.reaper import mark_lost
 from runs.services import launch_run
@@ -21,7 +23,14 @@ def run(redis_url, monkeypatch, settings, tmp_path):
     return launch_run(revision(), [{"vm": "demo-1", "host": "local"}], {}, None)
 
 
-def test_late_run_finished_after_the_reaper_is_dropped(run):
+@pytest.fixture
+def notified(monkeypatch):
+    sent: list[int] = []
+    monkeypatch.setattr(notify, "on_run_finished", sent.append)
+    return sent
+
+
+def test_late_finish_after_the_reaper_is_refused(run, notified):
     record_event(run, "worker_started", {"worker": "w1@host", "attempt": 1})
     Run.objects.filter(pk=run.pk).update(
         state=RunState.RUNNING, worker="w1@host", started=run.created, heartbeat=run.created
@@ -30,13 +39,31 @@ def test_late_run_finished_after_the_reaper_is_dropped(run):
     run.refresh_from_db()
     assert (run.state, run.result) == ("finished", "error")
     seq_after_reaper = run.last_seq
+    finished_at = run.finished
 
-    late = record_event(run, "run_finished", {"result": "passed"})
+    assert lifecycle.finish(run.pk, "passed", data={"totals": {"passed": 3}}) is False
 
     run.refresh_from_db()
-    assert (run.result, run.last_seq) == ("error", seq_after_reaper)
+    assert (run.result, run.last_seq, run.finished) == ("error", seq_after_reaper, finished_at)
     finished = list(RunEvent.objects.filter(run=run, type="run_finished"))
-    assert len(finished) == 1 and late.pk == finished[0].pk
-    assert finished[0].payload["result"] == "error"
+    assert len(finished) == 1 and finished[0].payload["result"] == "error"
     seqs = list(RunEvent.objects.filter(run=run).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, seq_after_reaper + 1))
+    assert notified == [run.pk], "one notification, from the first finish"
+
+
+def test_a_second_finish_is_refused_and_notifies_nothing(run, notified):
+    assert lifecycle.finish(run.pk, Result.CANCELLED, "cancelled by olga")
+    assert not lifecycle.finish(run.pk, Result.ERROR, "could not be queued")
+    run.refresh_from_db()
+    assert (run.state, run.result, run.reason) == ("finished", "cancelled", "cancelled by olga")
+    types = list(run.events.order_by("seq").values_list("type", flat=True))
+    assert types.count("run_finished") == 1 and types[-1] == "run_finished"
+    assert notified == [run.pk]
+
+
+def test_run_finished_is_not_recorded_around_the_lifecycle(run):
+    with pytest.raises(ValueError, match="lifecycle"):
+        record_event(run, "run_finished", {"result": "passed"})
+    run.refresh_from_db()
+    assert run.state == RunState.QUEUED

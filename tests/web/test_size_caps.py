@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hosts.models import VirtualMachine
-from runs.events import TEXT_CAP, RunEventSink
+from runs.event_sink import TEXT_CAP, RunEventSink
 from runs.models import RunEvent
 from tests.fixtures.web import make_user
 from tests.web.runs_core_data import event, inventory, revision

@@ -1,0 +1,156 @@
+"""The one owner of a run's life: the only writer of ``Run.state``, ``result``, ``reason`` and
+the start and finish times.
+
+    launch (services) ──> queued ──claim()──> running ──finish()──> finished
+                             │      heartbeat() while running          ▲
+                             └────────────── finish() ─────────────────┘
+                               (cancelled before it started, could not be queued)
+
+``claim`` marks a queued run running when its hosts have a free slot (``runs.slots`` counts
+them). ``heartbeat`` tells the reaper the worker is alive. ``finish`` ends a run once: under the
+run's row lock it refuses a run already finished (a late worker after the reaper, a second
+cancel), otherwise it writes the result, closes what is still open, stores the one
+``run_finished`` event (the last of the run) and queues the one notification after the commit.
+Everything that ends a run (the worker, the reaper, a cancel, a broker that refused the task)
+calls ``finish``; nothing else writes these fields (``tests/web/test_runs_lifecycle.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from atp_core.status import Result, RunState, StepStatus
+from atp_core.text import without_nul
+
+from . import notify, slots
+from .event_store import FINISHED_EVENT, store_event
+from .models import Run, StepResult
+from .projection import drop_planned_loop_rows
+
+log = logging.getLogger(__name__)
+
+
+def claim(run_id: int, *, worker: str = "", task_id: str = "") -> slots.Claim:
+    """Mark a queued run ``running`` if every host of its targets has a free slot.
+
+    Returns ``Claim(CLAIMED)`` (the run is now running: started, heartbeat, worker, task_id
+    set), ``Claim(NO_SLOT)`` (still queued: re-send the task with a countdown) or
+    ``Claim(STALE)`` (the run is not queued any more: a duplicate or late message; drop it).
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            return slots.Claim(slots.STALE, f"run {run_id} does not exist")
+        if run.state != RunState.QUEUED:
+            return slots.Claim(slots.STALE, f"run {run_id} is {run.state}, not queued")
+        refused = slots.take_slots(run)
+        if refused is not None:
+            return refused
+        now = timezone.now()
+        run.state = RunState.RUNNING
+        run.started = now
+        run.heartbeat = now
+        run.worker = worker or run.worker
+        run.task_id = task_id or run.task_id
+        run.save(update_fields=["state", "started", "heartbeat", "worker", "task_id"])
+        return slots.Claim(slots.CLAIMED)
+
+
+def heartbeat(run_id: int) -> bool:
+    """The worker of a running run is alive; False when the run is not running any more."""
+    return bool(
+        Run.objects.filter(pk=run_id, state=RunState.RUNNING).update(heartbeat=timezone.now())
+    )
+
+
+def finish(
+    run: Run | int,
+    result: str | None,
+    reason: str = "",
+    *,
+    data: dict | None = None,
+    close_open: bool = True,
+) -> bool:
+    """End the run with ``result`` (``error`` when none) and ``reason``; False, and nothing
+    stored or sent, when it had already finished or does not exist.
+
+    ``data`` is the engine's ``run_finished`` payload (totals, duration); its ``reason`` is
+    used when none is given. ``close_open``: steps still running end ``error`` (``cancelled``
+    for a cancel), pending ones ``skipped``, unfinished targets take the run's result; the
+    engine, which closes its own, passes False.
+    """
+    run_id = run if isinstance(run, int) else run.pk
+    data = dict(data or {})
+    result = result or Result.ERROR
+    # PostgreSQL refuses NUL in text
+    reason = without_nul(str(reason or data.get("reason") or ""))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().filter(pk=run_id).first()
+        if locked is None:
+            log.warning("run %s: finish(%s) of a run that does not exist", run_id, result)
+            return False
+        if locked.state == RunState.FINISHED:
+            log.info(
+                "run %s: finish(%s) refused, it already ended %s", run_id, result, locked.result
+            )
+            return False
+        if close_open:
+            cancelled = result == Result.CANCELLED
+            StepResult.objects.filter(run_id=run_id, status=StepStatus.RUNNING).update(
+                status=StepStatus.CANCELLED if cancelled else StepStatus.ERROR,
+                finished=now,
+                error=reason,
+            )
+            StepResult.objects.filter(run_id=run_id, status=StepStatus.PENDING).update(
+                status=StepStatus.SKIPPED
+            )
+            locked.run_targets.filter(finished__isnull=True).update(
+                state=RunState.FINISHED, result=result, finished=now
+            )
+        drop_planned_loop_rows(run_id)
+        locked.state = RunState.FINISHED
+        locked.result = result
+        locked.reason = reason
+        locked.finished = now
+        fields = ["state", "result", "reason", "finished"]
+        if data.get("totals"):
+            locked.totals = data["totals"]
+            fields.append("totals")
+        locked.save(update_fields=fields)
+        payload = {**data, "result": result, "reason": reason}
+        payload.setdefault("duration", locked.duration)
+        payload.setdefault("totals", locked.totals)
+        store_event(run_id, FINISHED_EVENT, payload)
+        _queue_notification(run_id)
+    return True
+
+
+def finish_bare(run_id: int, result: str, reason: str) -> bool:
+    """Last resort when ``finish`` itself failed (a database hiccup mid-way): the fields only,
+    so a run never stays ``running``; its notification still goes out once."""
+    with transaction.atomic():
+        ended = (
+            Run.objects.filter(pk=run_id)
+            .exclude(state=RunState.FINISHED)
+            .update(
+                state=RunState.FINISHED,
+                result=result,
+                reason=without_nul(reason)[:4000],
+                finished=timezone.now(),
+            )
+        )
+        if ended:
+            _queue_notification(run_id)
+    return bool(ended)
+
+
+def _queue_notification(run_id: int) -> None:
+    """Webhooks/e-mail of the finished run, sent after the commit (``runs.notify``)."""
+    try:
+        notify.on_run_finished(run_id)
+    except Exception:  # a notification never breaks a run's end
+        log.warning("run %s: notification not queued", run_id, exc_info=True)
