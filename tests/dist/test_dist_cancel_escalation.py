@@ -14,13 +14,13 @@ escalation exists for (a guest that stopped answering while a run was being canc
 
 from __future__ import annotations
 
-from atp_core.status import Result, RunState
 import os
 import re
 import time
 
 import pytest
 
+from atp_core.status import Result, RunState
 from runs.models import Run
 from runs.services import launch_run, request_cancel
 from tests.dist.conftest import (
