@@ -57,5 +57,14 @@ class CheckFailed(AtpError):
     """A verification did not hold: the product under test failed, not the infrastructure."""
 
 
+class ScreenMismatch(CheckFailed):
+    """A screen check did not match; ``details`` holds the best match (reference, candidate,
+    score, threshold, areas, the best screenshot's and the diff's artifact names)."""
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.details = dict(details or {})
+
+
 class Cancelled(AtpError):
     """The run was cancelled while this operation was in progress."""

@@ -80,13 +80,24 @@ def time_limits(timeout: float) -> tuple[int, int]:
     return soft, hard
 
 
+def run_timeout(run: Any) -> float:
+    """The seconds a run may take: its scenario's timeout, plus ATP_PAUSE_MAX when it may
+    pause (developer mode: a pause does not count against the scenario's timeout)."""
+    from django.conf import settings
+
+    parsed = getattr(getattr(run, "revision", None), "parsed", None)
+    timeout = scenario_timeout(parsed)
+    if getattr(run, "pause_on", "") or (parsed or {}).get("pause_on"):
+        timeout += float(getattr(settings, "ATP_PAUSE_MAX", 0))
+    return timeout
+
+
 def run_task_options(run: Any) -> dict:
     """``apply_async`` options for ``runs.tasks.execute_run`` of ``run``: its queue and limits.
 
     Use: ``execute_run.apply_async(args=[run.pk], **run_task_options(run))``.
     """
-    parsed = getattr(getattr(run, "revision", None), "parsed", None)
-    soft, hard = time_limits(scenario_timeout(parsed))
+    soft, hard = time_limits(run_timeout(run))
     opts: dict = {"soft_time_limit": soft, "time_limit": hard}
     if getattr(run, "queue", ""):
         opts["queue"] = run.queue

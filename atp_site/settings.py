@@ -238,6 +238,8 @@ ATP_REAPER_INTERVAL = float(os.environ.get("ATP_REAPER_INTERVAL", "15"))
 ATP_BROADCAST_TIMEOUT = float(os.environ.get("ATP_BROADCAST_TIMEOUT", "2"))
 ATP_BROADCAST_BREAKER_SECONDS = float(os.environ.get("ATP_BROADCAST_BREAKER_SECONDS", "30"))
 # Seconds a run may ignore its cancel flag before its task is terminated.
+# developer mode: the longest a target may stay paused (in all), then it continues as failed
+ATP_PAUSE_MAX = float(os.environ.get("ATP_PAUSE_MAX", "1800"))
 ATP_CANCEL_GRACE = float(os.environ.get("ATP_CANCEL_GRACE", "30"))
 # A queued run whose task message is in no queue (lost) is re-sent after this many seconds.
 ATP_QUEUED_LOST_AFTER = float(os.environ.get("ATP_QUEUED_LOST_AFTER", "120"))

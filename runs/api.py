@@ -125,6 +125,7 @@ class RunSerializer(serializers.ModelSerializer):
             "rerun_of",
             "schedule",
             "vdi_endpoint",
+            "pause_on",
             "run_targets",
         ]
 
@@ -160,6 +161,19 @@ class LaunchSerializer(serializers.Serializer):
         required=False,
         max_length=64,
         help_text="VDI endpoint name (default: the scenario's vdi_login endpoint, or the first)",
+    )
+    pause_on = StrictCharField(
+        required=False,
+        max_length=80,
+        help_text="developer mode: failure, mismatch or step:<id> (default: the scenario's)",
+    )
+
+
+class ResumeSerializer(serializers.Serializer):
+    target = StrictCharField(max_length=255, help_text="the paused target's name (host/vm)")
+    decision = serializers.ChoiceField(
+        choices=["retry", "skip", "continue"],
+        help_text="retry the step, skip it, or continue (the failure stands)",
     )
 
 
@@ -255,6 +269,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                 values.get("variables") or {},
                 request.user,
                 vdi_endpoint=values.get("vdi_endpoint") or None,
+                pause_on=values.get("pause_on") or None,
             )
         except InvalidInput as exc:
             raise _invalid(exc) from None
@@ -270,6 +285,24 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         except InvalidInput as exc:
             raise _invalid(exc) from None
         return Response(RunSerializer(run).data)
+
+    @extend_schema(request=ResumeSerializer, responses={202: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Developer mode: end a paused target's pause (``runs.pausing``)."""
+        from .pausing import request_resume
+
+        run = self.get_object()
+        data = ResumeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = run.run_targets.filter(name=data.validated_data["target"]).first()
+        if target is None:
+            raise NotFound(f"run {run.pk} has no target {data.validated_data['target']!r}")
+        try:
+            request_resume(run, target, data.validated_data["decision"], request.user)
+        except InvalidInput as exc:
+            raise _invalid(exc) from None
+        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={201: RunSerializer})
     @action(detail=True, methods=["post"])

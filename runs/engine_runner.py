@@ -31,6 +31,7 @@ from . import lifecycle
 from .event_sink import RunEventSink
 from .event_store import record_event
 from .models import Artifact, Run
+from .pausing import EventPauser, pause_max
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +248,9 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "references": build_references(),
         "secrets": build_secrets(),
         "env_allowed": build_env(),
+        "pause_on": run.pause_on or None,
+        "pauser": EventPauser(run.pk),
+        "pause_max": pause_max(),
     }
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
     if max_parallel:

@@ -72,6 +72,12 @@ class Run(models.Model):
     vdi_endpoint = models.CharField(
         max_length=64, blank=True, help_text="VDI endpoint the run's VDI steps use (by name)"
     )
+    pause_on = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="developer mode, given at launch: failure, mismatch or step:<id> "
+        "(empty: the scenario's own pause_on)",
+    )
 
     class Meta:
         ordering = ["-created", "-id"]

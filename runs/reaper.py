@@ -198,9 +198,9 @@ def _record(run, type_: str, data: dict) -> None:
 
 
 def _hard_limit(run) -> float:
-    from atp_site.celery import scenario_timeout, time_limits
+    from atp_site.celery import run_timeout, time_limits
 
-    return float(time_limits(scenario_timeout(run.revision.parsed))[1])
+    return float(time_limits(run_timeout(run))[1])
 
 
 def _revoke(task_id: str) -> None:

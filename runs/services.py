@@ -207,6 +207,7 @@ def launch_run(
     schedule: str = "",
     rerun_of: Run | None = None,
     vdi_endpoint: str | None = None,
+    pause_on: str | None = None,
 ) -> Run:
     """Create a queued Run of ``revision`` on ``targets`` and send it to its host's queue.
 
@@ -218,8 +219,18 @@ def launch_run(
 
     if not revision.runnable:
         raise InvalidInput(f"revision {revision.number} did not validate and cannot run")
+    from .pausing import clean_pause_on
+
     variables = dict(variables or {})
     retries = _run_retries(variables)
+    pause_on = clean_pause_on(pause_on)
+    if pause_on.startswith("step:"):
+        from atp_core.orchestrator import load_scenario
+        from atp_core.orchestrator.pause import PauseRule, check_step_exists
+        from atp_core.orchestrator.plan import plan_steps
+
+        ids = [p.id for p in plan_steps(load_scenario(revision.content))]
+        check_step_exists(PauseRule.parse(pause_on), ids)
     endpoint = choose_vdi_endpoint(revision, vdi_endpoint)
     requested = list(targets or []) or _scenario_default_targets(revision)
     if not requested and needs_vm(revision):
@@ -246,6 +257,7 @@ def launch_run(
             rerun_of=rerun_of,
             schedule=schedule,
             vdi_endpoint=endpoint,
+            pause_on=pause_on,
         )
         RunTarget.objects.bulk_create(
             RunTarget(
@@ -271,6 +283,7 @@ def launch_run(
                 "schedule": schedule,
                 "rerun_of": rerun_of.pk if rerun_of else None,
                 "vdi_endpoint": endpoint,
+                **({"pause_on": pause_on} if pause_on else {}),
             },
         )
         transaction.on_commit(lambda: send_run(run))
@@ -315,4 +328,5 @@ def rerun(run: Run, user) -> Run:
         user,
         rerun_of=run,
         vdi_endpoint=run.vdi_endpoint or None,
+        pause_on=run.pause_on or None,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import console, views
+from . import console, pause_views, views
 
 app_name = "runs"
 urlpatterns = [
@@ -29,6 +29,16 @@ urlpatterns = [
         "runs/<int:run_id>/targets/<int:target_id>/console.json",
         console.target_console_status,
         name="console_status",
+    ),
+    path(
+        "runs/<int:run_id>/targets/<int:target_id>/pause",
+        pause_views.target_pause,
+        name="pause",
+    ),
+    path(
+        "runs/<int:run_id>/targets/<int:target_id>/resume",
+        pause_views.target_resume,
+        name="resume",
     ),
     path("runs/<int:run_id>/artifacts/<int:artifact_id>", views.artifact_file, name="artifact"),
     path("runs/<int:run_id>/artifacts/find", views.artifact_find, name="artifact_find"),

@@ -72,12 +72,19 @@ def parse_targets(vm_ids: list[str], tags: str) -> list[dict]:
     return targets
 
 
+def parse_pause_on(choice: str, step: str = "") -> str:
+    """The run form's pause: a step id typed in wins over the chosen failure/mismatch."""
+    step = (step or "").strip().removeprefix("step:")
+    return f"step:{step}" if step else (choice or "").strip()
+
+
 def launch(
     revision: ScenarioRevision,
     targets: list[dict],
     variables: dict,
     user,
     vdi_endpoint: str | None = None,
+    pause_on: str | None = None,
 ):
     """Start a run of ``revision`` through the runs app; returns the Run. ``vdi_endpoint``
     (a name) picks the VDI endpoint; empty: the one the scenario names, or the first."""
@@ -87,4 +94,11 @@ def launch(
         from runs.services import launch_run
     except ImportError:
         raise InvalidInput("runs cannot be launched: the runs app has no launch service") from None
-    return launch_run(revision, targets, variables, user, vdi_endpoint=vdi_endpoint or None)
+    return launch_run(
+        revision,
+        targets,
+        variables,
+        user,
+        vdi_endpoint=vdi_endpoint or None,
+        pause_on=pause_on or None,
+    )

@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import InvalidInput
@@ -312,7 +313,16 @@ def scenario_run(request, name: str):
         targets = launch.parse_targets(request.POST.getlist("vm"), request.POST.get("tags", ""))
         variables = launch.parse_variables(request.POST.get("variables", ""))
         endpoint = request.POST.get("vdi_endpoint", "").strip()
-        run = launch.launch(revision, targets, variables, request.user, vdi_endpoint=endpoint)
+        run = launch.launch(
+            revision,
+            targets,
+            variables,
+            request.user,
+            vdi_endpoint=endpoint,
+            pause_on=launch.parse_pause_on(
+                request.POST.get("pause_on", ""), request.POST.get("pause_on_step", "")
+            ),
+        )
     except InvalidInput as exc:
         if _wants_json(request):
             return JsonResponse({"ok": False, "error": str(exc)}, status=400)
@@ -439,6 +449,9 @@ def reference_new(request):
         if _wants_json(request):
             return JsonResponse({"ok": True, "url": url, "name": ref.name})
         messages.info(request, f"Saved reference {ref.name}")
+        back = request.POST.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)  # e.g. the paused run's live view, to retry against it
         return redirect(url)
     # GET, or a POST that only uploads the screenshot to work on
     try:
@@ -448,6 +461,12 @@ def reference_new(request):
         return redirect("scenarios:references")
     image_data = "data:image/png;base64," + base64.b64encode(png).decode() if png else ""
     vms = VirtualMachine.objects.select_related("host").filter(host__isnull=False, state="running")
+    # ``from=<name>``: update that reference from this screenshot, its areas already drawn
+    # (developer mode: fix the failed reference from a paused target's current screen)
+    base = ReferenceImage.objects.filter(name=request.GET.get("from", "")).first()
+    form = None
+    if base is not None:
+        form = {"name": base.name, "tags": ", ".join(base.tags or []), "threshold": base.threshold}
     return render(
         request,
         "scenarios/reference_editor.html",
@@ -456,7 +475,9 @@ def reference_new(request):
             "image_data": image_data,
             "source": source,
             "vms": vms,
-            "areas_json": [],
+            "areas_json": list(base.areas or []) if base is not None else [],
+            "form": form,
+            "next": request.GET.get("next", ""),
             "can_edit": True,
         },
     )

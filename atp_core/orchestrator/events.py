@@ -19,6 +19,8 @@ EVENT_TYPES = (
     "step_output",
     "artifact",
     "step_finished",
+    "target_paused",
+    "target_resumed",
     "target_finished",
     "run_finished",
 )

@@ -30,6 +30,7 @@ from atp_core.status import BAD_STATUSES, Result, StepStatus, combine_results, w
 
 from .events import EventEmitter, Sink
 from .masking import Masker
+from .pause import Decision, PauseBudget, Pauser, PauseRule, wait_for_decision
 from .plan import CONTAINER_TYPES, PlannedStep, as_scenario, plan_steps, step_name
 from .report import RunReport, StepReport, TargetReport
 from .runtime import ReferenceSpec, ScopeToken, StepCall, Target, VdiSettings
@@ -122,6 +123,9 @@ class RunState:
         self.input_marks: dict[tuple[str, str], Any] = {}
         self.session_factory = session_factory
         self.initial_vars: dict[str, Any] = {}
+        self.pause_rule: PauseRule | None = None
+        self.pauser: Pauser | None = None
+        self.pause_max = 0.0
 
     # -- VMs ------------------------------------------------------------------------------
     def session(self, host_uri: str, vm: str, display: str = "hypervisor"):
@@ -210,6 +214,7 @@ class Branch:
         )
         self._lock = threading.Lock()
         self._known_vms = {t.name: t for t in run.targets} | {t.vm: t for t in run.targets}
+        self.pause_budget = PauseBudget(run.pause_max)
 
     # -- plumbing -------------------------------------------------------------------------
     def emit(self, kind: str, step_id: str | None = None, /, **data: Any) -> None:
@@ -421,6 +426,15 @@ class Branch:
         return bool(self.run.defaults.continue_on_error)
 
     def execute(self, frame: Frame, sid: str, model: Any) -> tuple[str, bool]:
+        rule = self.run.pause_rule
+        if rule is not None and self.run.pauser is not None and rule.before(sid):
+            decision = self.pause(frame, sid, model, "step", None, None)
+            if decision is not None and decision.action == "skip":
+                self.skip(sid, model, frame, f"skipped by {decision.by or 'someone'} while paused")
+                return StepStatus.SKIPPED, False
+            if frame.token.cancelled:
+                self.skip(sid, model, frame, self._stop_reason(frame.token))
+                return StepStatus.CANCELLED, True
         if model.type in CONTAINER_TYPES:
             return self.execute_container(frame, sid, model)
         return self.execute_leaf(frame, sid, model)
@@ -461,6 +475,7 @@ class Branch:
                     frame.token.wait(float(delay))
                 except Cancelled:
                     break
+        status = self.pause_after(frame, sid, model, report, status)
         self.finish(report, status, started)
         stopped = status == StepStatus.CANCELLED or (
             status in BAD_STATUSES and not self._continue(model)
@@ -475,6 +490,7 @@ class Branch:
         timeout = self.run.step_timeout(model)
         token = ScopeToken(frame.token, time.monotonic() + timeout, "step")
         report.error = None
+        report.check = None
         call: StepCall | None = None
         try:
             token.raise_if_cancelled()
@@ -522,6 +538,7 @@ class Branch:
                 status = StepStatus.CANCELLED
         except CheckFailed as exc:
             report.error = str(exc)
+            report.check = getattr(exc, "details", None)
             status = StepStatus.FAILED
         except ExecTimeout as exc:
             report.error = f"timed out after {timeout:g} s: {exc}"
@@ -540,6 +557,103 @@ class Branch:
         if status != StepStatus.PASSED and report.error:
             self.emit("step_log", sid, level="error", message=report.error)
         return status
+
+    # -- developer mode: pauses ------------------------------------------------------------
+    def pause_after(
+        self, frame: Frame, sid: str, model: Any, report: StepReport, status: str
+    ) -> str:
+        """Pause on a failed step when ``pause_on`` says so; returns the step's final status
+        (a retry may pass, a skip makes it ``skipped``)."""
+        rule = self.run.pause_rule
+        while rule is not None and self.run.pauser is not None and not frame.token.cancelled:
+            why = rule.after(model.type, status, report.check is not None)
+            if why is None:
+                break
+            decision = self.pause(frame, sid, model, why, report, status)
+            if decision is None:
+                left = f"{self.run.pause_max:g} s of pause (ATP_PAUSE_MAX) used up"
+                report.error = f"{report.error} (paused; {left}: continued as {status})"
+                break
+            if decision.action == "continue":
+                break
+            if decision.action == "skip":
+                report.error = f"skipped by {decision.by or 'someone'} while paused: {report.error}"
+                return StepStatus.SKIPPED
+            refreshed = self.run.pauser.references()
+            if refreshed is not None:
+                self.run.references = refreshed
+            report.attempts += 1
+            self.emit(
+                "step_started",
+                sid,
+                name=report.name,
+                type=model.type,
+                attempt=report.attempts,
+                iteration=frame.iteration,
+                branch=frame.branch,
+            )
+            status = self.attempt(frame, sid, model, report)
+            if status in (StepStatus.PASSED, StepStatus.CANCELLED):
+                break
+        if frame.token.cancelled and status in BAD_STATUSES:
+            report.error = report.error or "cancelled while paused"
+        return status
+
+    def pause(
+        self,
+        frame: Frame,
+        sid: str,
+        model: Any,
+        why: str,
+        report: StepReport | None,
+        status: str | None,
+    ) -> Decision | None:
+        """Emit ``target_paused``, wait for a decision (None: the pause budget ran out),
+        emit ``target_resumed``, and move the interrupted deadlines by the time paused."""
+        assert self.run.pauser is not None
+        budget = self.pause_budget
+        pause_id = budget.next_id(self.target.name)
+        planned = self.run.planned.get(sid)
+        self.emit(
+            "target_paused",
+            sid,
+            pause_id=pause_id,
+            reason=why,
+            rule=str(self.run.pause_rule),
+            name=report.name if report else (planned.name if planned else model.type),
+            type=model.type,
+            status=status,
+            error=report.error if report else None,
+            check=report.check if report else None,
+            reference=(report.check or {}).get("reference") if report else None,
+            iteration=frame.iteration,
+            max_seconds=round(budget.left, 3),
+        )
+        decision: Decision | None = None
+        waited = 0.0
+        try:
+            decision, waited = wait_for_decision(
+                self.run.pauser, self.target.name, pause_id, self.run.root, budget
+            )
+        except Cancelled:
+            waited = 0.0
+        token: Any = frame.token
+        while token is not None:  # the pause does not count against the timeouts it cut
+            if getattr(token, "deadline", None) is not None:
+                token.deadline += waited
+            token = getattr(token, "parent", None)
+        action = (
+            "cancelled" if self.run.root.cancelled else (decision.action if decision else "timeout")
+        )
+        self.emit(
+            "target_resumed",
+            sid,
+            pause_id=pause_id,
+            decision=action,
+            by=decision.by if decision else "",
+            waited=round(waited, 3),
+        )
+        return decision
 
     # -- containers -----------------------------------------------------------------------
     def execute_container(self, frame: Frame, sid: str, model: Any) -> tuple[str, bool]:
@@ -729,6 +843,9 @@ def run_scenario(
     references: dict[str, ReferenceSpec | list[ReferenceSpec]] | None = None,
     session_factory: Any = None,
     secrets: dict[str, str] | None = None,
+    pause_on: str | None = None,
+    pauser: Pauser | None = None,
+    pause_max: float = 1800.0,
 ) -> RunReport:
     """Run ``scenario`` on ``targets`` (each its own branch, at most ``max_parallel`` at once).
 
@@ -736,7 +853,9 @@ def run_scenario(
     ``{NAME: value}``; ``references`` are the reference images of ``verify_screen`` by name;
     ``session_factory(host_uri, vm)`` replaces the libvirt ``VmSession`` (tests); ``secrets``
     are the ``${secret.NAME}`` values, masked (``***``) in every event and in the report, like
-    the rendered text of steps marked ``sensitive``. Never raises for scenario or
+    the rendered text of steps marked ``sensitive``. ``pause_on`` (else the scenario's) pauses
+    a target on a failure, a mismatch or at a step while ``pauser`` can answer, for at most
+    ``pause_max`` seconds per target (see ``pause``). Never raises for scenario or
     infrastructure problems: they end in the report and in the events.
     """
     started = time.monotonic()
@@ -771,6 +890,17 @@ def run_scenario(
     run.secrets = secrets
     run.masker = masker
     run.initial_vars = {**scenario.variables, **(variables or {})}
+    if pauser is not None:
+        from .pause import check_step_exists
+
+        try:
+            run.pause_rule = PauseRule.parse(pause_on or getattr(scenario, "pause_on", None))
+            check_step_exists(run.pause_rule, [p.id for p in run.plan])
+        except InvalidInput:  # the launch and the loader refuse these; never stop a run for it
+            log.warning("run %s: pause_on %r ignored", run_id, pause_on, exc_info=True)
+            run.pause_rule = None
+        run.pauser = pauser
+        run.pause_max = max(0.0, float(pause_max))
     report = RunReport(scenario=scenario.name, run_id=run_id, started_at=time.time())
     emitter.emit(
         "run_started",

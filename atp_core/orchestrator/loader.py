@@ -310,7 +310,27 @@ def parse_scenario_data(data: object, *, filename: str | None = None) -> Scenari
         raise ScenarioValidationError(issues, filename) from None
     if issues:
         raise ScenarioValidationError(_merge(issues), filename)
+    _check_pause_step(scenario, data, filename)
     return scenario
+
+
+def _check_pause_step(scenario: Scenario, data: object, filename: str | None) -> None:
+    """``pause_on: step:<id>`` must name a step of the plan (ids as the live view shows them)."""
+    from atp_core.errors import InvalidInput
+    from atp_core.orchestrator.pause import PauseRule, check_step_exists
+    from atp_core.orchestrator.plan import plan_steps
+
+    rule = PauseRule.parse(scenario.pause_on)
+    ids = [p.id for p in plan_steps(scenario)]
+    try:
+        check_step_exists(rule, ids)
+    except InvalidInput as exc:
+        pos, _ = locate(data, ["pause_on"])
+        line, column = pos if pos else (None, None)
+        message = str(exc).removeprefix("pause_on: ")
+        raise ScenarioValidationError(
+            [Issue(line, column, "pause_on", message, [f"step:{i}" for i in ids[:30]])], filename
+        ) from None
 
 
 def _decode(text: str | bytes) -> str:

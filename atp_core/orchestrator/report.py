@@ -38,6 +38,8 @@ class StepReport:
     started_at: float | None = None
     # measured experience numbers: latency (s), action, latency_to, max_latency, ...
     metrics: dict[str, Any] = field(default_factory=dict)
+    # the last attempt's screen mismatch (ScreenMismatch.details), for a pause; not reported
+    check: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1007,11 +1007,28 @@ class Scenario(_Model):
     finally_: list[Step] = Field(
         default_factory=list, alias="finally", description="teardown: always runs"
     )
+    pause_on: str | None = Field(
+        None,
+        description="developer mode: pause a target on 'failure' (a step failed or erred), "
+        "'mismatch' (a screen check did not match) or 'step:<id>' (before that step, by its "
+        "plan id, e.g. step:3 or step:2.1), until someone resumes it from the live view",
+    )
 
     @field_validator("timeout")
     @classmethod
     def _timeout_positive(cls, value: float) -> float:
         return _positive_timeout(value)
+
+    @field_validator("pause_on")
+    @classmethod
+    def _pause_on_known(cls, value: str | None) -> str | None:
+        from atp_core.orchestrator.pause import PauseRule
+
+        try:
+            rule = PauseRule.parse(value)
+        except AtpError as exc:
+            raise ValueError(str(exc).removeprefix("pause_on: ")) from None
+        return None if rule is None else str(rule)
 
 
 for _model in (Loop, Parallel, Group, WaitUntil, Scenario):

@@ -369,11 +369,15 @@
       stopTicking();
       const cancel = document.getElementById("cancel-form");
       if (cancel) cancel.remove();
+      root.querySelectorAll(".pause-panel").forEach((p) => p.remove());
       stopScreens();
       // Nothing follows run_finished: free the server's socket (onclose does a last poll).
       if (ws) { const socket = ws; setTimeout(() => socket.close(1000), 1000); }
     },
     queued(ev) { addRunLog(ev, "queued"); },
+    // developer mode (static/runs/pause.js draws the panel)
+    target_paused(ev) { addRunLog(ev, describe(ev)); if (window.atpPause) window.atpPause.refresh(ev.target); },
+    target_resumed(ev) { addRunLog(ev, describe(ev)); if (window.atpPause) window.atpPause.refresh(ev.target); },
     cancel_requested(ev) {
       const d = ev.data || {};
       const who = d.by || d.user ? ` by ${d.by || d.user}` : "";

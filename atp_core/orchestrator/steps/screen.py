@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from atp_core.errors import CheckFailed, InvalidInput
+from atp_core.errors import CheckFailed, InvalidInput, ScreenMismatch
 
 from .. import screen_match
 from ..latency import measured
@@ -123,16 +123,30 @@ def _poll_reference(call: StepCall, name: str) -> tuple[Seen, bytes, int]:
             break
         call.token.wait(interval)
     seen, shot = best
-    call.artifact(f"{name}-best", shot, "screenshot", "image/png")
+    best_info = call.artifact(f"{name}-best", shot, "screenshot", "image/png")
     exclude = [tuple(int(v) for v in a) for a in seen.spec.exclude]
     diff = screen_match.diff_image(seen.spec.path, shot, seen.result, exclude=exclude)
-    call.artifact(f"{name}-diff", diff, "diff", "image/png")
+    diff_info = call.artifact(f"{name}-diff", diff, "diff", "image/png")
     scores = ", ".join(f"{a.area}: {a.score:.3f}" for a in seen.result.areas)
     which = f" (closest candidate {seen.label!r} of {len(specs)})" if len(specs) > 1 else ""
-    raise CheckFailed(
+    raise ScreenMismatch(
         f"screen did not match {name!r} within {call.timeout:g} s ({polls} screenshots): best "
         f"{seen.result.method} score {seen.result.score:.3f} < threshold "
-        f"{seen.result.threshold:g}{which} ({scores})"
+        f"{seen.result.threshold:g}{which} ({scores})",
+        {
+            "reference": name,
+            "candidate": seen.label,
+            "candidates": len(specs),
+            "method": seen.result.method,
+            "score": round(seen.result.score, 4),
+            "threshold": seen.result.threshold,
+            "areas": [
+                {"area": list(a.area), "score": round(a.score, 4), "location": list(a.location)}
+                for a in seen.result.areas
+            ],
+            "best": best_info["name"],
+            "diff": diff_info["name"],
+        },
     )
 
 
