@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0004_run_vdi_endpoint'),
+        ('runs', '0005_stepresult_metrics'),
     ]
 
     operations = [
