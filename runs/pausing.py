@@ -16,7 +16,7 @@ from atp_core.errors import InvalidInput
 from atp_core.orchestrator.pause import DECISIONS, Decision, PauseRule
 from atp_core.status import RunState
 
-from .events import record_event
+from .event_store import record_event
 from .models import Run, RunEvent, RunTarget
 
 PAUSE_EVENTS = ("target_paused", "target_resumed", "resume_requested")
