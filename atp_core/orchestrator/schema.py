@@ -368,6 +368,13 @@ class MouseDrag(_InputStep):
         description="pointer moves on the way (default 8); window managers that follow the "
         "pointer while moving a window (twm) want small steps, e.g. 40",
     )
+    hold: Duration | None = Field(
+        None,
+        le=30,
+        description="pause after the press and before the release (default 150ms); a window "
+        "manager that pops up a menu or starts a move on the press wants time to react on a "
+        "busy guest, e.g. 1s",
+    )
 
 
 class MouseScroll(_InputStep):

@@ -29,6 +29,10 @@ class MouseGestures:
 
     #: pause between the moves of a drag (SPICE's inputs channel needs longer than QMP)
     DRAG_PAUSE = 0.01
+    #: pause after the press and before the release of a drag: a window manager grabs the
+    #: pointer on the press, and the guest's tablet queue (QEMU coalesces a full queue) has
+    #: delivered the last move before the release, so the drop lands where the drag ended
+    DRAG_HOLD = 0.15
 
     def move(self, x: int, y: int) -> object:  # pragma: no cover - implemented by each path
         raise NotImplementedError
@@ -57,17 +61,28 @@ class MouseGestures:
             self.release(button)
 
     def drag(
-        self, start: tuple[int, int], end: tuple[int, int], button: str = "left", steps: int = 8
+        self,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        button: str = "left",
+        steps: int = 8,
+        hold: float | None = None,
     ) -> None:
+        """Press at ``start``, move there in ``steps``, release; ``hold`` seconds (default
+        DRAG_HOLD) after the press and before the release."""
+        hold = self.DRAG_HOLD if hold is None else max(0.0, float(hold))
         self.move(*start)
+        time.sleep(self.DRAG_PAUSE)
         self.press(button)
         try:
+            time.sleep(hold)
             for i in range(1, steps + 1):
                 time.sleep(self.DRAG_PAUSE)
                 self.move(
                     round(start[0] + (end[0] - start[0]) * i / steps),
                     round(start[1] + (end[1] - start[1]) * i / steps),
                 )
+            time.sleep(hold)
         finally:
             self.release(button)
 

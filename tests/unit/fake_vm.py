@@ -135,8 +135,10 @@ class FakeMouse:
     def move(self, x, y):
         self.vm.calls.append(("move", x, y))
 
-    def drag(self, start, end, button="left", steps=8):
+    def drag(self, start, end, button="left", steps=8, hold=None):
         self.vm.calls.append(("drag", tuple(start), tuple(end), button, steps))
+        if hold is not None:
+            self.vm.calls.append(("drag-hold", hold))
 
 
 @dataclass

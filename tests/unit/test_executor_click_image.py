@@ -106,6 +106,7 @@ steps:
     from: ["${where.x}", "${where.y}"]
     to: [600, 500]
     moves: 40
+    hold: 1s
 """,
         rig=rig,
         references=references(tmp_path),
@@ -113,6 +114,7 @@ steps:
     )
     assert [s.status for s in report.targets[0].steps] == ["passed", "passed"]
     assert ("drag", (430, 315), (600, 500), "left", 40) in rig.vm("a").calls
+    assert ("drag-hold", 1.0) in rig.vm("a").calls
 
 
 def test_a_drag_coordinate_must_be_a_number_or_a_variable():

@@ -103,7 +103,9 @@ def mouse_drag(call: StepCall) -> None:
     start = _point(call.args["from"], "from")
     end = _point(call.args["to"], "to")
     moves = call.args.get("moves")
-    extra = {"steps": int(moves)} if moves else {}
+    extra: dict[str, Any] = {"steps": int(moves)} if moves else {}
+    if call.args.get("hold") is not None:
+        extra["hold"] = float(call.args["hold"])
     call.session().mouse.drag(start, end, button=call.args.get("button") or "left", **extra)
 
 

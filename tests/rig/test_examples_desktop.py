@@ -1,0 +1,34 @@
+"""The desktop example (examples/13_desktop_gui.yaml) runs green on the desktop guest from its
+login screen, over both display paths: log on, open a terminal with the mouse, read a
+command's output by OCR, 7 + 8 = 15 in xcalc by clicking buttons found by image, drag the
+calculator by its title bar and find it (by OCR and by image) at its new place; the report
+names the path. The ``desktop_vm`` fixture ends the session the other path left and waits
+for the login screen (one desktop guest boot for both)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.rig.test_examples_run import ROOT, assert_every_step_passed, run_cli
+
+pytestmark = pytest.mark.rig
+
+PATH = ROOT / "examples" / "13_desktop_gui.yaml"
+
+
+@pytest.mark.parametrize("display", ["hypervisor", "spice"])
+def test_desktop_example_over_both_display_paths(display, desktop_vm, tmp_path):
+    code, report, output = run_cli(
+        [str(PATH), "--host", desktop_vm.uri, "--vm", desktop_vm.name, "--display", display],
+        tmp_path,
+    )
+    assert_every_step_passed(PATH, report, output)
+    assert code == 0, output
+    target = report["targets"][0]
+    assert target["display"] == display
+    steps = {s["name"]: s for s in target["steps"]}
+    assert "ATP-42" in steps["the terminal's first lines"]["output"]  # read_text by OCR
+    assert "clicked left at" in steps["click_image 'desktop-xcalc-equals'"]["output"]
+    assert "15" in steps["the calculator shows 15"]["output"]
+    moved = steps["the title bar is now at the new place too"]["output"]
+    assert "desktop-xcalc-title matched" in moved, moved
