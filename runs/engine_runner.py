@@ -149,29 +149,59 @@ def build_vdi(run: Run | None = None):
 
 
 def build_references() -> dict[str, Any]:
-    """``{name: ReferenceSpec(path, areas, threshold, exclude)}`` of every stored reference.
+    """``{name: [ReferenceSpec, ...]}`` of every stored reference: its own image (labelled with
+    the name) first, then its candidates (labelled with theirs); a check passes when any
+    matches and the step's output names the one that did.
 
-    ``areas`` are the reference's ``match`` areas as (x, y, w, h); its ``exclude`` areas (a
-    clock, a cursor) are left out of the comparison by the engine.
+    ``areas`` are the ``match`` areas as (x, y, w, h); the ``exclude`` areas (a clock, a
+    cursor) are left out of the comparison by the engine. A candidate without areas of its own
+    uses the reference's.
     """
     from atp_core.orchestrator import ReferenceSpec
     from scenarios.models import ReferenceImage
 
-    refs: dict[str, Any] = {}
-    for ref in ReferenceImage.objects.all():
-        if not ref.image:
-            continue
-        try:
-            path = ref.image.path
-        except NotImplementedError:  # remote storage: not supported by the engine
-            continue
+    def boxes(areas: list) -> tuple[list, list]:
         match, exclude = [], []
-        for area in ref.areas or []:
+        for area in areas or []:
             box = (int(area["x"]), int(area["y"]), int(area["width"]), int(area["height"]))
             (exclude if area.get("type") == "exclude" else match).append(box)
-        refs[ref.name] = ReferenceSpec(
-            path=path, areas=match, threshold=ref.threshold, exclude=exclude
-        )
+        return match, exclude
+
+    def path_of(image) -> str | None:
+        if not image:
+            return None
+        try:
+            return image.path
+        except NotImplementedError:  # remote storage: not supported by the engine
+            return None
+
+    refs: dict[str, Any] = {}
+    for ref in ReferenceImage.objects.prefetch_related("candidates"):
+        specs = []
+        own = path_of(ref.image)
+        if own is not None:
+            match, exclude = boxes(ref.areas)
+            specs.append(
+                ReferenceSpec(
+                    path=own, areas=match, threshold=ref.threshold, exclude=exclude, label=ref.name
+                )
+            )
+        for candidate in ref.candidates.all():
+            path = path_of(candidate.image)
+            if path is None:
+                continue
+            match, exclude = boxes(candidate.areas or ref.areas)
+            specs.append(
+                ReferenceSpec(
+                    path=path,
+                    areas=match,
+                    threshold=ref.threshold,
+                    exclude=exclude,
+                    label=candidate.label,
+                )
+            )
+        if specs:
+            refs[ref.name] = specs
     return refs
 
 

@@ -96,6 +96,38 @@ class ReferenceImage(models.Model):
         return self.name
 
 
+class ReferenceCandidate(models.Model):
+    """Another image of the same reference (like an openQA needle tag): the same screen in
+    another look (theme, resolution, language). A check of the reference passes when the
+    reference's own image or any candidate matches, and the run report names the one that
+    did. ``areas`` empty: the reference's areas (and threshold) apply to this image too."""
+
+    reference = models.ForeignKey(
+        ReferenceImage, on_delete=models.CASCADE, related_name="candidates"
+    )
+    label = models.SlugField(max_length=60)
+    image = models.ImageField(upload_to="references/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    areas = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=255, blank=True, help_text="screenshot origin")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reference", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference", "label"], name="unique_reference_candidate_label"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference.name}@{self.label}"
+
+
 class ScenarioSecret(models.Model):
     """A named secret scenarios use as ``${secret.NAME}`` (a VDI login password, say).
 

@@ -46,7 +46,9 @@ def revisions_of(scenario: Scenario) -> QuerySet:
 
 
 def reference_list(query: str = "") -> QuerySet:
-    qs = ReferenceImage.objects.select_related("created_by")
+    qs = ReferenceImage.objects.select_related("created_by").annotate(
+        candidate_count=Count("candidates")
+    )
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(tags__icontains=query))
     return qs.order_by("name")

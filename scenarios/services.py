@@ -18,7 +18,7 @@ from atp_core.errors import InvalidInput
 from atp_site.uploads import check_pixels
 
 from . import engine
-from .models import ReferenceImage, Scenario, ScenarioRevision
+from .models import ReferenceCandidate, ReferenceImage, Scenario, ScenarioRevision
 
 MAX_SCENARIO_BYTES = 512 * 1024
 MAX_REFERENCE_BYTES = 8 * 1024 * 1024
@@ -242,11 +242,30 @@ def save_reference_image(
     source: str = "",
 ) -> ReferenceImage:
     """Create or replace the reference ``name`` from a screenshot and its match areas."""
-    from PIL import Image, UnidentifiedImageError
-
     slug = slugify(name)[:120]
     if not slug:
         raise InvalidInput("name: use letters, digits, '-' or '_'")
+    data, width, height = _clean_png(png)
+    if not 0 < float(threshold) <= 1:
+        raise InvalidInput(f"threshold: {threshold}; allowed 0 < t <= 1")
+    cleaned = clean_areas(areas, width, height)
+    ref, _ = ReferenceImage.objects.get_or_create(name=slug, defaults={"created_by": user})
+    if ref.image:
+        ref.image.delete(save=False)
+    ref.image.save(f"{slug}.png", ContentFile(data), save=False)
+    ref.width, ref.height = width, height
+    ref.areas = cleaned
+    ref.threshold = float(threshold)
+    ref.tags = [str(t) for t in (tags or [])]
+    ref.source = source[:255]
+    ref.save()
+    return ref
+
+
+def _clean_png(png: bytes) -> tuple[bytes, int, int]:
+    """The screenshot re-encoded as an RGB PNG, with its size; InvalidInput if unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
     if len(png) > MAX_REFERENCE_BYTES:
         raise InvalidInput("the screenshot is larger than 8 MiB")
     try:
@@ -262,20 +281,55 @@ def save_reference_image(
         ) from None
     except (UnidentifiedImageError, OSError):
         raise InvalidInput("the screenshot is not a readable image") from None
-    if not 0 < float(threshold) <= 1:
-        raise InvalidInput(f"threshold: {threshold}; allowed 0 < t <= 1")
-    cleaned = clean_areas(areas, width, height)
-    ref, _ = ReferenceImage.objects.get_or_create(name=slug, defaults={"created_by": user})
-    if ref.image:
-        ref.image.delete(save=False)
-    ref.image.save(f"{slug}.png", ContentFile(buf.getvalue()), save=False)
-    ref.width, ref.height = width, height
-    ref.areas = cleaned
-    ref.threshold = float(threshold)
-    ref.tags = [str(t) for t in (tags or [])]
-    ref.source = source[:255]
-    ref.save()
-    return ref
+    return buf.getvalue(), width, height
+
+
+MAX_CANDIDATES = 50
+
+
+def add_reference_candidate(
+    ref: ReferenceImage, *, label: str, png: bytes, user, areas=None, source: str = ""
+) -> ReferenceCandidate:
+    """Add (or replace) candidate ``label`` of ``ref``: another image a check of ``ref``
+    accepts. Without ``areas`` the reference's own areas apply, so they must fit the image."""
+    slug = slugify(label)[:60]
+    if not slug:
+        raise InvalidInput("label: use letters, digits, '-' or '_'")
+    if slug == ref.name:
+        raise InvalidInput(f"label: {slug!r} is the reference's own image; pick another label")
+    data, width, height = _clean_png(png)
+    if areas:
+        cleaned = clean_areas(areas, width, height)
+    else:
+        try:
+            clean_areas(ref.areas, width, height)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"the reference's areas do not fit this {width}x{height} image ({exc})"
+            ) from None
+        cleaned = []
+    with transaction.atomic():
+        existing = ref.candidates.select_for_update().filter(label=slug).first()
+        if existing is None and ref.candidates.count() >= MAX_CANDIDATES:
+            raise InvalidInput(f"{ref.name} has {MAX_CANDIDATES} candidates already (the most)")
+        candidate = existing or ReferenceCandidate(reference=ref, label=slug, created_by=user)
+        if candidate.image:
+            candidate.image.delete(save=False)
+        candidate.image.save(f"{ref.name}@{slug}.png", ContentFile(data), save=False)
+        candidate.width, candidate.height = width, height
+        candidate.areas = cleaned
+        candidate.source = source[:255]
+        candidate.save()
+    return candidate
+
+
+def remove_reference_candidate(ref: ReferenceImage, label: str) -> None:
+    candidate = ref.candidates.filter(label=label).first()
+    if candidate is None:
+        raise InvalidInput(f"{ref.name} has no candidate {label!r}")
+    if candidate.image:
+        candidate.image.delete(save=False)
+    candidate.delete()
 
 
 def load_examples(directory, user) -> dict:
@@ -291,6 +345,7 @@ def load_examples(directory, user) -> dict:
 
     directory = Path(directory)
     loaded: dict = {"scenarios": [], "references": [], "errors": []}
+    candidates: list = []
     for path in sorted(directory.glob("*.y*ml")):
         try:
             result = import_file(path.read_text(encoding="utf-8"), path.name, user)
@@ -305,7 +360,11 @@ def load_examples(directory, user) -> dict:
             {"x": x, "y": y, "width": w, "height": h, "type": "match"}
             for x, y, w, h in meta.get("areas") or []
         ]
+        name, _, label = png.stem.partition("@")
         try:
+            if label:  # NAME@LABEL.png: candidate LABEL of reference NAME (loaded before it)
+                candidates.append((name, label, png, areas))
+                continue
             if not areas:  # no areas given: the whole screen must match
                 from PIL import Image
 
@@ -325,4 +384,20 @@ def load_examples(directory, user) -> dict:
             loaded["errors"].append(f"references/{png.name}: {exc}")
             continue
         loaded["references"].append(ref.name)
+    for name, label, png, areas in candidates:
+        ref = ReferenceImage.objects.filter(name=name).first()
+        if ref is None:
+            loaded["errors"].append(f"references/{png.name}: no reference {name!r} for it")
+            continue
+        try:
+            add_reference_candidate(
+                ref,
+                label=label,
+                png=png.read_bytes(),
+                user=user,
+                areas=areas,
+                source=f"examples/references/{png.name}",
+            )
+        except (InvalidInput, OSError) as exc:
+            loaded["errors"].append(f"references/{png.name}: {exc}")
     return loaded

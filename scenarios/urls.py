@@ -25,4 +25,19 @@ urlpatterns = [
     path("references/new", views.reference_new, name="reference_new"),
     path("references/<slug:name>/", views.reference_detail, name="reference"),
     path("references/<slug:name>/image.png", views.reference_image, name="reference_image"),
+    path(
+        "references/<slug:name>/candidates/add",
+        views.reference_candidate_add,
+        name="reference_candidate_add",
+    ),
+    path(
+        "references/<slug:name>/candidates/<slug:label>/image.png",
+        views.reference_candidate_image,
+        name="reference_candidate_image",
+    ),
+    path(
+        "references/<slug:name>/candidates/<slug:label>/remove",
+        views.reference_candidate_remove,
+        name="reference_candidate_remove",
+    ),
 ]

@@ -372,6 +372,7 @@ def reference_detail(request, name: str):
         "scenarios/reference_editor.html",
         {
             "reference": ref,
+            "candidates": ref.candidates.all(),
             "image_url": reverse("scenarios:reference_image", args=[ref.name]),
             "areas_json": ref.areas,
             "can_edit": has_role(request.user, "operator"),
@@ -385,6 +386,51 @@ def reference_image(request, name: str):
     if not ref.image:
         raise Http404("no image")
     return FileResponse(ref.image.open("rb"), content_type="image/png")
+
+
+@require_GET
+def reference_candidate_image(request, name: str, label: str):
+    ref = get_object_or_404(ReferenceImage, name=name)
+    candidate = get_object_or_404(ref.candidates, label=label)
+    if not candidate.image:
+        raise Http404("no image")
+    return FileResponse(candidate.image.open("rb"), content_type="image/png")
+
+
+@require_POST
+@role_required("operator")
+def reference_candidate_add(request, name: str):
+    """Upload another image the reference accepts (its areas apply to it)."""
+    ref = get_object_or_404(ReferenceImage, name=name)
+    upload = request.FILES.get("image")
+    try:
+        if upload is None:
+            raise InvalidInput("choose a PNG screenshot for the candidate")
+        candidate = services.add_reference_candidate(
+            ref,
+            label=request.POST.get("label", ""),
+            png=read_upload(upload, f"screenshot {upload.name}"),
+            user=request.user,
+            source=f"upload {upload.name}",
+        )
+    except InvalidInput as exc:
+        messages.error(request, f"Candidate not added: {exc}")
+    else:
+        messages.info(request, f"Added candidate {candidate.label} to {ref.name}")
+    return redirect("scenarios:reference", name=ref.name)
+
+
+@require_POST
+@role_required("operator")
+def reference_candidate_remove(request, name: str, label: str):
+    ref = get_object_or_404(ReferenceImage, name=name)
+    try:
+        services.remove_reference_candidate(ref, label)
+    except InvalidInput as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, f"Removed candidate {label} from {ref.name}")
+    return redirect("scenarios:reference", name=ref.name)
 
 
 def _screenshot_source(request) -> tuple[bytes | None, str]:

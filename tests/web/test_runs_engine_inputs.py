@@ -66,6 +66,7 @@ def test_references_with_match_areas(settings, tmp_path):
     )
     ref.image.save("login-box.png", ContentFile(buf.getvalue()))
     refs = build_references()
-    spec = refs["login-box"]
+    (spec,) = refs["login-box"]
     assert spec.path == ref.image.path and spec.threshold == 0.9
     assert spec.areas == [(1, 2, 30, 20)], "exclude areas are not match areas"
+    assert spec.label == "login-box"
