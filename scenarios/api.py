@@ -247,6 +247,7 @@ class ScenarioViewSet(
 
 class ReferenceImageSerializer(serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField()
+    candidates = serializers.SerializerMethodField()
 
     class Meta:
         model = ReferenceImage
@@ -260,6 +261,7 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
             "threshold",
             "source",
             "image_url",
+            "candidates",
             "created",
             "updated",
         ]
@@ -268,9 +270,22 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
     def get_image_url(self, ref) -> str:
         return f"/references/{ref.name}/image.png"
 
+    def get_candidates(self, ref) -> list[dict]:
+        """The other images a check of this reference accepts (areas empty: the reference's)."""
+        return [
+            {
+                "label": c.label,
+                "width": c.width,
+                "height": c.height,
+                "areas": c.areas,
+                "image_url": f"/references/{ref.name}/candidates/{c.label}/image.png",
+            }
+            for c in ref.candidates.all()
+        ]
+
 
 class ReferenceImageViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = ReferenceImage.objects.order_by("name")
+    queryset = ReferenceImage.objects.prefetch_related("candidates").order_by("name")
     serializer_class = ReferenceImageSerializer
     permission_classes = [ViewerReadOperatorWrite]
     lookup_field = "name"

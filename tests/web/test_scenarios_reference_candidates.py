@@ -71,6 +71,16 @@ def test_an_operator_adds_lists_and_removes_a_candidate(client):
     image = Image.open(io.BytesIO(b"".join(served.streaming_content)))
     assert image.getpixel((0, 0)) == (0, 0, 128)  # navy paper: the candidate, not the own image
     assert "2 candidates" in client.get("/references/").content.decode()
+    api = client.get("/api/references/login-box/").json()
+    assert api["candidates"] == [
+        {
+            "label": "dark",
+            "width": 200,
+            "height": 100,
+            "areas": [],
+            "image_url": "/references/login-box/candidates/dark/image.png",
+        }
+    ]
 
     page = client.post("/references/login-box/candidates/dark/remove", follow=True)
     assert "Removed candidate dark from login-box" in page.content.decode()
