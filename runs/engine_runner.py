@@ -279,7 +279,7 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "secrets": build_secrets(),
         "env_allowed": build_env(),
         "pause_on": run.pause_on or None,
-        "pauser": EventPauser(run.pk),
+        "pauser": EventPauser(run.pk, references=build_references),
         "pause_max": pause_max(),
     }
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)

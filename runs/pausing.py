@@ -86,8 +86,9 @@ class EventPauser:
     connection so a long pause holds none open.
     """
 
-    def __init__(self, run_id: int) -> None:
+    def __init__(self, run_id: int, references=None) -> None:
         self.run_id = run_id
+        self._references = references  # () -> the reference store as the engine reads it
 
     def decision(self, target: str, pause_id: str) -> Decision | None:
         try:
@@ -102,9 +103,9 @@ class EventPauser:
 
     def references(self):
         """The reference store as it is now (a reference fixed during the pause is used)."""
-        from .engine_runner import build_references
-
+        if self._references is None:
+            return None
         try:
-            return build_references()
+            return self._references()
         finally:
             connection.close()
