@@ -15,7 +15,8 @@ from runs.services import launch_run
 from tests.dist.conftest import DIST_ENV, assert_full_event_sequence, make_scenario, wait_for
 from tests.fixtures.web import ROOT, _child_env
 
-pytestmark = [pytest.mark.rig, pytest.mark.redis]
+# remote transports, not the database: once (SQLite pass), not again on PostgreSQL
+pytestmark = [pytest.mark.rig, pytest.mark.redis, pytest.mark.long_once]
 
 STEPS = """\
   - type: guest_ping

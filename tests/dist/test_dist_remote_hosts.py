@@ -11,7 +11,8 @@ from runs.models import Run
 from runs.services import launch_run
 from tests.dist.conftest import assert_full_event_sequence, make_scenario, wait_for
 
-pytestmark = [pytest.mark.rig, pytest.mark.redis]
+# remote transports, not the database: once (SQLite pass), not again on PostgreSQL
+pytestmark = [pytest.mark.rig, pytest.mark.redis, pytest.mark.long_once]
 
 STEPS = """\
   - type: guest_ping
