@@ -169,10 +169,14 @@ def completion_model() -> dict:
             if definition.get("description"):
                 descriptions[kind] = definition["description"].strip().splitlines()[0]
     top = sorted(_resolve(schema, schema).get("properties", {}))
+    from atp_core.orchestrator.schema import StepBase
+
     return {
         "top_level": top,
         "step_types": dict(sorted(step_types.items())),
         "descriptions": descriptions,
+        # the fields every step has (what a step without a type yet may hold)
+        "step_common": [f.alias or n for n, f in StepBase.model_fields.items()],
     }
 
 

@@ -47,7 +47,7 @@ def _editor_context(request) -> dict:
     try:
         completion = engine.completion_model()
     except engine.EngineUnavailable:
-        completion = {"top_level": [], "step_types": {}, "descriptions": {}}
+        completion = {"top_level": [], "step_types": {}, "descriptions": {}, "step_common": []}
     return {"completion": completion, "can_edit": has_role(request.user, "operator")}
 
 

@@ -1,65 +1,67 @@
-"""atp_core.orchestrator: the scenario language, its loader and (below) its executor.
+"""atp_core.orchestrator: the scenario language, its loader, the executor and its reports.
 
-Contract: ``var/briefs/api_orchestrator.md``.
+The names below are the public API. They are loaded on first use (PEP 562), so importing one
+submodule (``atp_core.orchestrator.schema``) does not import the executor and every step
+handler, and no submodule depends on this package's namespace.
+
+>>> from atp_core.orchestrator import load_scenario, plan_steps
+>>> scenario = load_scenario("name: demo\\nsteps:\\n  - type: wait\\n    duration: 1s\\n")
+>>> [(p.id, p.name) for p in plan_steps(scenario)]
+[('1', 'wait 1s')]
 """
 
-# -- loading (schema helper) -------------------------------------------------------------------
-from atp_core.orchestrator.convert import convert_to_v1, scenario_json_schema
-from atp_core.orchestrator.durations import format_duration, parse_duration
-from atp_core.orchestrator.loader import load_scenario, load_scenario_file
-from atp_core.orchestrator.schema import (
-    STEP_KINDS,
-    STEP_TYPES,
-    Scenario,
-    Step,
-    StepBase,
-    StepDefaults,
-    TargetRef,
-    describe,
-    display_name,
-)
-from atp_core.orchestrator.yamlpos import Issue, ScenarioValidationError
+from __future__ import annotations
 
-__all__ = [
-    "STEP_KINDS",
-    "STEP_TYPES",
-    "Issue",
-    "Scenario",
-    "ScenarioValidationError",
-    "Step",
-    "StepBase",
-    "StepDefaults",
-    "TargetRef",
-    "convert_to_v1",
-    "describe",
-    "display_name",
-    "format_duration",
-    "load_scenario",
-    "load_scenario_file",
-    "parse_duration",
-    "scenario_json_schema",
-]
+from importlib import import_module
+from typing import Any
 
-# -- planning and running (executor helper): append imports and `__all__ += [...]` below --
-from atp_core.orchestrator.events import Event, EventEmitter  # noqa: E402
-from atp_core.orchestrator.executor import run_scenario  # noqa: E402
-from atp_core.orchestrator.plan import PlannedStep, plan_steps  # noqa: E402
-from atp_core.orchestrator.report import RunReport, StepReport, TargetReport  # noqa: E402
-from atp_core.orchestrator.runtime import ReferenceSpec, Target, VdiSettings  # noqa: E402
-from atp_core.orchestrator.variables import VariableError, Variables  # noqa: E402
+# public name -> submodule that defines it
+_EXPORTS = {
+    # the scenario language
+    "STEP_KINDS": "schema",
+    "STEP_TYPES": "schema",
+    "Scenario": "schema",
+    "Step": "schema",
+    "StepBase": "schema",
+    "StepDefaults": "schema",
+    "TargetRef": "schema",
+    "describe": "schema",
+    "display_name": "schema",
+    "convert_to_v1": "convert",
+    "scenario_json_schema": "convert",
+    "format_duration": "durations",
+    "parse_duration": "durations",
+    "load_scenario": "loader",
+    "load_scenario_file": "loader",
+    "Issue": "yamlpos",
+    "ScenarioValidationError": "yamlpos",
+    # planning and running
+    "Event": "events",
+    "EventEmitter": "events",
+    "run_scenario": "executor",
+    "PlannedStep": "plan",
+    "plan_steps": "plan",
+    "RunReport": "report",
+    "StepReport": "report",
+    "TargetReport": "report",
+    "ReferenceSpec": "runtime",
+    "Target": "runtime",
+    "VdiSettings": "runtime",
+    "VariableError": "variables",
+    "Variables": "variables",
+}
 
-__all__ += [
-    "Event",
-    "EventEmitter",
-    "PlannedStep",
-    "ReferenceSpec",
-    "RunReport",
-    "StepReport",
-    "Target",
-    "TargetReport",
-    "VariableError",
-    "Variables",
-    "VdiSettings",
-    "plan_steps",
-    "run_scenario",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -31,9 +31,11 @@ from atp_core.status import BAD_STATUSES, Result, StepStatus, combine_results, w
 from .events import EventEmitter, Sink
 from .masking import Masker
 from .pause import Decision, PauseBudget, Pauser, PauseRule, wait_for_decision
-from .plan import CONTAINER_TYPES, PlannedStep, as_scenario, plan_steps, step_name
+from .plan import PlannedStep, as_scenario, plan_steps, step_name
 from .report import RunReport, StepReport, TargetReport
 from .runtime import ReferenceSpec, ScopeToken, StepCall, Target, VdiSettings
+from .schema import CONTAINER_KINDS
+from .steps import HANDLERS
 from .variables import Variables, to_text
 
 log = logging.getLogger(__name__)
@@ -45,20 +47,6 @@ NOT_SENSITIVE_FIELDS = frozenset(
 )
 
 OUTPUT_LIMIT = 64 * 1024
-# kinds whose default bound is longer than ``defaults.timeout`` when the step sets none
-LONG_KINDS = {
-    "vm_start": 300.0,
-    "vm_shutdown": 300.0,
-    "vm_reboot": 300.0,
-    "vm_reset": 300.0,
-    "logon": 300.0,
-    "vdi_create_desk_pool": 600.0,
-    "vdi_start_domain": 300.0,
-    "vdi_shutdown_domain": 300.0,
-    "vdi_reboot_domain": 300.0,
-    "vdi_delete_domain": 300.0,
-    "vdi_delete_desk_pool": 300.0,
-}
 DEFAULT_STEP_TIMEOUT = 60.0
 
 
@@ -194,12 +182,8 @@ class RunState:
     def step_timeout(self, model: Any) -> float:
         if model.timeout is not None:
             return float(model.timeout)
-        if model.type == "wait":
-            return float(model.duration) + 10.0
         base = self.defaults.timeout if self.defaults.timeout is not None else DEFAULT_STEP_TIMEOUT
-        if model.type in LONG_KINDS:
-            return max(float(base), LONG_KINDS[model.type])
-        return float(base)
+        return float(model.default_timeout(float(base)))
 
 
 class Branch:
@@ -304,7 +288,7 @@ class Branch:
         report = self.new_report(sid, model, frame)
         report.error = reason
         self.finish(report, StepStatus.SKIPPED, None)
-        if model.type in CONTAINER_TYPES:
+        if model.type in CONTAINER_KINDS:
             self.skip_list(self.numbered(sid, model.steps), frame, reason)
             if model.type == "group":
                 self.skip_list(self.numbered(sid, model.finally_, "F"), frame, reason)
@@ -353,7 +337,7 @@ class Branch:
         else:
             report.result = Result.PASSED
             for step in report.steps:
-                if step.type not in CONTAINER_TYPES and step.status in BAD_STATUSES:
+                if step.type not in CONTAINER_KINDS and step.status in BAD_STATUSES:
                     report.result = step.status
                     report.error = f"step {step.id} {step.name}: {step.error}"
                     break
@@ -435,7 +419,7 @@ class Branch:
             if frame.token.cancelled:
                 self.skip(sid, model, frame, self._stop_reason(frame.token))
                 return StepStatus.CANCELLED, True
-        if model.type in CONTAINER_TYPES:
+        if model.type in CONTAINER_KINDS:
             return self.execute_container(frame, sid, model)
         return self.execute_leaf(frame, sid, model)
 
@@ -485,8 +469,6 @@ class Branch:
         return status, stopped
 
     def attempt(self, frame: Frame, sid: str, model: Any, report: StepReport) -> str:
-        from .steps import HANDLERS
-
         timeout = self.run.step_timeout(model)
         token = ScopeToken(frame.token, time.monotonic() + timeout, "step")
         report.error = None

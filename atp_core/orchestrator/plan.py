@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-CONTAINER_TYPES = ("loop", "parallel", "group")
+from .schema import CONTAINER_KINDS, Scenario, display_name
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,6 @@ class PlannedStep:
 
 def as_scenario(obj: Any) -> Any:
     """A ``Scenario`` model (a mapping is validated into one)."""
-    from atp_core.orchestrator.schema import Scenario
-
     if isinstance(obj, Scenario):
         return obj
     if isinstance(obj, dict):
@@ -46,8 +44,6 @@ def finally_children(step: Any) -> list[Any]:
 
 
 def step_name(step: Any) -> str:
-    from atp_core.orchestrator.schema import display_name
-
     return display_name(step)
 
 
@@ -63,7 +59,7 @@ def _walk(
     for index, step in enumerate(steps, start=1):
         sid = f"{prefix}{finally_mark}{index}"
         out.append(PlannedStep(sid, step_name(step), step.type, depth, phase, parent))
-        if step.type in CONTAINER_TYPES:
+        if step.type in CONTAINER_KINDS:
             _walk(children(step), sid + ".", depth + 1, phase, sid, out)
             _walk(finally_children(step), sid + ".", depth + 1, "finally", sid, out, "F")
 

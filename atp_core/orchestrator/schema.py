@@ -17,7 +17,7 @@ Conventions for the executor:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -234,9 +234,21 @@ class Area(_Model):
 
 
 class StepBase(_Model):
-    """Fields every step has."""
+    """Fields every step has, and what each kind declares about itself.
+
+    A step kind is declared once, by its model here: the ``type`` literal names it; the class
+    says whether it is a check (``is_check``: ``wait_until`` may poll it), a container of
+    steps the executor runs itself (``is_container``), the least bound of an attempt when the
+    scenario sets no timeout (``min_timeout``) and how it describes itself (:meth:`detail`).
+    Its handler registers against the kind in ``atp_core.orchestrator.steps``. The union
+    :data:`Step`, :data:`STEP_MODELS`, :data:`CheckStep`, :data:`CHECK_KINDS` and
+    :data:`CONTAINER_KINDS` are derived from the models.
+    """
 
     kind: ClassVar[str] = ""
+    is_check: ClassVar[bool] = False
+    is_container: ClassVar[bool] = False
+    min_timeout: ClassVar[float | None] = None
 
     name: str | None = Field(None, description="shown in the live view and the report")
     timeout: Duration | None = Field(None, description="bound on this step")
@@ -262,6 +274,22 @@ class StepBase(_Model):
         field = cls.model_fields.get("type")
         if field is not None and isinstance(field.default, str):
             cls.kind = field.default
+            if any(m.kind == cls.kind for m in _KIND_MODELS):
+                raise TypeError(f"step kind {cls.kind!r} is declared twice")
+            _KIND_MODELS.append(cls)
+
+    def detail(self) -> str:
+        """What follows the kind in the step's default name (``'uname -a'``, ``×3``)."""
+        return ""
+
+    def default_timeout(self, base: float) -> float:
+        """The bound of one attempt when the step sets no ``timeout``; ``base`` is the
+        scenario's ``defaults.timeout`` (or the engine's default)."""
+        return max(base, self.min_timeout) if self.min_timeout else base
+
+
+# every step kind's model, in the order they are declared (filled by StepBase subclasses)
+_KIND_MODELS: list[type[StepBase]] = []
 
 
 # -- input ------------------------------------------------------------------------------------
@@ -313,6 +341,9 @@ class SendKey(_InputStep):
     def _key(cls, value: KeySpec) -> KeySpec:
         return _check_key(value)
 
+    def detail(self) -> str:
+        return _short(_key_text(self.key))
+
 
 class SendText(_InputStep):
     """Type text key by key (US layout; newline = Enter, tab = Tab)."""
@@ -326,6 +357,9 @@ class SendText(_InputStep):
     def _text(cls, value: str) -> str:
         return _check_text(value)
 
+    def detail(self) -> str:
+        return _short(self.text)
+
 
 class MouseMove(_InputStep):
     """Move the mouse pointer to a screen position (or by an offset when relative)."""
@@ -334,6 +368,9 @@ class MouseMove(_InputStep):
     x: int
     y: int
     relative: bool = Field(False, description="x and y are an offset, not a position")
+
+    def detail(self) -> str:
+        return f"{'by' if self.relative else 'to'} ({self.x}, {self.y})"
 
 
 class MouseClick(_InputStep):
@@ -350,6 +387,12 @@ class MouseClick(_InputStep):
         if (self.x is None) != (self.y is None):
             raise ValueError("give both 'x' and 'y', or neither")
         return self
+
+    def detail(self) -> str:
+        text = self.button + (" double" if self.double else "")
+        if self.x is not None:
+            text += f" at ({self.x}, {self.y})"
+        return text
 
 
 class MouseDrag(_InputStep):
@@ -376,6 +419,9 @@ class MouseDrag(_InputStep):
         "busy guest, e.g. 1s",
     )
 
+    def detail(self) -> str:
+        return f"({self.from_[0]}, {self.from_[1]}) → ({self.to[0]}, {self.to[1]})"
+
 
 class MouseScroll(_InputStep):
     """Turn the mouse wheel: positive delta scrolls up, negative down."""
@@ -389,6 +435,9 @@ class MouseScroll(_InputStep):
         if value == 0:
             raise ValueError("delta 0 scrolls nothing; use positive (up) or negative (down)")
         return value
+
+    def detail(self) -> str:
+        return f"{self.delta:+d}"
 
 
 # -- guest commands and files -----------------------------------------------------------------
@@ -417,6 +466,9 @@ class _CommandFields(StepBase):
         _exactly_one(self, "command", "argv")
         return self
 
+    def detail(self) -> str:
+        return _short(self.command if self.command is not None else self.argv)
+
 
 class ExecCommand(_CommandFields):
     """Run a command in the guest through the guest agent; a mismatch of expect is an error."""
@@ -426,6 +478,8 @@ class ExecCommand(_CommandFields):
 
 class VerifyCommand(_CommandFields):
     """Check: run a command in the guest; a mismatch of expect makes the step failed."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["verify_command"] = "verify_command"
 
@@ -437,9 +491,14 @@ class FileWrite(StepBase):
     path: str
     content: str = ""
 
+    def detail(self) -> str:
+        return _short(self.path)
+
 
 class FileRead(StepBase):
     """Read a file of the guest (capture it to use the content)."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["file_read"] = "file_read"
     path: str
@@ -450,9 +509,14 @@ class FileRead(StepBase):
         description="a longer file is an error (reading stops there); default 1 MiB",
     )
 
+    def detail(self) -> str:
+        return _short(self.path)
+
 
 class GuestPing(StepBase):
     """Check that the guest agent answers."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["guest_ping"] = "guest_ping"
 
@@ -466,6 +530,12 @@ class Wait(StepBase):
     type: Literal["wait"] = "wait"
     duration: Duration
 
+    def detail(self) -> str:
+        return format_duration(self.duration)
+
+    def default_timeout(self, base: float) -> float:
+        return float(self.duration) + 10.0
+
 
 class Screenshot(StepBase):
     """Save a PNG of the screen as an artifact."""
@@ -473,17 +543,27 @@ class Screenshot(StepBase):
     type: Literal["screenshot"] = "screenshot"
     label: str | None = Field(None, description="artifact name")
 
+    def detail(self) -> str:
+        return _short(self.label) if self.label else ""
+
 
 class VerifyDomainStatus(StepBase):
     """Check: poll the libvirt state of the VM until it is the expected one."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["verify_domain_status"] = "verify_domain_status"
     expected: Literal[DOMAIN_STATES]  # type: ignore[valid-type]
     interval: Duration | None = None
 
+    def detail(self) -> str:
+        return self.expected
+
 
 class VerifyScreen(StepBase):
     """Check: poll screenshots until the reference image matches."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["verify_screen"] = "verify_screen"
     reference: str = Field(description="name of a reference image")
@@ -495,6 +575,9 @@ class VerifyScreen(StepBase):
         None, description="template matching or SSIM"
     )
     interval: Duration | None = None
+
+    def detail(self) -> str:
+        return _short(self.reference)
 
 
 class ClickImage(_LatencyFields):
@@ -510,6 +593,9 @@ class ClickImage(_LatencyFields):
         None, ge=0, le=1, description="similarity 0-1 needed; default: the reference's"
     )
     interval: Duration | None = Field(None, description="pause between screenshots")
+
+    def detail(self) -> str:
+        return _short(self.reference)
 
 
 class _ScreenChangeFields(StepBase):
@@ -546,6 +632,9 @@ class WaitScreenStill(_ScreenChangeFields):
             raise ValueError("duration must be longer than 0")
         return value
 
+    def detail(self) -> str:
+        return format_duration(self.duration)
+
 
 class _TextFields(StepBase):
     text: str | None = Field(None, description="text that must be on the screen")
@@ -567,9 +656,14 @@ class _TextFields(StepBase):
             raise ValueError("'fuzzy' goes with 'text', not with 'regex'")
         return self
 
+    def detail(self) -> str:
+        return _short(self.text if self.text is not None else self.regex)
+
 
 class VerifyText(_TextFields):
     """Check: the text is on the screen now (OCR); the error shows what was read."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["verify_text"] = "verify_text"
 
@@ -590,6 +684,8 @@ class ReadText(StepBase):
 
 class VerifyInput(StepBase):
     """Check: the guest's input devices saw exactly these key presses."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["verify_input"] = "verify_input"
     text: str | None = None
@@ -612,10 +708,15 @@ class VerifyInput(StepBase):
         _exactly_one(self, "text", "keys")
         return self
 
+    def detail(self) -> str:
+        return _short(self.text if self.text is not None else [_key_text(k) for k in self.keys])
+
 
 class Logon(StepBase):
     """Log on at the login screen over SPICE and time each phase: (powered on, agent up,) login
     screen shown, credentials sent, desktop shown, (first app ready)."""
+
+    min_timeout: ClassVar[float | None] = 300.0
 
     type: Literal["logon"] = "logon"
     username: str = Field(description="typed at the login screen, then Enter")
@@ -637,6 +738,9 @@ class Logon(StepBase):
     def _typable(cls, value: str) -> str:
         return _check_text(value)
 
+    def detail(self) -> str:
+        return _short(self.username)
+
 
 # -- VM power ---------------------------------------------------------------------------------
 
@@ -649,11 +753,15 @@ class _Power(StepBase):
 class VmStart(_Power):
     """Start the VM through libvirt."""
 
+    min_timeout: ClassVar[float | None] = 300.0
+
     type: Literal["vm_start"] = "vm_start"
 
 
 class VmShutdown(_Power):
     """Shut the VM down (ACPI, or the guest agent)."""
+
+    min_timeout: ClassVar[float | None] = 300.0
 
     type: Literal["vm_shutdown"] = "vm_shutdown"
 
@@ -661,11 +769,15 @@ class VmShutdown(_Power):
 class VmReboot(_Power):
     """Reboot the VM."""
 
+    min_timeout: ClassVar[float | None] = 300.0
+
     type: Literal["vm_reboot"] = "vm_reboot"
 
 
 class VmReset(_Power):
     """Hard-reset the VM (like the reset button)."""
+
+    min_timeout: ClassVar[float | None] = 300.0
 
     type: Literal["vm_reset"] = "vm_reset"
 
@@ -687,15 +799,23 @@ class VdiLogin(StepBase):
     username: str | None = None
     password: str | None = None
 
+    def detail(self) -> str:
+        return _short(self.endpoint) if self.endpoint else ""
+
 
 class _VdiDomainOp(StepBase):
     domain: str | list[str] = Field(description="VM id or name, or a list of them")
     force: bool = False
     wait: bool = Field(False, description="follow the platform's event until done")
 
+    def detail(self) -> str:
+        return _short(self.domain)
+
 
 class VdiStartDomain(_VdiDomainOp):
     """Start VMs through the VDI platform."""
+
+    min_timeout: ClassVar[float | None] = 300.0
 
     type: Literal["vdi_start_domain"] = "vdi_start_domain"
 
@@ -703,11 +823,15 @@ class VdiStartDomain(_VdiDomainOp):
 class VdiShutdownDomain(_VdiDomainOp):
     """Shut VMs down through the VDI platform."""
 
+    min_timeout: ClassVar[float | None] = 300.0
+
     type: Literal["vdi_shutdown_domain"] = "vdi_shutdown_domain"
 
 
 class VdiRebootDomain(_VdiDomainOp):
     """Reboot VMs through the VDI platform."""
+
+    min_timeout: ClassVar[float | None] = 300.0
 
     type: Literal["vdi_reboot_domain"] = "vdi_reboot_domain"
 
@@ -727,11 +851,15 @@ class VdiResumeDomain(_VdiDomainOp):
 class VdiDeleteDomain(_VdiDomainOp):
     """Delete VMs through the VDI platform."""
 
+    min_timeout: ClassVar[float | None] = 300.0
+
     type: Literal["vdi_delete_domain"] = "vdi_delete_domain"
 
 
 class VdiCreateDeskPool(StepBase):
     """Create a VDI desk pool of linked clones (capture it to use the pool)."""
+
+    min_timeout: ClassVar[float | None] = 600.0
 
     type: Literal["vdi_create_desk_pool"] = "vdi_create_desk_pool"
     name: str = Field(description="the pool's name (also this step's display name)")
@@ -741,9 +869,15 @@ class VdiCreateDeskPool(StepBase):
     pool_type: Literal["dedicated", "shared", "teaching"] = "dedicated"
     remark: str | None = None
 
+    def detail(self) -> str:
+        return _short(self.name)
+
 
 class _VdiPoolOp(StepBase):
     pool: str = Field(description="desk pool id or name")
+
+    def detail(self) -> str:
+        return _short(self.pool)
 
 
 class VdiEnableDeskPool(_VdiPoolOp):
@@ -761,6 +895,8 @@ class VdiDisableDeskPool(_VdiPoolOp):
 class VdiDeleteDeskPool(_VdiPoolOp):
     """Delete a VDI desk pool."""
 
+    min_timeout: ClassVar[float | None] = 300.0
+
     type: Literal["vdi_delete_desk_pool"] = "vdi_delete_desk_pool"
 
 
@@ -777,18 +913,28 @@ class VdiBindUser(StepBase):
     domain: str
     user: str
 
+    def detail(self) -> str:
+        return f"{_short(self.domain)} → {_short(self.user)}"
+
 
 class VerifyVdiDomainStatus(StepBase):
     """Check: poll the VDI platform's status of a VM until it is the expected one."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["verify_vdi_domain_status"] = "verify_vdi_domain_status"
     domain: str
     expected: str = Field(description="off, running, suspended, ...")
     interval: Duration | None = None
 
+    def detail(self) -> str:
+        return f"{_short(self.domain)} {self.expected}"
+
 
 class VerifyVdiDomainsRunning(_VdiPoolOp):
     """Check: poll until every VM of a desk pool is running."""
+
+    is_check: ClassVar[bool] = True
 
     type: Literal["verify_vdi_domains_running"] = "verify_vdi_domains_running"
     interval: Duration | None = None
@@ -803,9 +949,14 @@ class Set(StepBase):
     type: Literal["set"] = "set"
     values: dict[VarName, Any] = Field(min_length=1)
 
+    def detail(self) -> str:
+        return ", ".join(self.values)
+
 
 class Loop(StepBase):
     """Repeat steps count times, or once per item of a list (${loop.index}, ${loop.item})."""
+
+    is_container: ClassVar[bool] = True
 
     type: Literal["loop"] = "loop"
     count: int | None = Field(None, ge=0, le=1_000_000)
@@ -823,9 +974,14 @@ class Loop(StepBase):
         _exactly_one(self, "count", "for_each")
         return self
 
+    def detail(self) -> str:
+        return f"×{self.count}" if self.count is not None else f"over {_short(self.for_each)}"
+
 
 class Parallel(StepBase):
     """Run the nested steps in parallel branches: one per item or per target VM."""
+
+    is_container: ClassVar[bool] = True
 
     type: Literal["parallel"] = "parallel"
     for_each: str | list[Any] | None = Field(None, description="a list, or ${var} of a list")
@@ -844,28 +1000,20 @@ class Parallel(StepBase):
         _exactly_one(self, "for_each", "targets")
         return self
 
+    def detail(self) -> str:
+        if self.for_each is not None:
+            return f"over {_short(self.for_each)}"
+        return f"on {_short(self.targets)}"
+
 
 class Group(StepBase):
     """A named block of steps with its own teardown (finally)."""
 
+    is_container: ClassVar[bool] = True
+
     type: Literal["group"] = "group"
     steps: list[Step] = Field(min_length=1)
     finally_: list[Step] = Field(default_factory=list, alias="finally")
-
-
-# Everything a wait_until may poll.
-CheckStep = Annotated[
-    VerifyDomainStatus
-    | VerifyCommand
-    | VerifyScreen
-    | VerifyInput
-    | VerifyText
-    | VerifyVdiDomainStatus
-    | VerifyVdiDomainsRunning
-    | GuestPing
-    | FileRead,
-    Field(discriminator="type"),
-]
 
 
 class WaitUntil(StepBase):
@@ -875,121 +1023,23 @@ class WaitUntil(StepBase):
     check: CheckStep
     interval: Duration | None = Field(None, description="pause between attempts")
 
+    def detail(self) -> str:
+        return describe(self.check)
 
-STEP_MODELS: tuple[type[StepBase], ...] = (
-    SendKey,
-    SendText,
-    MouseMove,
-    MouseClick,
-    MouseDrag,
-    MouseScroll,
-    ExecCommand,
-    FileWrite,
-    FileRead,
-    Wait,
-    WaitUntil,
-    Screenshot,
-    VerifyDomainStatus,
-    VerifyCommand,
-    VerifyScreen,
-    VerifyInput,
-    ClickImage,
-    Logon,
-    WaitScreenChange,
-    WaitScreenStill,
-    VerifyText,
-    WaitText,
-    ReadText,
-    VmStart,
-    VmShutdown,
-    VmReboot,
-    VmReset,
-    VmDestroy,
-    GuestPing,
-    VdiLogin,
-    VdiStartDomain,
-    VdiShutdownDomain,
-    VdiRebootDomain,
-    VdiSuspendDomain,
-    VdiResumeDomain,
-    VdiDeleteDomain,
-    VdiCreateDeskPool,
-    VdiEnableDeskPool,
-    VdiDisableDeskPool,
-    VdiDeleteDeskPool,
-    VdiGetDeskPoolDomains,
-    VdiBindUser,
-    VerifyVdiDomainStatus,
-    VerifyVdiDomainsRunning,
-    Set,
-    Loop,
-    Parallel,
-    Group,
-)
+
+# -- derived from the models above ----------------------------------------------------------
+
+STEP_MODELS: tuple[type[StepBase], ...] = tuple(_KIND_MODELS)
 STEP_TYPES: dict[str, type[StepBase]] = {m.kind: m for m in STEP_MODELS}
 STEP_KINDS: list[str] = list(STEP_TYPES)
-CHECK_KINDS: list[str] = [
-    "verify_domain_status",
-    "verify_command",
-    "verify_screen",
-    "verify_input",
-    "verify_text",
-    "verify_vdi_domain_status",
-    "verify_vdi_domains_running",
-    "guest_ping",
-    "file_read",
-]
-CONTAINER_KINDS = ("loop", "parallel", "group")
+CHECK_KINDS: list[str] = [m.kind for m in STEP_MODELS if m.is_check]
+CONTAINER_KINDS: tuple[str, ...] = tuple(m.kind for m in STEP_MODELS if m.is_container)
 
-Step = Annotated[
-    SendKey
-    | SendText
-    | MouseMove
-    | MouseClick
-    | MouseDrag
-    | MouseScroll
-    | ExecCommand
-    | FileWrite
-    | FileRead
-    | Wait
-    | WaitUntil
-    | Screenshot
-    | VerifyDomainStatus
-    | VerifyCommand
-    | VerifyScreen
-    | VerifyInput
-    | ClickImage
-    | Logon
-    | WaitScreenChange
-    | WaitScreenStill
-    | VerifyText
-    | WaitText
-    | ReadText
-    | VmStart
-    | VmShutdown
-    | VmReboot
-    | VmReset
-    | VmDestroy
-    | GuestPing
-    | VdiLogin
-    | VdiStartDomain
-    | VdiShutdownDomain
-    | VdiRebootDomain
-    | VdiSuspendDomain
-    | VdiResumeDomain
-    | VdiDeleteDomain
-    | VdiCreateDeskPool
-    | VdiEnableDeskPool
-    | VdiDisableDeskPool
-    | VdiDeleteDeskPool
-    | VdiGetDeskPoolDomains
-    | VdiBindUser
-    | VerifyVdiDomainStatus
-    | VerifyVdiDomainsRunning
-    | Set
-    | Loop
-    | Parallel
-    | Group,
+# Any step, by its ``type`` (a discriminated union of every kind's model, built at run time).
+Step = Annotated[Union[STEP_MODELS], Field(discriminator="type")]  # noqa: UP007
+# Everything a wait_until may poll.
+CheckStep = Annotated[
+    Union[tuple(m for m in STEP_MODELS if m.is_check)],  # noqa: UP007
     Field(discriminator="type"),
 ]
 
@@ -1064,66 +1114,7 @@ def _key_text(key: KeySpec) -> str:
 def describe(step: StepBase) -> str:
     """The default display name of a step: ``send_text 'Hello'``, ``exec_command 'uname -a'``."""
     kind = step.kind or type(step).__name__
-    detail = ""
-    if isinstance(step, SendKey):
-        detail = _short(_key_text(step.key))
-    elif isinstance(step, SendText):
-        detail = _short(step.text)
-    elif isinstance(step, MouseMove):
-        detail = f"{'by' if step.relative else 'to'} ({step.x}, {step.y})"
-    elif isinstance(step, MouseClick):
-        detail = step.button + (" double" if step.double else "")
-        if step.x is not None:
-            detail += f" at ({step.x}, {step.y})"
-    elif isinstance(step, MouseDrag):
-        detail = f"({step.from_[0]}, {step.from_[1]}) → ({step.to[0]}, {step.to[1]})"
-    elif isinstance(step, MouseScroll):
-        detail = f"{step.delta:+d}"
-    elif isinstance(step, _CommandFields):
-        detail = _short(step.command if step.command is not None else step.argv)
-    elif isinstance(step, FileWrite | FileRead):
-        detail = _short(step.path)
-    elif isinstance(step, Wait):
-        detail = format_duration(step.duration)
-    elif isinstance(step, WaitUntil):
-        detail = describe(step.check)
-    elif isinstance(step, Screenshot):
-        detail = _short(step.label) if step.label else ""
-    elif isinstance(step, VerifyDomainStatus):
-        detail = step.expected
-    elif isinstance(step, Logon):
-        detail = _short(step.username)
-    elif isinstance(step, VerifyScreen | ClickImage):
-        detail = _short(step.reference)
-    elif isinstance(step, _TextFields):
-        detail = _short(step.text if step.text is not None else step.regex)
-    elif isinstance(step, WaitScreenStill):
-        detail = format_duration(step.duration)
-    elif isinstance(step, VerifyInput):
-        detail = _short(step.text if step.text is not None else [_key_text(k) for k in step.keys])
-    elif isinstance(step, VdiLogin):
-        detail = _short(step.endpoint) if step.endpoint else ""
-    elif isinstance(step, _VdiDomainOp | VdiBindUser):
-        detail = _short(step.domain)
-        if isinstance(step, VdiBindUser):
-            detail += f" → {_short(step.user)}"
-    elif isinstance(step, VdiCreateDeskPool):
-        detail = _short(step.name)
-    elif isinstance(step, _VdiPoolOp):
-        detail = _short(step.pool)
-    elif isinstance(step, VerifyVdiDomainStatus):
-        detail = f"{_short(step.domain)} {step.expected}"
-    elif isinstance(step, Set):
-        detail = ", ".join(step.values)
-    elif isinstance(step, Loop):
-        detail = f"×{step.count}" if step.count is not None else f"over {_short(step.for_each)}"
-    elif isinstance(step, Parallel):
-        detail = (
-            f"over {_short(step.for_each)}"
-            if step.for_each is not None
-            else f"on {_short(step.targets)}"
-        )
-    return f"{kind} {detail}".strip()
+    return f"{kind} {step.detail()}".strip()
 
 
 def display_name(step: StepBase) -> str:

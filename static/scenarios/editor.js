@@ -11,7 +11,7 @@
   const stateEl = document.getElementById("validation-state");
   const issuesEl = document.getElementById("issues");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  const STEP_COMMON = ["name", "timeout", "retries", "retry_delay", "continue_on_error", "capture", "target"];
+  const STEP_COMMON = model.step_common || []; // the engine's StepBase fields
 
   function looksJson(text) { return /^\s*[{[]/.test(text); }
 
@@ -51,7 +51,10 @@
   }
 
   let lastIssues = [];
+  let validations = 0; // only the answer to the latest request may set the state
   function validate(text) {
+    const mine = ++validations;
+    const stale = () => mine !== validations;
     setState("checking", "validating…");
     const body = new FormData();
     body.append("content", text);
@@ -59,6 +62,7 @@
       method: "POST", body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" },
     }).then((r) => r.json()).then((data) => {
+      if (stale()) return { ...data, issues: lastIssues };
       if (data.error && !(data.issues || []).length) {
         setState("invalid", data.error);
         showIssues([]);
@@ -71,7 +75,10 @@
       else if (data.ok) setState("valid", "valid");
       else setState("invalid", `${lastIssues.length || 1} problem${lastIssues.length === 1 ? "" : "s"}`);
       return { ...data, issues: lastIssues.concat(warnings) };
-    }).catch(() => { setState("invalid", "could not reach the validator"); return { ok: false, issues: [] }; });
+    }).catch(() => {
+      if (!stale()) setState("invalid", "could not reach the validator");
+      return { ok: false, issues: [] };
+    });
   }
 
   function lintAsync(text, update) {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from .. import schema
 from ..runtime import StepCall
 from ..variables import to_text
+from .registry import handles
 
 
+@handles(schema.Set)
 def set_values(call: StepCall) -> None:
     values = call.args.get("values") or {}
     for name, value in values.items():

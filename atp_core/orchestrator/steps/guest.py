@@ -8,9 +8,11 @@ from typing import Any
 
 from atp_core.errors import CheckFailed
 
+from .. import schema
 from ..runtime import StepCall, StepError, require_vm
 from ..schema import DEFAULT_MAX_OUTPUT
 from ..variables import CommandOutput
+from .registry import handles
 
 
 def _expect(args: dict[str, Any]) -> dict[str, Any]:
@@ -72,14 +74,17 @@ def _run(call: StepCall, check: bool) -> None:
         raise (CheckFailed if check else StepError)(message)
 
 
+@handles(schema.ExecCommand)
 def exec_command(call: StepCall) -> None:
     _run(call, check=False)
 
 
+@handles(schema.VerifyCommand)
 def verify_command(call: StepCall) -> None:
     _run(call, check=True)
 
 
+@handles(schema.FileWrite)
 def file_write(call: StepCall) -> None:
     require_vm(call)
     content = call.args.get("content")
@@ -97,6 +102,7 @@ def _capped(call: StepCall, text: str, cap: int, stream: str) -> str:
     return raw[:cap].decode("utf-8", errors="ignore") + f"\n[... {len(raw) - cap} bytes cut]"
 
 
+@handles(schema.FileRead)
 def file_read(call: StepCall) -> None:
     require_vm(call)
     raw = call.session().agent.file_read(
@@ -112,6 +118,7 @@ def file_read(call: StepCall) -> None:
     call.say(text)
 
 
+@handles(schema.GuestPing)
 def guest_ping(call: StepCall) -> None:
     require_vm(call)
     call.session().agent.ping(timeout=max(1.0, min(10.0, call.remaining())))

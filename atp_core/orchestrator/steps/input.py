@@ -8,8 +8,10 @@ from typing import Any
 from atp_core.errors import AtpError, CheckFailed, InfrastructureError, InvalidInput
 from atp_core.protocol.keyboard import parse_key
 
+from .. import schema
 from ..latency import measured
 from ..runtime import StepCall, require_vm
+from .registry import handles
 
 
 class Unavailable:
@@ -49,6 +51,7 @@ def _ms(seconds: Any) -> int | None:
     return None if seconds is None else int(round(float(seconds) * 1000))
 
 
+@handles(schema.SendKey)
 @measured
 def send_key(call: StepCall) -> None:
     require_vm(call)
@@ -58,6 +61,7 @@ def send_key(call: StepCall) -> None:
     call.say(f"pressed {'+'.join(parse_key(key))}")
 
 
+@handles(schema.SendText)
 @measured
 def send_text(call: StepCall) -> None:
     require_vm(call)
@@ -69,6 +73,7 @@ def send_text(call: StepCall) -> None:
     call.say(f"typed {len(text)} characters")
 
 
+@handles(schema.MouseMove)
 @measured
 def mouse_move(call: StepCall) -> None:
     require_vm(call)
@@ -83,6 +88,7 @@ def mouse_move(call: StepCall) -> None:
         call.say(f"moved to ({x}, {y})")
 
 
+@handles(schema.MouseClick)
 @measured
 def mouse_click(call: StepCall) -> None:
     require_vm(call)
@@ -96,6 +102,7 @@ def mouse_click(call: StepCall) -> None:
     )
 
 
+@handles(schema.MouseDrag)
 @measured
 def mouse_drag(call: StepCall) -> None:
     require_vm(call)
@@ -118,6 +125,7 @@ def _point(value: Any, name: str) -> tuple[int, int]:
     return x, y
 
 
+@handles(schema.MouseScroll)
 @measured
 def mouse_scroll(call: StepCall) -> None:
     require_vm(call)
@@ -125,6 +133,7 @@ def mouse_scroll(call: StepCall) -> None:
     call.session().mouse.scroll(int(call.args["delta"]))
 
 
+@handles(schema.VerifyInput)
 def verify_input(call: StepCall) -> None:
     """Poll the guest's key events since the mark until they are exactly the expected ones."""
     vm = require_vm(call)

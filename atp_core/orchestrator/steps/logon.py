@@ -12,12 +12,15 @@ import time
 
 from atp_core.errors import InvalidInput
 
+from .. import schema
 from ..latency import LOGON_PHASES, wait_shown
 from ..runtime import StepCall, require_vm
+from .registry import handles
 
 TYPING_PAUSE = 0.5  # between the user name's Enter and the password (the greeter moves on)
 
 
+@handles(schema.Logon)
 def logon(call: StepCall) -> None:
     vm = require_vm(call)
     session = call.session()

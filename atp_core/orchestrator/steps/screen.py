@@ -11,15 +11,17 @@ from typing import Any
 
 from atp_core.errors import CheckFailed, InvalidInput, ScreenMismatch
 
-from .. import screen_match
+from .. import schema, screen_match
 from ..latency import measured
 from ..runtime import ReferenceSpec, StepCall, require_vm
 from .input import ensure_mark
+from .registry import handles
 
 DEFAULT_INTERVAL = 1.0
 CHANGE_INTERVAL = 0.2
 
 
+@handles(schema.Screenshot)
 def screenshot(call: StepCall) -> None:
     require_vm(call)
     png = call.session().screen.screenshot()
@@ -158,6 +160,7 @@ def _matched_line(name: str, seen: Seen, polls: int, count: int) -> str:
     )
 
 
+@handles(schema.VerifyScreen)
 def verify_screen(call: StepCall) -> None:
     require_vm(call)
     name = str(call.args["reference"])
@@ -166,6 +169,7 @@ def verify_screen(call: StepCall) -> None:
     call.say(_matched_line(name, seen, polls, len(candidates(call, name))))
 
 
+@handles(schema.ClickImage)
 @measured
 def click_image(call: StepCall) -> None:
     """Click the centre (+ offset) of where the matched candidate's first area was found."""
@@ -197,6 +201,7 @@ def _where(area: Any) -> str:
     return f"in area {area}" if area else "on the screen"
 
 
+@handles(schema.WaitScreenChange)
 def wait_screen_change(call: StepCall) -> None:
     """The first screenshot is the baseline; pass once a later one differs from it by more
     than ``threshold`` (fraction of the area's pixels)."""
@@ -226,6 +231,7 @@ def wait_screen_change(call: StepCall) -> None:
     )
 
 
+@handles(schema.WaitScreenStill)
 def wait_screen_still(call: StepCall) -> None:
     """Pass once consecutive screenshots over ``duration`` each differ from the first of
     that stretch by at most ``threshold`` (fraction of the area's pixels)."""

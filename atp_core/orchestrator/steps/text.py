@@ -8,8 +8,9 @@ from typing import Any
 
 from atp_core.errors import CheckFailed
 
-from .. import screen_match, screen_text
+from .. import schema, screen_match, screen_text
 from ..runtime import StepCall, require_vm
+from .registry import handles
 from .screen import _box
 
 DEFAULT_INTERVAL = 0.5
@@ -62,6 +63,7 @@ def _failed(
     return CheckFailed(f"{why} in area {read.area}; read: {_quote(read.text)}{closest}")
 
 
+@handles(schema.VerifyText)
 def verify_text(call: StepCall) -> None:
     require_vm(call)
     text, regex, fuzzy, shown = _wanted(call)
@@ -72,6 +74,7 @@ def verify_text(call: StepCall) -> None:
     _found(call, match, shown, 1)
 
 
+@handles(schema.WaitText)
 def wait_text(call: StepCall) -> None:
     require_vm(call)
     text, regex, fuzzy, shown = _wanted(call)
@@ -102,6 +105,7 @@ def wait_text(call: StepCall) -> None:
     )
 
 
+@handles(schema.ReadText)
 def read_text(call: StepCall) -> None:
     require_vm(call)
     read, _ = _read(call)

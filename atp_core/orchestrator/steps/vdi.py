@@ -8,7 +8,9 @@ from typing import Any
 
 from atp_core.errors import CheckFailed, InvalidInput
 
+from .. import schema
 from ..runtime import StepCall, StepError
+from .registry import handles
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -55,6 +57,7 @@ def pool_id(call: StepCall, value: Any) -> str:
     return found.id if found is not None else text
 
 
+@handles(schema.VdiLogin)
 def vdi_login(call: StepCall) -> None:
     run = call.branch.run
     username, password = call.args.get("username"), call.args.get("password")
@@ -94,26 +97,32 @@ def _batch(call: StepCall, op: str, **extra: Any) -> None:
         call.say(f"{op}: {len(ids)} VM(s) requested")
 
 
+@handles(schema.VdiStartDomain)
 def vdi_start_domain(call: StepCall) -> None:
     _batch(call, "start")
 
 
+@handles(schema.VdiShutdownDomain)
 def vdi_shutdown_domain(call: StepCall) -> None:
     _batch(call, "close", force=bool(call.args.get("force")))
 
 
+@handles(schema.VdiRebootDomain)
 def vdi_reboot_domain(call: StepCall) -> None:
     _batch(call, "reboot")
 
 
+@handles(schema.VdiSuspendDomain)
 def vdi_suspend_domain(call: StepCall) -> None:
     _batch(call, "suspend")
 
 
+@handles(schema.VdiResumeDomain)
 def vdi_resume_domain(call: StepCall) -> None:
     _batch(call, "resume")
 
 
+@handles(schema.VdiDeleteDomain)
 def vdi_delete_domain(call: StepCall) -> None:
     ids = domain_ids(call, call.args["domain"])
     call.vdi().domains.delete(ids)
@@ -121,6 +130,7 @@ def vdi_delete_domain(call: StepCall) -> None:
     call.say(f"deleted {len(ids)} VM(s)")
 
 
+@handles(schema.VdiCreateDeskPool)
 def vdi_create_desk_pool(call: StepCall) -> None:
     from atp_core.vdiplatform import DeskPoolType
 
@@ -154,26 +164,31 @@ def vdi_create_desk_pool(call: StepCall) -> None:
     call.say(f"desk pool {name} ({pool.id}) with {pool.amount} VM(s)")
 
 
+@handles(schema.VdiEnableDeskPool)
 def vdi_enable_desk_pool(call: StepCall) -> None:
     call.vdi().desk_pools.enable(pool_id(call, call.args["pool"]))
 
 
+@handles(schema.VdiDisableDeskPool)
 def vdi_disable_desk_pool(call: StepCall) -> None:
     call.vdi().desk_pools.disable(pool_id(call, call.args["pool"]))
 
 
+@handles(schema.VdiDeleteDeskPool)
 def vdi_delete_desk_pool(call: StepCall) -> None:
     pid = pool_id(call, call.args["pool"])
     call.vdi().desk_pools.delete(pid)
     call.say(f"deleted desk pool {pid}")
 
 
+@handles(schema.VdiGetDeskPoolDomains)
 def vdi_get_desk_pool_domains(call: StepCall) -> None:
     domains = call.vdi().desk_pools.domains(pool_id(call, call.args["pool"]))
     call.value = [dict(d.raw) for d in domains]
     call.say(", ".join(d.name for d in domains) or "no VMs")
 
 
+@handles(schema.VdiBindUser)
 def vdi_bind_user(call: StepCall) -> None:
     ids = domain_ids(call, call.args["domain"])
     not_bound = call.vdi().domains.bind_user(ids, str(call.args["user"]))
@@ -200,6 +215,7 @@ def _poll(call: StepCall, read, done, describe) -> None:
         call.token.wait(interval)
 
 
+@handles(schema.VerifyVdiDomainStatus)
 def verify_vdi_domain_status(call: StepCall) -> None:
     vdi = call.vdi()
     (vm_id,) = domain_ids(call, call.args["domain"])[:1]
@@ -212,6 +228,7 @@ def verify_vdi_domain_status(call: StepCall) -> None:
     )
 
 
+@handles(schema.VerifyVdiDomainsRunning)
 def verify_vdi_domains_running(call: StepCall) -> None:
     vdi = call.vdi()
     pid = pool_id(call, call.args["pool"])

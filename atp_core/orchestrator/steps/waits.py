@@ -6,15 +6,19 @@ import time
 
 from atp_core.errors import AtpError, Cancelled, CheckFailed
 
+from .. import schema
 from ..runtime import ScopeToken, StepCall, require_vm
+from .registry import HANDLERS, handles
 
 
+@handles(schema.Wait)
 def wait(call: StepCall) -> None:
     seconds = float(call.args["duration"])
     call.token.wait(seconds)
     call.say(f"waited {seconds:g} s")
 
 
+@handles(schema.VerifyDomainStatus)
 def verify_domain_status(call: StepCall) -> None:
     vm = require_vm(call)
     expected = str(call.args["expected"])
@@ -31,10 +35,9 @@ def verify_domain_status(call: StepCall) -> None:
         call.token.wait(min(interval, max(0.0, deadline - time.monotonic())))
 
 
+@handles(schema.WaitUntil)
 def wait_until(call: StepCall) -> None:
     """Run the check step again and again until it passes; its last failure if it never does."""
-    from . import HANDLERS
-
     check = call.model.check
     handler = HANDLERS[check.type]
     interval = float(call.args.get("interval") or 1.0)
