@@ -27,6 +27,8 @@ LIBVIRT_URI = os.environ.get("ATP_LIBVIRT_URI", "qemu:///system")
 BOOT_TIMEOUT = float(os.environ.get("ATP_RIG_BOOT_TIMEOUT", "120"))
 # the desktop guest boots in ~15 s on an idle machine, minutes when 2 cores are shared by many
 DESKTOP_BOOT_TIMEOUT = float(os.environ.get("ATP_RIG_DESKTOP_BOOT_TIMEOUT", "300"))
+# ending a session and xdm's greeter coming back takes seconds, a minute on a crowded host
+GREETER_TIMEOUT = 150.0
 
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
@@ -218,14 +220,21 @@ class DesktopVm(RigVm):
         return int(graphics.get("port"))
 
     def to_greeter(self) -> None:
-        """End any session (twm is the session's last process) and wait for the login screen."""
+        """End any session (twm is the session's last process) and wait for the login screen:
+        no session marker and the greeter's (Xsetup writes it, Xstartup removes it at a
+        login). A session or display manager that has not come back within GREETER_TIMEOUT
+        (a wedged X server, an agent that stopped answering) is started over by a boot."""
         self.ensure_running()
-        if self.marker("/run/atp-session"):
-            self.shell("kill $(pidof twm) 2>/dev/null; true")
-            deadline = time.monotonic() + DESKTOP_BOOT_TIMEOUT
-            while self.marker("/run/atp-session") and time.monotonic() < deadline:
+        try:
+            if self.marker("/run/atp-session"):
+                self.shell("kill $(pidof twm) 2>/dev/null; true")
+            deadline = time.monotonic() + GREETER_TIMEOUT
+            while self.marker("/run/atp-session") or not self.marker("/run/atp-greeter"):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.name}: no login screen within {GREETER_TIMEOUT}s")
                 time.sleep(0.3)
-        self.wait_marker("/run/atp-greeter")
+        except (TimeoutError, libvirt.libvirtError):
+            self.boot()
 
     def log_in(self) -> None:
         """Log in as atp at the greeter (raw libvirt sendKey) and wait for the desktop."""
