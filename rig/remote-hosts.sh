@@ -6,6 +6,8 @@
 #                                        address exists only on this machine's veth pairs)
 #   qemu+ssh://root@<addr>/system?no_tty=1   an sshd in the same namespaces, key made here;
 #                                        libvirt runs virt-ssh-helper on the far side
+#   qemu+tls://<addr>/system             libvirtd's TLS listener, certificates from a rig CA;
+#                                        the client's are libvirt's default /etc/pki paths
 # The client's key and the hosts' public keys are wired up in /etc/ssh/ssh_config.d/atp-rig.conf
 # (host URIs may not name a keyfile: see hosts/uris.py). Leaves the machine's own libvirtd alone.
 # Idempotent: what already runs is kept. Writes $STATE/hosts.json for the tests.
@@ -51,6 +53,31 @@ chmod 0755 /run/sshd
 cp "$STATE/id_ed25519.pub" "$STATE/authorized_keys"
 chmod 0600 "$STATE/id_ed25519" "$STATE/authorized_keys"
 
+# TLS: a rig CA, a client certificate in libvirt's default places for root (only ever ours:
+# an existing CA that is not the rig's is left alone and TLS is not set up)
+PKI=$STATE/pki
+mkdir -p "$PKI"
+if [ ! -f "$PKI/cacert.pem" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/O=ATP rig/CN=ATP rig CA" \
+    -keyout "$PKI/cakey.pem" -out "$PKI/cacert.pem" 2>/dev/null
+fi
+if [ ! -f "$PKI/clientcert.pem" ]; then
+  openssl req -newkey rsa:2048 -nodes -subj "/O=ATP rig/CN=atp-rig-worker" \
+    -keyout "$PKI/clientkey.pem" -out "$PKI/client.csr" 2>/dev/null
+  openssl x509 -req -in "$PKI/client.csr" -CA "$PKI/cacert.pem" -CAkey "$PKI/cakey.pem" \
+    -CAcreateserial -days 3650 -out "$PKI/clientcert.pem" \
+    -extfile <(printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n') 2>/dev/null
+fi
+tls=1
+if [ -f /etc/pki/CA/cacert.pem ] && ! cmp -s /etc/pki/CA/cacert.pem "$PKI/cacert.pem"; then
+  echo "rig/remote-hosts: /etc/pki/CA/cacert.pem is not the rig's: qemu+tls not set up" >&2
+  tls=0
+else
+  install -D -m 0644 "$PKI/cacert.pem" /etc/pki/CA/cacert.pem
+  install -D -m 0644 "$PKI/clientcert.pem" /etc/pki/libvirt/clientcert.pem
+  install -D -m 0600 "$PKI/clientkey.pem" /etc/pki/libvirt/private/clientkey.pem
+fi
+
 known=""
 ssh_conf=""
 json=""
@@ -61,8 +88,20 @@ for entry in $HOSTS; do
   for b in $BINDS; do mkdir -p "$d/${b%%:*}"; done
   # no virtlogd (stdio to files), no per-domain mount namespace (fails where / is no mount point)
   printf 'stdio_handler = "file"\nnamespaces = []\n' > "$d/etc/qemu.conf"
-  cat > "$d/etc/libvirtd.conf" <<EOF
-listen_tls = 0
+  if [ ! -f "$d/pki/servercert.pem" ]; then
+    mkdir -p "$d/pki"
+    openssl req -newkey rsa:2048 -nodes -subj "/O=ATP rig/CN=$addr" \
+      -keyout "$d/pki/serverkey.pem" -out "$d/pki/server.csr" 2>/dev/null
+    openssl x509 -req -in "$d/pki/server.csr" -CA "$PKI/cacert.pem" -CAkey "$PKI/cakey.pem" \
+      -CAcreateserial -days 3650 -out "$d/pki/servercert.pem" -extfile <(printf \
+      'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n' \
+      "$addr") 2>/dev/null
+  fi
+  cat > "$d/libvirtd.conf.new" <<EOF
+listen_tls = $tls
+key_file = "$d/pki/serverkey.pem"
+cert_file = "$d/pki/servercert.pem"
+ca_file = "$PKI/cacert.pem"
 listen_tcp = 1
 listen_addr = "$addr"
 auth_tcp = "none"
@@ -97,7 +136,13 @@ EOF
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up   # a test may have left it down
 
-  # the daemons: libvirtd and sshd share one network + mount namespace
+  # the daemons: libvirtd and sshd share one network + mount namespace; a changed libvirtd.conf
+  # restarts the daemon (its guests' QEMU processes live on and are found again)
+  if ! cmp -s "$d/libvirtd.conf.new" "$d/etc/libvirtd.conf" && alive "$d/libvirtd.pid"; then
+    kill -TERM "$(cat "$d/libvirtd.pid")"
+    for _ in $(seq 1 100); do alive "$d/libvirtd.pid" || break; sleep 0.1; done
+  fi
+  mv "$d/libvirtd.conf.new" "$d/etc/libvirtd.conf"
   if ! alive "$d/libvirtd.pid"; then
     alive "$d/sshd.pid" && kill "$(cat "$d/sshd.pid")" && sleep 0.2
     rm -f "$d/libvirtd.pid" "$d/sshd.pid" "$d/run/libvirt-sock" "$d/run/libvirt-sock-ro" \
@@ -116,9 +161,12 @@ EOF
   fi
   known="$known$addr $(cut -d' ' -f1,2 "$d/ssh/host_ed25519.pub")"$'\n'
   ssh_conf="$ssh_conf$addr "
+  tls_uri=""
+  [ "$tls" = 1 ] && tls_uri="qemu+tls://$addr/system"
   json="$json${json:+,}
   {\"name\": \"atp-$name\", \"netns\": \"$ns\", \"link\": \"eth0\", \"address\": \"$addr\",
    \"tcp_uri\": \"qemu+tcp://$addr/system\", \"ssh_uri\": \"qemu+ssh://root@$addr/system?no_tty=1\",
+   \"tls_uri\": \"$tls_uri\",
    \"state_dir\": \"$d\"}"
 done
 
@@ -140,7 +188,9 @@ printf '[%s\n]\n' "$json" > "$STATE/hosts.json"
 # both transports answer on both hosts
 for entry in $HOSTS; do
   addr=${entry##*:}.2
-  for uri in "qemu+tcp://$addr/system" "qemu+ssh://root@$addr/system?no_tty=1"; do
+  uris="qemu+tcp://$addr/system qemu+ssh://root@$addr/system?no_tty=1"
+  [ "$tls" = 1 ] && uris="$uris qemu+tls://$addr/system"
+  for uri in $uris; do
     ok=""
     for _ in $(seq 1 100); do
       timeout 20 virsh -c "$uri" version >/dev/null 2>&1 && { ok=1; break; }
@@ -149,4 +199,6 @@ for entry in $HOSTS; do
     [ -n "$ok" ] || { echo "rig/remote-hosts: $uri does not answer (see $STATE)" >&2; exit 1; }
   done
 done
-echo "rig: remote hosts $(for e in $HOSTS; do printf '%s ' "atp-${e%%:*}@${e##*:}.2"; done)(tcp + ssh)"
+transports="tcp + ssh"
+[ "$tls" = 1 ] && transports="$transports + tls"
+echo "rig: remote hosts $(for e in $HOSTS; do printf '%s ' "atp-${e%%:*}@${e##*:}.2"; done)($transports)"

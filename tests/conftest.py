@@ -90,14 +90,17 @@ def desktop_session(desktop_guest):
 
 @pytest.fixture(scope="session")
 def remote_hosts():
-    """The rig's two remote libvirt hosts (rig/remote-hosts.sh), both transports answering."""
+    """The rig's two remote libvirt hosts (rig/remote-hosts.sh), tcp, ssh and tls answering."""
     from tests.remote_hosts import HOSTS_FILE, answers, load_remote_hosts
 
     hosts = load_remote_hosts()
     require(len(hosts) >= 2, f"the remote libvirt hosts ({HOSTS_FILE}; run rig/remote-hosts.sh)")
     for host in hosts:
         host.link_up()  # an interrupted earlier session may have left a link down
-        for uri in (host.tcp_uri, host.ssh_uri):
+        require(
+            bool(host.tls_uri), f"qemu+tls on remote host {host.name} (see rig/remote-hosts.sh)"
+        )
+        for uri in (host.tcp_uri, host.ssh_uri, host.tls_uri):
             require(answers(uri), f"remote libvirt host {host.name} at {uri}")
     return hosts
 
@@ -133,7 +136,7 @@ def remote_vms(remote_vm_pools):
 
 @pytest.fixture
 def remote_host_records(db, remote_hosts):
-    """The remote hosts registered as Host rows: ``<name>-tcp`` and ``<name>-ssh`` each."""
+    """The remote hosts registered as Host rows: ``<name>-tcp``, ``-ssh`` and ``-tls`` each."""
     from hosts.services import add_host
 
     return {
@@ -141,7 +144,7 @@ def remote_host_records(db, remote_hosts):
             f"{host.name}-{transport}", host.uri(transport), slots=2, tags=["remote", transport]
         )
         for host in remote_hosts
-        for transport in ("tcp", "ssh")
+        for transport in ("tcp", "ssh", "tls")
     }
 
 

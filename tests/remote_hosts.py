@@ -1,5 +1,5 @@
 """The rig's remote libvirt hosts (``rig/remote-hosts.sh``): daemons in their own network and
-mount namespaces, reached over qemu+tcp:// and qemu+ssh://, each with its own guests.
+mount namespaces, reached over qemu+tcp://, qemu+ssh:// and qemu+tls://, each with its own guests.
 
 ``$ATP_REMOTE_STATE/hosts.json`` (written by the rig) names them. Raw libvirt and ``ip`` calls
 only: the rig must not depend on the code it tests. Taking a host's link down (``link_down``)
@@ -30,9 +30,10 @@ class RemoteHost:
     tcp_uri: str
     ssh_uri: str
     state_dir: str
+    tls_uri: str = ""
 
     def uri(self, transport: str) -> str:
-        return {"tcp": self.tcp_uri, "ssh": self.ssh_uri}[transport]
+        return {"tcp": self.tcp_uri, "ssh": self.ssh_uri, "tls": self.tls_uri}[transport]
 
     def _ip(self, *args: str) -> None:
         subprocess.run(["ip", "-n", self.netns, *args], check=True, timeout=20)

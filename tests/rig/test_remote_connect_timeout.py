@@ -1,5 +1,5 @@
 """A remote host whose address swallows packets: the connect gives up after the configured
-timeout, over qemu+tcp:// and over qemu+ssh:// alike (libvirt alone would wait minutes)."""
+timeout, over qemu+tcp://, qemu+ssh:// and qemu+tls:// alike (libvirt alone would wait minutes)."""
 
 import socket
 
@@ -14,10 +14,11 @@ pytestmark = pytest.mark.rig
 URIS = {
     "tcp": "qemu+tcp://{address}/system",
     "ssh": "qemu+ssh://root@{address}/system?no_tty=1",
+    "tls": "qemu+tls://{address}/system",
 }
 
 
-@pytest.mark.parametrize("transport", ["tcp", "ssh"])
+@pytest.mark.parametrize("transport", ["tcp", "ssh", "tls"])
 def test_connect_to_a_black_holed_address_times_out(remote_hosts, transport):
     with black_hole(remote_hosts[0]) as address:
         # the address is silent, not refusing: a raw connect neither succeeds nor is refused

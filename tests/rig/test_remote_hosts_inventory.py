@@ -1,6 +1,6 @@
 """The remote hosts registered as hosts (``remote_host_records``): the platform's health check
-and sync reach them over qemu+tcp:// and qemu+ssh://, list each host's own guest and take its
-thumbnail; a host whose link is down is stored as down with its reason, not raised."""
+and sync reach them over qemu+tcp://, qemu+ssh:// and qemu+tls://, list each host's own guest
+and take its thumbnail; a host whose link is down is stored as down with its reason, not raised."""
 
 import pytest
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.rig, pytest.mark.django_db]
 
 def test_sync_reaches_each_remote_host_over_both_transports(remote_host_records, remote_vms):
     for index, vm in enumerate(remote_vms):
-        for transport in ("tcp", "ssh"):
+        for transport in ("tcp", "ssh", "tls"):
             host = next(
                 h
                 for h in remote_host_records.values()

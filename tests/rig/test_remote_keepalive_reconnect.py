@@ -1,6 +1,7 @@
 """A remote host's link taken down: libvirt's keepalive notices it without any call from us (the
 connection turns DISCONNECTED), and the next call reconnects once the link is back. Over
-qemu+tcp:// and qemu+ssh://; the daemon and its guests are untouched (only the cable is pulled)."""
+qemu+tcp://, qemu+ssh:// and qemu+tls://; the daemon and its guests are untouched (only the
+cable is pulled)."""
 
 import pytest
 
@@ -10,7 +11,7 @@ from tests.rig.protocol_helpers import poll
 pytestmark = pytest.mark.rig
 
 
-@pytest.mark.parametrize("transport", ["tcp", "ssh"])
+@pytest.mark.parametrize("transport", ["tcp", "ssh", "tls"])
 def test_keepalive_notices_a_dropped_link_and_the_next_call_reconnects(remote_hosts, transport):
     host = remote_hosts[0]
     states: list[str] = []

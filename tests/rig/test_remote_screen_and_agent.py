@@ -1,5 +1,5 @@
 """Screenshots, keyboard and guest-agent calls through the engine on a remote host's guest,
-over qemu+tcp:// (first remote host) and qemu+ssh:// (second remote host)."""
+over qemu+tcp:// and qemu+tls:// (first remote host) and qemu+ssh:// (second remote host)."""
 
 import dataclasses
 import io
@@ -13,7 +13,7 @@ from tests.rig.protocol_helpers import open_session, poll
 pytestmark = pytest.mark.rig
 
 
-@pytest.mark.parametrize(("transport", "index"), [("tcp", 0), ("ssh", 1)])
+@pytest.mark.parametrize(("transport", "index"), [("tcp", 0), ("ssh", 1), ("tls", 0)])
 def test_screenshot_keys_and_agent_over_the_remote_connection(
     remote_hosts, remote_vms, libvirt_uri, transport, index
 ):
