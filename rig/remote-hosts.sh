@@ -54,7 +54,7 @@ cp "$STATE/id_ed25519.pub" "$STATE/authorized_keys"
 chmod 0600 "$STATE/id_ed25519" "$STATE/authorized_keys"
 
 # TLS: a rig CA, a client certificate in libvirt's default places for root (only ever ours:
-# an existing CA that is not the rig's is left alone and TLS is not set up)
+# an existing CA that is not a rig CA is left alone and TLS is not set up)
 PKI=$STATE/pki
 mkdir -p "$PKI"
 if [ ! -f "$PKI/cacert.pem" ]; then
@@ -69,7 +69,8 @@ if [ ! -f "$PKI/clientcert.pem" ]; then
     -extfile <(printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n') 2>/dev/null
 fi
 tls=1
-if [ -f /etc/pki/CA/cacert.pem ] && ! cmp -s /etc/pki/CA/cacert.pem "$PKI/cacert.pem"; then
+rig_ca() { openssl x509 -noout -subject -in "$1" 2>/dev/null | grep -q "CN *= *ATP rig CA"; }
+if [ -f /etc/pki/CA/cacert.pem ] && ! rig_ca /etc/pki/CA/cacert.pem; then
   echo "rig/remote-hosts: /etc/pki/CA/cacert.pem is not the rig's: qemu+tls not set up" >&2
   tls=0
 else
