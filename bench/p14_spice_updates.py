@@ -55,8 +55,10 @@ def open_painter(vm) -> tuple[str, tuple[int, int]]:
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        code, out, _ = vm.shell(f"cat /tmp/{PAINTER}.tty; {X} xwininfo -name {PAINTER}")
-        if code == 0 and "IsViewable" in out:
+        code, out, _ = vm.shell(
+            f"test -s /tmp/{PAINTER}.tty && cat /tmp/{PAINTER}.tty && {X} xwininfo -name {PAINTER}"
+        )
+        if code == 0 and out.startswith("/dev/") and "IsViewable" in out:
             tty = out.splitlines()[0].strip()
             values = dict(
                 (k.strip(), v.strip()) for k, _, v in (ln.partition(":") for ln in out.splitlines())
