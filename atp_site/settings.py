@@ -291,6 +291,8 @@ ATP_API_TOKEN_TTL = float(os.environ.get("ATP_API_TOKEN_TTL", str(90 * 24 * 3600
 # Log lines of one step the live view and report pages render (the last ones; the JSON report
 # has all of them).
 ATP_REPORT_STEP_LOG_LINES = int(os.environ.get("ATP_REPORT_STEP_LOG_LINES", "200"))
+# record a WebM of each SPICE target of a run (docs/experience.md); 0 turns it off
+ATP_VIDEO = os.environ.get("ATP_VIDEO", "1") not in ("0", "false", "no")
 # Rows of one /vms/ page (the page is paginated; the API list by ?limit=/&offset=).
 ATP_VMS_PAGE_SIZE = int(os.environ.get("ATP_VMS_PAGE_SIZE", "100"))
 # The most rows one API page returns (?limit= above it is cut to it); docs/web.md.

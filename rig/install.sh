@@ -56,6 +56,7 @@ NEEDED="
 /usr/lib/x86_64-linux-gnu/girepository-1.0/SpiceClientGLib-2.0.typelib:gir1.2-spiceclientglib-2.0
 /usr/lib/x86_64-linux-gnu/pkgconfig/gobject-introspection-1.0.pc:libgirepository1.0-dev
 /usr/lib/x86_64-linux-gnu/pkgconfig/cairo.pc:libcairo2-dev
+/usr/bin/ffmpeg:ffmpeg
 "
 missing=""
 for entry in $NEEDED; do

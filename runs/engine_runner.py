@@ -281,6 +281,7 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "pause_on": run.pause_on or None,
         "pauser": EventPauser(run.pk, references=build_references),
         "pause_max": pause_max(),
+        "video": bool(getattr(settings, "ATP_VIDEO", True)),
     }
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
     if max_parallel:

@@ -418,6 +418,9 @@ def page_run(run_id: int) -> dict:
         t.counts = sorted(counts.items())
         t.latency = latency_rows(t.step_rows)
         t.logons = [s for s in t.step_rows if (s.metrics or {}).get("logon.total") is not None]
+        named = {a.name: a for a in artifacts if a.target_id == t.pk and not a.step_id}
+        t.video = named.get("video.webm")
+        t.video_markers = named.get("video-markers.json")
     logon_scale = max([s.metrics["logon.total"] for t in targets for s in t.logons] or [0.0])
     return {
         "run": run,

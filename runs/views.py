@@ -292,6 +292,9 @@ def _serve_artifact(request, art: Artifact):
     except (FileNotFoundError, OSError):
         raise Http404(f"artifact file {art.name} is missing") from None
     download = bool(request.GET.get("download"))
+    ranged = _byte_range(request, art, handle)
+    if ranged is not None:
+        return ranged
     response = FileResponse(
         handle,
         content_type=art.mime or "application/octet-stream",
@@ -299,11 +302,50 @@ def _serve_artifact(request, art: Artifact):
         filename=art.name,
     )
     response["Cache-Control"] = "private, max-age=3600"
+    if (art.mime or "").startswith("video/"):
+        response["Accept-Ranges"] = "bytes"
     if not download and not (art.mime or "").startswith("image/"):
         response["Content-Disposition"] = f'inline; filename="{art.name}"'
         response["X-Content-Type-Options"] = "nosniff"
         if (art.mime or "").startswith("text/html"):
             response["Content-Type"] = "text/plain; charset=utf-8"
+    return response
+
+
+RANGE_CHUNK_CAP = 8 * 1024 * 1024
+
+
+def _byte_range(request, art: Artifact, handle):
+    """A 206 answer to ``Range: bytes=a-b`` for a video (browsers seek a <video> by ranges);
+    None for anything else. One range, at most 8 MiB per answer; a bad range is a 416."""
+    header = request.headers.get("Range", "")
+    if not (art.mime or "").startswith("video/") or not header.startswith("bytes="):
+        return None
+    size = art.file.size
+    first, _, last = header[6:].split(",")[0].strip().partition("-")
+    try:
+        if first:
+            start = int(first)
+            end = int(last) if last else size - 1
+        else:
+            start, end = max(0, size - int(last)), size - 1
+    except ValueError:
+        start, end = -1, -1
+    if not (0 <= start <= end) or start >= size:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    end = min(end, size - 1, start + RANGE_CHUNK_CAP - 1)
+    handle.seek(start)
+    body = handle.read(end - start + 1)
+    handle.close()
+    response = HttpResponse(body, status=206, content_type=art.mime)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = f'inline; filename="{art.name}"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

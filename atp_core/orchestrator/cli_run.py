@@ -96,6 +96,11 @@ def add_run_command(subparsers: argparse._SubParsersAction) -> argparse.Argument
     )
     run.add_argument("--artifacts", metavar="DIR", help="screenshots etc. (default ./artifacts/…)")
     run.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    run.add_argument(
+        "--video",
+        action="store_true",
+        help="record a WebM of each SPICE target (ffmpeg) into the artifact folder",
+    )
     run.add_argument("--json", metavar="FILE", help="write the JSON report")
     run.add_argument("--max-parallel", type=int, default=4, help="targets run at once")
     run.add_argument("--run-id", default="", help="an id for the run (shown as ${run.id})")
@@ -357,6 +362,7 @@ def run_command(args: argparse.Namespace) -> int:
                 max_parallel=args.max_parallel,
                 env_allowed=env_allowed,
                 references=references,
+                video=args.video,
             )
     finally:
         if previous is not None:

@@ -114,6 +114,7 @@ class RunState:
         self.pause_rule: PauseRule | None = None
         self.pauser: Pauser | None = None
         self.pause_max = 0.0
+        self.video = False  # record each target's SPICE display (run_scenario(video=True))
 
     # -- VMs ------------------------------------------------------------------------------
     def session(self, host_uri: str, vm: str, display: str = "hypervisor"):
@@ -199,6 +200,7 @@ class Branch:
         self._lock = threading.Lock()
         self._known_vms = {t.name: t for t in run.targets} | {t.vm: t for t in run.targets}
         self.pause_budget = PauseBudget(run.pause_max)
+        self.recorder: Any = None
 
     # -- plumbing -------------------------------------------------------------------------
     def emit(self, kind: str, step_id: str | None = None, /, **data: Any) -> None:
@@ -225,7 +227,16 @@ class Branch:
             raise InvalidInput(
                 f"target {self.target.name!r} has no VM; give the step a 'target:' naming one"
             )
-        return self.run.session(uri, vm, self.display)
+        session = self.run.session(uri, vm, self.display)
+        if self.run.video and not override and self.recorder is None:
+            self._start_video(session)
+        return session
+
+    def _start_video(self, session: Any) -> None:
+        """Record the target's own SPICE display from its first use (once; never fails a step)."""
+        from .video import start_recording
+
+        self.recorder = start_recording(self, session)
 
     def save_artifact(
         self, call: StepCall, name: str, data: bytes, kind: str, mime: str
@@ -321,10 +332,19 @@ class Branch:
         scope = base.child()
         token = ScopeToken(self.run.root, started + float(scenario.timeout), "target")
         frame = Frame(vars=scope, assign=scope, token=token)
+        if self.run.video and self.display == "spice" and self.target.vm:
+            try:
+                self.session(None)  # the video starts before the first step
+            except AtpError:
+                pass  # the first step that needs the VM says why
         _, _ = self.run_steps(frame, self.numbered(None, scenario.steps))
         fired = token.fired_by if token.cancelled else None
         teardown = frame.child(token=ScopeToken(None, None, "teardown"), phase="finally")
         self.run_steps(teardown, self.numbered(None, scenario.finally_, "F"))
+        if self.recorder is not None:
+            from .video import finish_recording
+
+            finish_recording(self, self.recorder)
         self.fill_skipped()
         report = self.report
         report.duration = time.monotonic() - started
@@ -828,6 +848,7 @@ def run_scenario(
     pause_on: str | None = None,
     pauser: Pauser | None = None,
     pause_max: float = 1800.0,
+    video: bool = False,
 ) -> RunReport:
     """Run ``scenario`` on ``targets`` (each its own branch, at most ``max_parallel`` at once).
 
@@ -871,6 +892,7 @@ def run_scenario(
     )
     run.secrets = secrets
     run.masker = masker
+    run.video = bool(video)
     run.initial_vars = {**scenario.variables, **(variables or {})}
     if pauser is not None:
         from .pause import check_step_exists

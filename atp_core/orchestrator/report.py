@@ -70,6 +70,7 @@ class TargetReport:
     duration: float = 0.0
     error: str | None = None
     steps: list[StepReport] = field(default_factory=list)
+    video: dict[str, Any] | None = None  # what the recorder made (seconds, bytes, ...) or why not
 
     @property
     def totals(self) -> dict[str, int]:
@@ -90,6 +91,7 @@ class TargetReport:
             "totals": self.totals,
             "latency": summarize(self.steps),
             "logon": summarize_logon(self.steps),
+            "video": self.video,
             "steps": [s.to_dict() for s in self.steps],
         }
 
