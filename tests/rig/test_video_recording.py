@@ -72,7 +72,8 @@ def test_target_video_has_frames_on_change_and_markers(desktop_session, tmp_path
     doc = json.loads(Path(files["video-markers.json"]["path"]).read_text())
     kinds = [m["kind"] for m in doc["markers"]]
     assert kinds.count("step_start") == len(target.steps) == kinds.count("step_end")
-    assert kinds.count("input") >= len("video marks") + 2
+    # two ctrl+u presses and the text (typed in flow-controlled batches: a stamp per batch)
+    assert kinds.count("input") >= 3
     times = [m["t"] for m in doc["markers"]]
     assert times == sorted(times) and times[0] >= 0 and times[-1] <= video["seconds"] + 1
     print(video)
