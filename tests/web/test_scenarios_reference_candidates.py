@@ -133,7 +133,7 @@ def test_the_engine_gets_every_candidate_labelled():
 @pytest.mark.django_db(transaction=True)
 def test_a_web_run_reports_which_candidate_matched(client, monkeypatch):
     monkeypatch.setattr("runs.services.send_run", lambda run: None)
-    monkeypatch.setattr("runs.events.broadcast", lambda run_id, payload: None)
+    monkeypatch.setattr("runs.event_store.broadcast", lambda run_id, payload: None)
     rig = FakeRig()
     rig.vm("demo-1").screen.frames = [_png("yellow", "navy")]  # the screen looks like 'dark'
     real = orchestrator.run_scenario
