@@ -39,15 +39,17 @@ rig:
 	@bash guest/build.sh
 	@bash guest/build-desktop.sh
 
+# The RabbitMQ variants of the distributed tests (marker amqp) run once, in the PostgreSQL pass:
+# PostgreSQL + RabbitMQ is the lab's shape, the SQLite pass stays on Redis.
 test-sqlite:
-	@echo "=== test suite on SQLite"
-	$(PY) -m pytest tests
+	@echo "=== test suite on SQLite (broker: Redis)"
+	$(PY) -m pytest tests -m "not amqp"
 
 # The database-facing tests once more on PostgreSQL (127.0.0.1:5432): the web layer, the
 # distributed-execution tests (workers, beat, reaper, restarts: tests/dist) and the browser tests
 # (what a person sees, page crawl included).
 test-postgres:
-	@echo "=== database and browser tests on PostgreSQL"
+	@echo "=== database and browser tests on PostgreSQL (distributed tests on Redis and RabbitMQ)"
 	DATABASE_URL=$${ATP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/atp} \
 	  $(PY) -m pytest tests/web tests/dist tests/browser -m "not long_once"
 

@@ -58,7 +58,10 @@ class Run(models.Model):
     finished = models.DateTimeField(null=True, blank=True, db_index=True)
     queue = models.CharField(max_length=128, blank=True, help_text="Celery queue, host.<name>")
     worker = models.CharField(max_length=255, blank=True, help_text="Celery worker hostname")
-    task_id = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="the latest send's task id")
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its task was last sent (the reaper's clock)"
+    )
     cancel_requested = models.BooleanField(default=False)
     heartbeat = models.DateTimeField(null=True, blank=True, db_index=True)
     attempt = models.PositiveIntegerField(default=1)

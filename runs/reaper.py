@@ -1,6 +1,10 @@
 """The reaper: runs whose worker vanished, cancels that were ignored, queued runs whose task
 message was lost. Celery beat calls ``runs.reap`` every ATP_REAPER_INTERVAL seconds (15 s).
 
+It decides from the database only, never from the broker's internals, so the same code holds on
+Redis and on RabbitMQ: the broker only carries wake-ups. A run ends through
+``runs.lifecycle.finish`` (which refuses a second end and sends the one notification).
+
 Decisions are pure functions (``judge_running``, ``judge_cancel``, ``judge_queued``) so they are
 unit-tested without a worker; ``reap`` applies them under row locks, re-checking each run's state
 inside the transaction so a worker that wakes up at the same moment never loses its run twice.
@@ -18,14 +22,19 @@ attempt's task message finds its run finished and does nothing.
 
 Time limits. Thread and solo pools do not enforce Celery's time limits; a run still running
 past its hard limit (``atp_site.celery.time_limits``) is ended ``timed_out`` and its task revoked.
+
+Lost messages. Every send of a run's task stores ``Run.dispatched_at`` and the task id first
+(``runs.tasks.dispatch``). A run still ``queued`` ATP_QUEUED_LOST_AFTER (120 s) after its last
+send was not taken by any worker (its message was lost with a broker that restarted without
+persistence, or held by a worker that died): it is sent again from its row (event ``resent``).
+A copy that was only late does no harm: the first message claims the run and any other finds it
+running and is dropped; a message that is not the run's latest send does not re-queue itself
+while the host is full, so copies never multiply.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -106,86 +115,15 @@ def judge_cancel(*, requested_at: datetime | None, now: datetime, grace: float) 
     return Decision(OK)
 
 
-def judge_queued(
-    *,
-    queued_since: datetime,
-    last_resent: datetime | None,
-    now: datetime,
-    lost_after: float,
-    in_broker: bool | None,
-) -> Decision:
-    """RESEND a queued run whose task message is gone.
-
-    ``in_broker`` is True/False when the broker can be inspected (Redis), None when it cannot
-    (then a run queued for ``lost_after`` s is re-sent; the task ignores duplicates). Never more
-    often than every ``lost_after`` s.
-    """
-    since = max(queued_since, last_resent) if last_resent else queued_since
-    waited = (now - since).total_seconds()
-    if waited <= lost_after or in_broker:
+def judge_queued(*, dispatched_at: datetime, now: datetime, lost_after: float) -> Decision:
+    """RESEND a queued run whose last send is more than ``lost_after`` s old: no worker took
+    it (decided from the database alone; a duplicate is dropped by the task)."""
+    waited = (now - dispatched_at).total_seconds()
+    if waited <= lost_after:
         return Decision(OK)
-    where = "is in no queue" if in_broker is False else "was not taken by any worker"
-    return Decision(RESEND, f"queued for {int(waited)} s and its task message {where}")
-
-
-# --- broker inspection -------------------------------------------------------------------------
-
-
-def _decode_run_id(raw: bytes | str) -> int | None:
-    """The run id of a Redis-transport message of ``runs.execute_run``, else None."""
-    try:
-        message = json.loads(raw)
-        if isinstance(message, list):  # unacked entries: [message, exchange, routing_key]
-            message = message[0]
-        headers = message.get("headers") or {}
-        if headers.get("task") != "runs.execute_run":
-            return None
-        body = message.get("body")
-        if message.get("properties", {}).get("body_encoding") == "base64":
-            body = base64.b64decode(body)
-        decoded = json.loads(body)
-        args = decoded[0] if isinstance(decoded, list) else decoded.get("args")
-        return int(args[0])
-    except Exception:  # noqa: BLE001 - anything else in the queues is not ours
-        return None
-
-
-def broker_run_ids() -> set[int] | None:
-    """Ids of the runs whose task message is waiting in a queue or held by a worker (unacked),
-    read straight from a Redis broker; None if the broker is not Redis or cannot be read."""
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        return None
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        ids: set[int] = set()
-        keys = {b"atp"}
-        for pattern in ("host.*", "atp*"):
-            keys.update(client.scan_iter(match=pattern, count=500))
-        for key in keys:
-            if client.type(key) != b"list":
-                continue
-            for raw in client.lrange(key, 0, -1):
-                rid = _decode_run_id(raw)
-                if rid is not None:
-                    ids.add(rid)
-        # a message a worker took but never acknowledged counts while it is fresh; one held for
-        # longer than ATP_QUEUED_LOST_AFTER by a run that is still queued lost its worker
-        fresh_after = time.time() - float(settings.ATP_QUEUED_LOST_AFTER)
-        delivered = dict(client.zrange("unacked_index", 0, -1, withscores=True))
-        for tag, raw in client.hgetall("unacked").items():
-            if delivered.get(tag, fresh_after + 1) < fresh_after:
-                continue
-            rid = _decode_run_id(raw)
-            if rid is not None:
-                ids.add(rid)
-        client.close()
-        return ids
-    except Exception:  # noqa: BLE001 - an unreadable broker: fall back to the time rule
-        log.warning("reaper: could not inspect the Redis broker", exc_info=True)
-        return None
+    return Decision(
+        RESEND, f"queued {int(waited)} s after its task was sent and no worker has taken it"
+    )
 
 
 # --- actions -----------------------------------------------------------------------------------
@@ -321,15 +259,18 @@ def escalate_cancel(run_id: int, reason: str) -> bool:
     return lifecycle.finish(run_id, Result.CANCELLED, reason)
 
 
-def resend(run_id: int, reason: str) -> bool:
+def resend(run_id: int, reason: str, *, now: datetime, lost_after: float) -> bool:
+    """Send a queued run's task again from its row (re-checked under the row lock)."""
     from runs.models import Run
     from runs.services import send_run
 
-    run = Run.objects.select_related("revision").get(pk=run_id)
-    if run.state != RunState.QUEUED:
-        return False
-    _record(run, "resent", {"reason": reason, "previous_task_id": run.task_id})
-    send_run(run)
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("revision").get(pk=run_id)
+        sent_at = run.dispatched_at or run.created
+        if run.state != RunState.QUEUED or (now - sent_at).total_seconds() <= lost_after:
+            return False
+        _record(run, "resent", {"reason": reason, "previous_task_id": run.task_id})
+        transaction.on_commit(lambda: send_run(run))
     log.warning("run %s: task re-sent (%s)", run_id, reason)
     return True
 
@@ -337,6 +278,7 @@ def resend(run_id: int, reason: str) -> bool:
 def reap(now: datetime | None = None) -> dict:
     """One pass over active runs; returns what was done, by run id."""
     from django.db.models import Max
+    from django.db.models.functions import Coalesce
 
     from runs.models import Run, RunEvent
 
@@ -382,40 +324,20 @@ def reap(now: datetime | None = None) -> dict:
             log.exception("reaper: run %s", run.pk)
 
     lost_after = settings.ATP_QUEUED_LOST_AFTER
-    queued = list(
-        Run.objects.filter(
-            state=RunState.QUEUED, created__lt=now - timedelta(seconds=lost_after)
-        ).order_by("pk")
+    queued = (
+        Run.objects.filter(state=RunState.QUEUED)
+        .annotate(sent_at=Coalesce("dispatched_at", "created"))
+        .filter(sent_at__lt=now - timedelta(seconds=lost_after))
+        .order_by("pk")
     )
-    if queued:
-        resent_at = dict(
-            RunEvent.objects.filter(run__in=[r.pk for r in queued], type="resent")
-            .values_list("run_id")
-            .annotate(at=Max("created"))
-        )
-        present = broker_run_ids()
-        if present is not None:
-            # a worker may hold a message between taking it from the list and recording it as
-            # unacknowledged: look twice before calling a message lost
-            missing = [r.pk for r in queued if r.pk not in present]
-            if missing:
-                time.sleep(1.0)
-                again = broker_run_ids()
-                present = present | (set(missing) if again is None else again)
-        for run in queued:
-            decision = judge_queued(
-                queued_since=run.created,
-                last_resent=resent_at.get(run.pk),
-                now=now,
-                lost_after=lost_after,
-                in_broker=None if present is None else run.pk in present,
-            )
-            if decision.action == RESEND:
-                try:
-                    if resend(run.pk, decision.reason):
-                        done["resent"].append(run.pk)
-                except Exception:  # noqa: BLE001
-                    log.exception("reaper: re-send of run %s", run.pk)
+    for run in queued:
+        decision = judge_queued(dispatched_at=run.sent_at, now=now, lost_after=lost_after)
+        if decision.action == RESEND:
+            try:
+                if resend(run.pk, decision.reason, now=now, lost_after=lost_after):
+                    done["resent"].append(run.pk)
+            except Exception:  # noqa: BLE001
+                log.exception("reaper: re-send of run %s", run.pk)
     if any(done.values()):
         log.info("reaper: %s", done)
     return done

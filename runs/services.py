@@ -19,7 +19,7 @@ from hosts.models import Host, VirtualMachine
 from . import lifecycle
 from .event_store import record_event
 from .models import Run, RunTarget
-from .tasks import execute_run
+from .tasks import dispatch
 
 log = logging.getLogger(__name__)
 
@@ -186,16 +186,13 @@ def _run_retries(variables: dict) -> int:
 
 
 def send_run(run: Run) -> None:
-    """Send the run's task to its queue (with time limits from the scenario timeout)."""
-    from atp_site.celery import run_task_options
-
+    """Send the run's task to its queue (``runs.tasks.dispatch``); a broker that refuses it ends
+    the run ``error`` rather than leaving it queued unnoticed."""
     try:
-        result = execute_run.apply_async(args=[run.pk], **run_task_options(run))
-    except Exception as exc:  # broker down: the run must not stay queued forever unnoticed
+        dispatch(run)
+    except Exception as exc:
         log.exception("run %s: could not be queued", run.pk)
         lifecycle.finish(run.pk, Result.ERROR, f"could not be queued: {exc}")
-        return
-    Run.objects.filter(pk=run.pk).update(task_id=result.id or "")
 
 
 def launch_run(

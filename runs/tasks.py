@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.utils import uuid
 from django.conf import settings
 
 from atp_core.status import Result, RunState
@@ -35,10 +36,33 @@ def execute_run(self, run_id: int) -> str:
     if not claim.ok:
         countdown = float(getattr(settings, "ATP_SLOT_RETRY_COUNTDOWN", 10))
         log.info("run %s: %s; again in %ss", run_id, claim.reason, countdown)
-        from atp_site.celery import run_task_options
-
-        run = Run.objects.select_related("revision").get(pk=run_id)
-        sent = execute_run.apply_async(args=[run_id], countdown=countdown, **run_task_options(run))
-        Run.objects.filter(pk=run_id, state=RunState.QUEUED).update(task_id=sent.id or "")
+        latest = Run.objects.filter(pk=run_id).values_list("task_id", flat=True).first()
+        if task_id and latest and task_id != latest:
+            # a late copy (the run was sent again since): the latest send re-queues, not this
+            log.info("run %s: %s; superseded copy %s dropped", run_id, claim.reason, task_id)
+            return "stale"
+        log.info("run %s: %s; again in %ss", run_id, claim.reason, countdown)
+        dispatch(Run.objects.select_related("revision").get(pk=run_id), countdown=countdown)
         return "requeued"
     return engine_runner.execute(run_id, worker=worker)
+
+
+def dispatch(run, *, countdown: float | None = None) -> str:
+    """Send ``run``'s task to its queue, with time limits from the scenario timeout; returns its
+    task id. The row records the id and the time first (the reaper re-sends a run still queued
+    long after its last send), so the message never exists before the row knows it."""
+    from django.utils import timezone
+
+    from atp_site.celery import run_task_options
+
+    from .models import Run
+
+    task_id = uuid()
+    Run.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
+        task_id=task_id, dispatched_at=timezone.now()
+    )
+    options = run_task_options(run)
+    if countdown:
+        options["countdown"] = countdown
+    execute_run.apply_async(args=[run.pk], task_id=task_id, **options)
+    return task_id

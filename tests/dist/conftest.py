@@ -1,6 +1,11 @@
 """Fixtures of the distributed-execution tests: real Celery workers and beat as subprocesses,
 two Host rows on the local libvirt, runnable scenarios, the broker cleaned between tests.
 
+The broker is Redis unless a test asks for both: ``@pytest.mark.parametrize("broker", BROKERS,
+indirect=True)`` runs it on Redis and on RabbitMQ (``ATP_TEST_AMQP_URL``, default the guest
+account on 127.0.0.1:5672, vhost ``/``; a vhost of one's own keeps parallel sessions apart). The
+RabbitMQ variants carry the marker ``amqp``; ``make test`` runs them in its PostgreSQL pass.
+
 The processes run on the test database (PostgreSQL under ``make test-postgres``), with short
 heartbeat/reaper periods so a lost worker is noticed in seconds (see DIST_ENV).
 """
@@ -74,6 +79,74 @@ class Proc:
                 self.popen.wait(10)
 
 
+AMQP_URL = os.environ.get("ATP_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+BROKERS = ["redis", pytest.param("amqp", marks=pytest.mark.amqp)]
+# every queue the distributed tests use (RabbitMQ has no pattern delete)
+DIST_QUEUES = ("atp", DIST_ENV["ATP_DEFAULT_QUEUE"], "host.hd-a", "host.hd-b", "host.local")
+
+
+class Broker:
+    """The broker of one test: its URL, and a look at / a purge of one of its queues through
+    the AMQP-level API both transports share (message counts, purge)."""
+
+    def __init__(self, kind: str, url: str):
+        self.kind, self.url = kind, url
+
+    def _channel_call(self, queue: str, what: str) -> int:
+        from kombu import Connection
+
+        with Connection(self.url, connect_timeout=10) as conn:
+            channel = conn.channel()
+            try:
+                if what == "count":
+                    return channel.queue_declare(queue=queue, passive=True).message_count
+                return channel.queue_purge(queue) or 0
+            except Exception:  # noqa: BLE001 - a queue nobody declared yet holds nothing
+                return 0
+
+    def waiting(self, queue: str) -> int:
+        """Messages ready in ``queue`` (not those a worker holds)."""
+        return self._channel_call(queue, "count")
+
+    def purge(self, queue: str) -> int:
+        """Drop the messages ready in ``queue`` (a broker that lost them); returns how many."""
+        return self._channel_call(queue, "purge")
+
+    def clean(self) -> None:
+        if self.kind == "redis":
+            clean_broker(self.url)
+        else:
+            for queue in DIST_QUEUES:
+                self.purge(queue)
+
+
+@pytest.fixture
+def broker(request, _redis_for_web, settings):
+    """The Celery broker of this test (Redis unless parametrized with BROKERS): this process
+    sends to it and the workers and beat started by ``dist_processes`` use it."""
+    from atp_site.celery import app
+    from tests.prereq import require, tcp_port_open
+
+    kind = getattr(request, "param", "redis")
+    if kind == "redis":
+        yield Broker(kind, settings.CELERY_BROKER_URL)
+        return
+    require(tcp_port_open("127.0.0.1", 5672), "RabbitMQ on 127.0.0.1:5672 (ATP_TEST_AMQP_URL)")
+    before = app.conf.broker_url
+
+    def use(url: str) -> None:
+        app.conf.broker_url = url
+        app._pool = None  # the next send opens a connection to ``url``
+        app.amqp._producer_pool = None
+
+    settings.CELERY_BROKER_URL = AMQP_URL
+    use(AMQP_URL)
+    try:
+        yield Broker(kind, AMQP_URL)
+    finally:
+        use(before)
+
+
 def clean_broker(url: str) -> None:
     """Drop this session's queues and unacknowledged messages (our own Redis database only)."""
     import redis
@@ -88,12 +161,11 @@ def clean_broker(url: str) -> None:
 
 
 @pytest.fixture
-def dist_processes(request, transactional_db, _redis_for_web):
-    """Start workers and beat: ``start_worker(name, queues, env=..)``, ``start_beat(env=..)``.
-    Everything started is stopped at the end of the test; logs in test-artifacts/."""
-    from django.conf import settings
-
-    clean_broker(settings.CELERY_BROKER_URL)
+def dist_processes(request, transactional_db, broker):
+    """Start workers and beat: ``start_worker(name, queues, env=..)``, ``start_beat(env=..)``,
+    on this test's broker. Everything started is stopped at the end of the test; logs in
+    test-artifacts/."""
+    broker.clean()
     started: list[Proc] = []
     ARTIFACTS.mkdir(exist_ok=True)
     test = request.node.name.replace("/", "_")
@@ -101,7 +173,7 @@ def dist_processes(request, transactional_db, _redis_for_web):
     def spawn(name: str, argv: list[str], env: dict | None, ready: str, timeout: float) -> Proc:
         log = ARTIFACTS / f"dist-{test}-{name}.log"
         log.write_bytes(b"")
-        child_env = {**_child_env(), **DIST_ENV, **(env or {})}
+        child_env = {**_child_env(), **DIST_ENV, "CELERY_BROKER_URL": broker.url, **(env or {})}
         popen = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -174,7 +246,7 @@ def dist_processes(request, transactional_db, _redis_for_web):
     yield Starter
     for proc in reversed(started):
         proc.stop()
-    clean_broker(settings.CELERY_BROKER_URL)
+    broker.clean()
 
 
 @pytest.fixture

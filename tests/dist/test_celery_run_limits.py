@@ -66,8 +66,14 @@ def test_launch_sends_to_the_host_queue_with_limits(monkeypatch, admin_user):
     with TestCase.captureOnCommitCallbacks(execute=True):
         run = launch_run(rev, [{"vm": "vm9", "host": "hd-b"}], {}, admin_user)
     soft, hard = atp_celery.time_limits(200)
-    assert calls == [
-        {"args": [run.pk], "queue": "host.hd-b", "soft_time_limit": soft, "time_limit": hard}
-    ]
     run.refresh_from_db()
-    assert run.task_id == "t-1"
+    assert calls == [
+        {
+            "args": [run.pk],
+            "task_id": run.task_id,
+            "queue": "host.hd-b",
+            "soft_time_limit": soft,
+            "time_limit": hard,
+        }
+    ]
+    assert run.task_id and run.dispatched_at is not None

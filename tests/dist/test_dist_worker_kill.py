@@ -1,6 +1,6 @@
 """`kill -9` of a worker mid-run: the reaper (run by beat) ends the run `error` with the reason
 within the heartbeat window, the stored events remain, and the retry runs to completion on
-another worker."""
+another worker; on Redis and on RabbitMQ (the reaper decides from the database alone)."""
 
 import re
 import time
@@ -10,6 +10,7 @@ import pytest
 from runs.models import Run
 from runs.services import launch_run
 from tests.dist.conftest import (
+    BROKERS,
     DIST_ENV,
     assert_full_event_sequence,
     events_of,
@@ -27,7 +28,10 @@ STEPS = """\
 """
 
 
-def test_killed_worker_run_errors_then_retry_completes_elsewhere(dist_processes, two_hosts):
+@pytest.mark.parametrize("broker", BROKERS, indirect=True)
+def test_killed_worker_run_errors_then_retry_completes_elsewhere(
+    broker, dist_processes, two_hosts
+):
     dist_processes.worker("hd-central", DIST_ENV["ATP_DEFAULT_QUEUE"], concurrency=2)
     dist_processes.beat()
     w1 = dist_processes.worker("hd-w1", "host.hd-a")

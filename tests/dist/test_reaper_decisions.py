@@ -67,42 +67,16 @@ def test_cancel_within_grace_waits_then_escalates():
 
 
 def queued(**kw):
-    args = {"queued_since": ago(300), "last_resent": None, "now": NOW, "lost_after": 120} | kw
+    args = {"dispatched_at": ago(300), "now": NOW, "lost_after": 120} | kw
     return reaper.judge_queued(**args)
 
 
-def test_queued_message_in_the_broker_is_never_resent():
-    assert queued(in_broker=True).action == reaper.OK
-
-
-def test_queued_message_missing_is_resent_after_the_delay_only():
-    d = queued(in_broker=False)
-    assert d.action == reaper.RESEND and "is in no queue" in d.reason
-    assert queued(in_broker=False, queued_since=ago(100)).action == reaper.OK
-
-
-def test_uninspectable_broker_resends_by_age():
-    d = queued(in_broker=None)
-    assert d.action == reaper.RESEND and "not taken by any worker" in d.reason
+def test_queued_run_not_taken_is_resent_after_the_delay_only():
+    d = queued()
+    assert d.action == reaper.RESEND and "no worker has taken it" in d.reason
+    assert queued(dispatched_at=ago(100)).action == reaper.OK
 
 
 def test_resent_recently_waits_again():
-    assert queued(in_broker=False, last_resent=ago(60)).action == reaper.OK
-    assert queued(in_broker=False, last_resent=ago(121)).action == reaper.RESEND
-
-
-def test_decode_run_id_from_redis_messages():
-    import base64
-    import json
-
-    body = base64.b64encode(json.dumps([[42], {}, {}]).encode()).decode()
-    msg = {
-        "body": body,
-        "headers": {"task": "runs.execute_run", "id": "x"},
-        "properties": {"body_encoding": "base64"},
-    }
-    assert reaper._decode_run_id(json.dumps(msg)) == 42
-    assert reaper._decode_run_id(json.dumps([msg, "", "host.a"])) == 42  # unacked entry
-    other = dict(msg, headers={"task": "hosts.sync_host"})
-    assert reaper._decode_run_id(json.dumps(other)) is None
-    assert reaper._decode_run_id(b"not json") is None
+    assert queued(dispatched_at=ago(60)).action == reaper.OK
+    assert queued(dispatched_at=ago(121)).action == reaper.RESEND

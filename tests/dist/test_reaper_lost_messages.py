@@ -1,21 +1,36 @@
-"""Queued runs whose task message was lost (broker flushed or restarted without persistence)
-are re-sent; runs whose message waits in a queue or is held by a worker are not."""
+"""Queued runs whose task message was lost (broker flushed or restarted without persistence, a
+worker that died holding it) are sent again from their row, decided from the database alone:
+a run still queued ATP_QUEUED_LOST_AFTER after its last send. A copy that was only late does no
+harm: it is dropped instead of re-queueing itself while the host is full."""
+
+from datetime import timedelta
 
 import pytest
+from django.test import TestCase
+from django.utils import timezone
 
-from runs import reaper
+from runs import reaper, tasks
 from runs.models import Run
 from tests.dist import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
+class Sent:
+    def __init__(self, task_id):
+        self.id = task_id
+
+
 @pytest.fixture
 def sent(monkeypatch):
+    """The task sends (run id, task id), the row's bookkeeping left real."""
     calls = []
-    import runs.services
 
-    monkeypatch.setattr(runs.services, "send_run", lambda run: calls.append(run.pk))
+    def apply_async(args, task_id=None, **_options):
+        calls.append((args[0], task_id))
+        return Sent(task_id)
+
+    monkeypatch.setattr(tasks.execute_run, "apply_async", apply_async)
     return calls
 
 
@@ -24,83 +39,58 @@ def vm1():
     return f.vm(f.host("hd-a"), "vm1")
 
 
-def test_missing_message_is_resent_once_per_period(vm1, sent, monkeypatch, settings):
+def reap():
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return reaper.reap()
+
+
+def test_a_run_no_worker_took_is_sent_again_once_per_period(vm1, sent, settings):
     settings.ATP_QUEUED_LOST_AFTER = 60
-    monkeypatch.setattr(reaper, "broker_run_ids", lambda: set())
-    monkeypatch.setattr(reaper.time, "sleep", lambda s: None)
-    run = f.run(f.revision(), [vm1], state="queued", age=90)
+    run = f.run(f.revision(), [vm1], state="queued", age=90, task_id="lost-1")
     young = f.run(f.revision("young"), [vm1], state="queued", age=10)
-    assert reaper.reap()["resent"] == [run.pk]
-    assert sent == [run.pk]
-    assert run.events.get(type="resent").payload["reason"].endswith("is in no queue")
-    assert reaper.reap()["resent"] == []  # just re-sent: wait another period
+    assert reap()["resent"] == [run.pk]
+    run.refresh_from_db()
+    assert [pk for pk, _ in sent] == [run.pk] and sent[0][1] == run.task_id != "lost-1"
+    assert run.dispatched_at is not None
+    resent = run.events.get(type="resent").payload
+    assert resent["previous_task_id"] == "lost-1"
+    assert resent["reason"].endswith("after its task was sent and no worker has taken it")
+    assert reap()["resent"] == []  # just sent again: wait another period
     assert Run.objects.get(pk=young.pk).events.count() == 0
 
 
-def test_message_in_the_broker_is_not_resent(vm1, sent, monkeypatch, settings):
+def test_a_run_sent_recently_is_not_sent_again(vm1, sent, settings):
+    """Created long ago, but its task was sent again lately (it waits for a free slot)."""
     settings.ATP_QUEUED_LOST_AFTER = 60
-    run = f.run(f.revision(), [vm1], state="queued", age=90)
-    monkeypatch.setattr(reaper, "broker_run_ids", lambda: {run.pk})
-    assert reaper.reap()["resent"] == []
+    f.run(
+        f.revision(),
+        [vm1],
+        state="queued",
+        age=600,
+        dispatched_at=timezone.now() - timedelta(seconds=5),
+    )
+    assert reap()["resent"] == []
     assert sent == []
 
 
-def test_message_seen_on_the_second_look_is_not_resent(vm1, sent, monkeypatch, settings):
+def test_running_and_finished_runs_are_never_sent_again(vm1, sent, settings):
     settings.ATP_QUEUED_LOST_AFTER = 60
-    run = f.run(f.revision(), [vm1], state="queued", age=90)
-    looks = iter([set(), {run.pk}])
-    monkeypatch.setattr(reaper, "broker_run_ids", lambda: next(looks))
-    monkeypatch.setattr(reaper.time, "sleep", lambda s: None)
-    assert reaper.reap()["resent"] == []
+    f.run(f.revision(), [vm1], state="running", age=90, heartbeat_age=1)
+    f.run(f.revision("done"), [vm1], state="finished", age=90, result="passed")
+    assert reap()["resent"] == []
+    assert sent == []
 
 
-def test_real_redis_broker_is_inspected(vm1, _redis_for_web):
-    """A message sent to a host queue on the real Redis broker is found by run id; once it is
-    gone, it is not."""
-    import redis
-
-    from atp_site.celery import app
-
-    queue = "host.hd-probe-inspect"
-    client = redis.Redis.from_url(app.conf.broker_url)
-    client.delete(queue)
-    try:
-        app.send_task("runs.execute_run", args=[987654], queue=queue)
-        ids = reaper.broker_run_ids()
-        assert ids is not None and 987654 in ids
-        client.delete(queue)
-        assert 987654 not in reaper.broker_run_ids()
-    finally:
-        client.delete(queue)
-        client.close()
-
-
-def test_unacked_message_counts_only_while_fresh(vm1, _redis_for_web, settings):
-    """A message held (unacknowledged) by a worker for longer than ATP_QUEUED_LOST_AFTER while
-    its run is still queued belongs to a dead worker: it no longer counts as present."""
-    import base64
-    import json
-    import time
-
-    import redis
-
-    from atp_site.celery import app
-
-    settings.ATP_QUEUED_LOST_AFTER = 60
-    client = redis.Redis.from_url(app.conf.broker_url)
-    body = base64.b64encode(json.dumps([[424242], {}, {}]).encode()).decode()
-    msg = {
-        "body": body,
-        "headers": {"task": "runs.execute_run", "id": "x"},
-        "properties": {"body_encoding": "base64"},
-    }
-    try:
-        client.hset("unacked", "tag-hd-probe", json.dumps([msg, "", "host.hd-a"]))
-        client.zadd("unacked_index", {"tag-hd-probe": time.time() - 5})
-        assert 424242 in reaper.broker_run_ids()
-        client.zadd("unacked_index", {"tag-hd-probe": time.time() - 600})
-        assert 424242 not in reaper.broker_run_ids()
-    finally:
-        client.hdel("unacked", "tag-hd-probe")
-        client.zrem("unacked_index", "tag-hd-probe")
-        client.close()
+def test_a_late_copy_does_not_requeue_itself_while_the_host_is_full(vm1, sent, settings):
+    settings.ATP_SLOT_RETRY_COUNTDOWN = 1
+    host = vm1.host
+    host.slots = 1
+    host.save()
+    f.run(f.revision("busy"), [vm1], state="running", heartbeat_age=1)
+    waiting = f.run(f.revision(), [vm1], state="queued", task_id="latest")
+    assert tasks.execute_run.apply(args=[waiting.pk], task_id="an-older-copy").get() == "stale"
+    assert sent == []
+    assert tasks.execute_run.apply(args=[waiting.pk], task_id="latest").get() == "requeued"
+    waiting.refresh_from_db()
+    assert [pk for pk, _ in sent] == [waiting.pk] and waiting.task_id == sent[0][1]
+    assert waiting.state == "queued" and waiting.dispatched_at is not None
