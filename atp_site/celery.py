@@ -113,7 +113,14 @@ def _patch_kombu_redis_restore() -> None:
     ``AttributeError: 'NoneType' object has no attribute 'hostname'``, which Celery treats as
     unrecoverable (the worker exits after its running tasks). The messages are still in Redis'
     ``unacked`` hash; skipping the restore there is safe: a task still running acknowledges its
-    message, and the reaper re-sends a queued run whose message nobody holds any more.
+    message, and the reaper re-sends a queued run that no worker took (from the database).
+
+    Kept only while a test fails without it: ``tests/dist/test_dist_redis_restart.py`` (the
+    worker must survive a Redis restart mid-run and take the next run, and no message may stay
+    unacknowledged). Related upstream reports: https://github.com/celery/kombu/issues/970
+    (restore of unacknowledged messages failing on a closed connection) and
+    https://github.com/celery/celery/issues/10205 (worker stuck after a Redis connection reset).
+    Only the Redis transport is patched; the reaper reads nothing of Kombu.
     """
     import logging
 

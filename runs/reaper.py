@@ -208,17 +208,16 @@ def requeue_attempt(run):
     from runs.models import Run
     from runs.services import launch_run
 
-    variables = dict(run.variables or {})
-    variables["run_retries"] = max(0, run.max_attempts - 1)
     try:
         with transaction.atomic():
             new = launch_run(
                 run.revision,
                 list(run.targets or []),
-                variables,
+                dict(run.variables or {}),
                 run.launched_by,
                 schedule=run.schedule,
                 rerun_of=run,
+                retries=max(0, run.max_attempts - 1),
             )
             Run.objects.filter(pk=new.pk).update(
                 attempt=run.attempt + 1, max_attempts=run.max_attempts

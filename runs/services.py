@@ -174,8 +174,12 @@ def resolve_targets(targets: list[dict]) -> list[dict]:
     return resolved
 
 
-def _run_retries(variables: dict) -> int:
+def _run_retries(variables: dict, retries: int | None) -> int:
+    """The launch's retries: the ``retries`` parameter, else (forms and the API, where people
+    type it with the variables) a ``run_retries`` entry, which is taken out of the variables."""
     value = variables.pop("run_retries", 0)
+    if retries is not None:
+        value = retries
     try:
         retries = int(value)
     except (TypeError, ValueError):
@@ -205,11 +209,14 @@ def launch_run(
     rerun_of: Run | None = None,
     vdi_endpoint: str | None = None,
     pause_on: str | None = None,
+    retries: int | None = None,
 ) -> Run:
     """Create a queued Run of ``revision`` on ``targets`` and send it to its host's queue.
 
     A scenario of VDI-platform steps only needs no VM: with no target it runs once on the
-    default queue. ``vdi_endpoint`` (a name) overrides the endpoint the scenario would use."""
+    default queue. ``vdi_endpoint`` (a name) overrides the endpoint the scenario would use.
+    ``retries`` (0-10): new attempts after a lost worker, a launch option stored as
+    ``Run.max_attempts``, never a scenario variable."""
     from django.conf import settings
 
     from atp_site.celery import queue_for_host
@@ -219,7 +226,7 @@ def launch_run(
     from .pausing import clean_pause_on
 
     variables = dict(variables or {})
-    retries = _run_retries(variables)
+    retries = _run_retries(variables, retries)
     pause_on = clean_pause_on(pause_on)
     if pause_on.startswith("step:"):
         from atp_core.orchestrator import load_scenario
@@ -315,15 +322,13 @@ def request_cancel(run: Run, user) -> Run:
 
 def rerun(run: Run, user) -> Run:
     """A new run of the same revision, targets and variables, linked to ``run``."""
-    variables = dict(run.variables or {})
-    if run.max_attempts > 1:
-        variables["run_retries"] = run.max_attempts - 1
     return launch_run(
         run.revision,
         list(run.targets or []),
-        variables,
+        dict(run.variables or {}),
         user,
         rerun_of=run,
         vdi_endpoint=run.vdi_endpoint or None,
         pause_on=run.pause_on or None,
+        retries=run.max_attempts - 1,
     )

@@ -95,9 +95,9 @@ class Command(BaseCommand):
             targets.append(target)
         targets += [{"tag": t} for t in opts["tag"]]
         variables = dict(_parse_var(v) for v in opts["var"])
-        if opts["retries"]:
-            variables["run_retries"] = opts["retries"]
-        run = launch_run(revision, targets, variables, self._user(opts["user"]))
+        run = launch_run(
+            revision, targets, variables, self._user(opts["user"]), retries=opts["retries"] or None
+        )
         self.stdout.write(f"run {run.pk} queued on {run.queue}")
         if not opts["wait"]:
             return None
