@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0005_stepresult_metrics'),
+        ('runs', '0006_run_pause_on'),
     ]
 
     operations = [
