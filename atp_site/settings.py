@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "runs",
     "schedules",
     "accounts",
+    "triage",
 ]
 
 MIDDLEWARE = [

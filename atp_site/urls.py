@@ -29,5 +29,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("schedules.urls")),
     path("", include("runs.urls")),
+    path("", include("triage.urls")),
     path("", runs_views.dashboard, name="home"),
 ]

@@ -1,0 +1,29 @@
+"""``{% run_triage run user %}``: the triage card of a run's report (notes, carried-over bug
+references, the form)."""
+
+from django import template
+
+from atp_site.permissions import has_role
+from triage import selectors
+from triage.models import LABELS
+
+register = template.Library()
+
+
+@register.inclusion_tag("triage/_run_triage.html", takes_context=True)
+def run_triage(context, run):
+    user = context.get("user")
+    return {
+        "run": run,
+        "notes": selectors.run_notes(run),
+        "carried": selectors.carried_over(run),
+        "failed": selectors.failed_steps(run),
+        "labels": LABELS,
+        "can_operate": has_role(user, "operator"),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def bug_link(ref: str) -> str:
+    return ref if ref.startswith(("http://", "https://")) else ""
