@@ -6,7 +6,9 @@
   goes from cheap to dear and stops once the area matches: at its own position, then over the
   whole screen on a scaled-down copy (the few best spots refined at full size). A full-size
   correlation over a 1024x768 screen costs ~100 ms; this way a check of 50 candidate
-  references costs a fraction of one (``bench/p7_screen_checks.py``).
+  references costs a fraction of one (``bench/p7_screen_checks.py``). A reference file is
+  decoded once and each of its areas prepared once (template, mask, scaled-down template),
+  cached by path, mtime and size; PNG screenshots are decoded by OpenCV (faster than PIL).
 - ``ssim``: structural similarity of each area at its own position (the screenshot is scaled to
   the reference's size first). The score is the worst area's SSIM.
 
