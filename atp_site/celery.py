@@ -117,7 +117,9 @@ def _patch_kombu_redis_restore() -> None:
 
     Kept only while a test fails without it: ``tests/dist/test_dist_redis_restart.py`` (the
     worker must survive a Redis restart mid-run and take the next run, and no message may stay
-    unacknowledged). Related upstream reports: https://github.com/celery/kombu/issues/970
+    unacknowledged); with kombu 5.7.0 and the patch disabled it fails on "Unrecoverable error:
+    AttributeError: 'NoneType' object has no attribute 'hostname'" in the worker's log.
+    Related upstream reports: https://github.com/celery/kombu/issues/970
     (restore of unacknowledged messages failing on a closed connection) and
     https://github.com/celery/celery/issues/10205 (worker stuck after a Redis connection reset).
     Only the Redis transport is patched; the reaper reads nothing of Kombu.
