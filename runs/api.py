@@ -24,7 +24,7 @@ from atp_core.errors import InvalidInput
 from atp_site.api_fields import StrictCharField, StrictIntegerField
 from atp_site.permissions import ViewerReadOperatorWrite
 
-from . import selectors, services
+from . import reports, selectors, services
 from .models import Artifact, Run, RunTarget, StepResult
 
 
@@ -344,18 +344,15 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     )
     @action(detail=True, methods=["get"], content_negotiation_class=ReportNegotiation)
     def report(self, request, pk=None):
-        """The run's report: the worker's JSON/JUnit report when it wrote one, else built from
-        the stored steps."""
-        from .reports import report_dict, report_junit
-
+        """The run's report, built from its stored steps (the same JSON and JUnit as the
+        report page's downloads and the engine's CLI)."""
         run = self.get_object()
         fmt = request.query_params.get("format") or request.query_params.get("fmt") or "json"
         if fmt not in ("json", "junit"):
             raise ValidationError({"format": "json or junit"})
-        detail = selectors.run_detail(run.pk)
         if fmt == "junit":
-            body = report_junit(detail)
+            body = reports.report_junit(run.pk)
             response = HttpResponse(body, content_type="application/xml; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-junit.xml"'
             return response
-        return Response(report_dict(detail))
+        return Response(reports.report_json(run.pk))

@@ -1,32 +1,23 @@
-"""A run's report for downloads and the API: JSON (metadata, targets, steps, artifacts, and the
-engine's own report when the worker stored one) and JUnit XML (the engine's when stored, else
-built from the stored steps)."""
+"""A run's report, from its stored rows: one builder, the engine's writers.
+
+``build_report`` turns a run as stored (``Run``, ``RunTarget``, ``StepResult``, ``Artifact``)
+into the engine's ``RunReport``; its ``to_dict()`` and ``to_junit_xml()`` are the one JSON
+report and the one JUnit writer, the same the engine's CLI (``python -m atp_core run --json
+--junit``) and the worker's stored ``report.json``/``junit.xml`` use. Every download (the
+report page's ``report.json``/``junit.xml``, the API's ``/api/runs/<id>/report/``) goes through
+``report_json``/``report_junit`` here.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import xml.etree.ElementTree as ET
+from bisect import bisect_right
 
-from atp_core.orchestrator.latency import summarize, summarize_logon
+from django.urls import reverse
 
-from .models import Artifact, Run
+from atp_core.orchestrator.report import RunReport, StepReport, TargetReport
 
-log = logging.getLogger(__name__)
-
-
-def _stored(run: Run, name: str) -> str | None:
-    items = getattr(run, "all_artifacts", None)
-    if items is None:
-        items = list(run.artifacts.filter(kind="report"))
-    for artifact in items:
-        if artifact.kind == "report" and artifact.name == name and artifact.file:
-            try:
-                with artifact.file.open("rb") as fh:
-                    return fh.read().decode("utf-8")
-            except OSError:
-                log.warning("run %s: report %s is missing from storage", run.pk, name)
-    return None
+from .models import Artifact, Run, RunTarget, StepResult
+from .selectors import run_detail
 
 
 def _iso(value) -> str | None:
@@ -41,108 +32,114 @@ def _artifact(a: Artifact) -> dict:
         "mime": a.mime,
         "size": a.size,
         "step_id": a.step_id,
-        "url": a.file.url if a.file else "",
+        "url": reverse("runs:artifact", args=[a.run_id, a.pk]),
     }
 
 
-def report_dict(run: Run) -> dict:
-    """``run`` as loaded by ``selectors.run_detail``, as a JSON-ready dict."""
-    engine = None
-    text = _stored(run, "report.json")
-    if text:
-        try:
-            engine = json.loads(text)
-        except ValueError:
-            engine = None
-    return {
-        "id": run.pk,
-        "scenario": run.scenario.name,
-        "revision": run.revision.number,
-        "state": run.state,
-        "result": run.result,
-        "reason": run.reason,
-        "launched_by": run.launched_by.username if run.launched_by_id else None,
-        "created": _iso(run.created),
-        "started": _iso(run.started),
-        "finished": _iso(run.finished),
-        "duration": run.duration,
-        "worker": run.worker,
-        "attempt": run.attempt,
-        "variables": run.variables,
-        "totals": run.totals,
-        "latency": summarize(run.steps.all()),
-        "logon": summarize_logon(run.steps.all()),
-        "targets": [
-            {
-                "name": t.name,
-                "host": t.host.name if t.host_id else None,
-                "vm": t.vm_name,
-                "result": t.result,
-                "started": _iso(t.started),
-                "finished": _iso(t.finished),
-                "totals": t.totals,
-                "steps": [
-                    {
-                        "id": s.step_id,
-                        "iteration": None if s.iteration < 0 else s.iteration,
-                        "name": s.name,
-                        "type": s.type,
-                        "depth": s.depth,
-                        "phase": s.phase,
-                        "status": s.status,
-                        "attempt": s.attempt,
-                        "duration": s.duration,
-                        "error": s.error,
-                        "output": s.output,
-                        "metrics": s.metrics,
-                    }
-                    for s in t.steps.all()
-                ],
-                "latency": summarize(t.steps.all()),
-                "artifacts": [_artifact(a) for a in t.artifacts.all()],
-            }
-            for t in run.run_targets.all()
-        ],
-        "artifacts": [_artifact(a) for a in getattr(run, "all_artifacts", run.artifacts.all())],
-        "engine_report": engine,
-    }
+def _step_rows(target: RunTarget) -> list[StepResult]:
+    """The target's steps in plan order. A step inside a loop is planned as one row
+    (iteration -1) until its iterations run; then the iteration rows stand for it (as on
+    the report page)."""
+    steps = list(target.steps.all())
+    with_iterations = {s.step_id for s in steps if s.iteration >= 0}
+    return [s for s in steps if s.iteration >= 0 or s.step_id not in with_iterations]
 
 
-def report_junit(run: Run) -> str:
-    """JUnit XML: the engine's when the worker stored it, else one testsuite per target."""
-    stored = _stored(run, "junit.xml")
-    if stored:
-        return stored
-    suites = ET.Element("testsuites", name=run.name)
-    for target in run.run_targets.all():
-        steps = list(target.steps.all())
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=f"{run.name}@{target.name}",
-            tests=str(len(steps)),
-            failures=str(sum(s.status == "failed" for s in steps)),
-            errors=str(sum(s.status == "error" for s in steps)),
-            skipped=str(sum(s.status in ("skipped", "cancelled", "pending") for s in steps)),
+def _step_artifacts(rows: list[StepResult], artifacts: list[Artifact]) -> dict[int, list[dict]]:
+    """Artifacts per step row: by step id, and among a loop's iterations the one that had
+    started when the artifact was stored."""
+    by_step: dict[str, list[StepResult]] = {}
+    for row in rows:
+        by_step.setdefault(row.step_id, []).append(row)
+    out: dict[int, list[dict]] = {row.pk: [] for row in rows}
+    for art in artifacts:
+        candidates = by_step.get(art.step_id)
+        if not candidates:
+            continue
+        row = candidates[0]
+        if len(candidates) > 1 and art.created:
+            starts = [c.started.timestamp() if c.started else 0.0 for c in candidates]
+            row = candidates[max(0, bisect_right(starts, art.created.timestamp()) - 1)]
+        out[row.pk].append(_artifact(art))
+    return out
+
+
+def build_report(run: Run) -> RunReport:
+    """``run`` (as loaded by ``selectors.run_detail``) as the engine's ``RunReport``."""
+    report = RunReport(
+        scenario=run.name,
+        run_id=str(run.pk),
+        result=run.result or "",
+        duration=run.duration or 0.0,
+        started_at=run.started.timestamp() if run.started else 0.0,
+        error=run.reason or None,
+    )
+    for t in run.run_targets.all():
+        rows = _step_rows(t)
+        artifacts = _step_artifacts(rows, list(t.artifacts.all()))
+        target = TargetReport(
+            name=t.name,
+            vm=t.vm_name,
+            host_uri=t.host_uri,
+            display="",  # not stored per target
+            result=t.result or "",
+            duration=t.duration or 0.0,
         )
-        for s in steps:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"{run.name}.{target.name}",
-                name=f"{s.step_id} {s.name}".strip(),
-                time=f"{s.duration or 0:.3f}",
+        for s in rows:
+            target.steps.append(
+                StepReport(
+                    id=s.step_id,
+                    name=s.name,
+                    type=s.type,
+                    status=s.status,
+                    duration=s.duration or 0.0,
+                    error=s.error,
+                    output=s.output,
+                    artifacts=artifacts[s.pk],
+                    iteration=None if s.iteration < 0 else s.iteration,
+                    attempts=s.attempt,
+                    depth=s.depth,
+                    phase=s.phase,
+                    started_at=s.started.timestamp() if s.started else None,
+                    metrics=dict(s.metrics or {}),
+                )
             )
-            if s.status in ("failed", "error"):
-                tag = "failure" if s.status == "failed" else "error"
-                ET.SubElement(case, tag, message=s.error[:500]).text = s.error
-            elif s.status in ("skipped", "cancelled", "pending"):
-                ET.SubElement(case, "skipped", message=s.status)
-            if s.metrics:
-                props = ET.SubElement(case, "properties")
-                for key, value in sorted(s.metrics.items()):
-                    if value is not None:
-                        ET.SubElement(props, "property", name=key, value=str(value))
-            if s.output:
-                ET.SubElement(case, "system-out").text = s.output
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+        report.targets.append(target)
+    return report
+
+
+def report_json(run_id: int) -> dict:
+    """The run's JSON report: the engine's report of the stored rows plus what only the web
+    knows (revision, state, reason, who launched it, times, variables, artifacts)."""
+    run = run_detail(run_id)
+    report = build_report(run)
+    data = report.to_dict()
+    data.update(
+        run_id=run.pk,
+        revision=run.revision.number if run.revision_id else None,
+        state=run.state,
+        result=run.result,
+        reason=run.reason,
+        launched_by=run.launched_by.username if run.launched_by_id else None,
+        created=_iso(run.created),
+        started=_iso(run.started),
+        finished=_iso(run.finished),
+        duration=run.duration,
+        worker=run.worker,
+        attempt=run.attempt,
+        variables=run.variables,
+        artifacts=[_artifact(a) for a in run.all_artifacts],
+    )
+    for entry, t in zip(data["targets"], run.run_targets.all(), strict=True):
+        entry.update(
+            host=t.host.name if t.host_id else None,
+            result=t.result,
+            started=_iso(t.started),
+            finished=_iso(t.finished),
+        )
+    return data
+
+
+def report_junit(run_id: int) -> str:
+    """The run's JUnit XML: a ``testsuite`` per target, a ``testcase`` per step execution."""
+    return build_report(run_detail(run_id)).to_junit_xml()

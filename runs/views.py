@@ -11,24 +11,20 @@ import io
 import json
 import threading
 import time
-import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import AtpError, InvalidInput
-from atp_core.orchestrator.latency import summarize, summarize_logon
 from atp_core.status import vocabulary
 from atp_site.permissions import has_role, role_required
 
-from . import selectors
+from . import reports, selectors
 from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
-from .templatetags.run_pages import step_label
 
 PAGE_SIZE = 50
 SCREEN_MIN_INTERVAL = 0.4  # seconds between two captures of one VM's screen, whoever asks
@@ -369,132 +365,20 @@ def artifact_find(request, run_id: int):
     return _serve_artifact(request, art)
 
 
-def report_dict(data: dict) -> dict:
-    """The run's report as JSON: the same shape as the engine's ``RunReport.to_dict()`` plus
-    the run's own fields."""
-    run = data["run"]
-    return {
-        "run_id": run.pk,
-        "scenario": run.name,
-        "revision": run.revision.number if run.revision_id else None,
-        "state": run.state,
-        "result": run.result,
-        "reason": run.reason,
-        "created": run.created.isoformat() if run.created else None,
-        "started": run.started.isoformat() if run.started else None,
-        "finished": run.finished.isoformat() if run.finished else None,
-        "duration": run.duration,
-        "launched_by": run.launched_by.username if run.launched_by else None,
-        "variables": run.variables,
-        "totals": run.totals,
-        "latency": summarize([s for t in data["targets"] for s in t.step_rows]),
-        "logon": summarize_logon([s for t in data["targets"] for s in t.step_rows]),
-        "targets": [
-            {
-                "name": t.name,
-                "vm": t.vm_name,
-                "host_uri": t.host_uri,
-                "result": t.result,
-                "duration": t.duration,
-                "totals": t.totals,
-                "latency": summarize(t.step_rows),
-                "logon": summarize_logon(t.step_rows),
-                "steps": [
-                    {
-                        "id": s.step_id,
-                        "iteration": None if s.iteration < 0 else s.iteration,
-                        "name": s.name,
-                        "type": s.type,
-                        "phase": s.phase,
-                        "status": s.status,
-                        "attempts": s.attempt,
-                        "duration": s.duration,
-                        "error": s.error,
-                        "output": s.output,
-                        "metrics": s.metrics,
-                        "artifacts": [
-                            {
-                                "name": x["name"],
-                                "kind": x["kind"],
-                                "url": _artifact_url(run.pk, x) if x["artifact"] else None,
-                            }
-                            for x in s.shots + s.files
-                        ],
-                    }
-                    for s in t.step_rows
-                ],
-            }
-            for t in data["targets"]
-        ],
-    }
-
-
-def _artifact_url(run_id: int, item: dict) -> str:
-    return reverse("runs:artifact", args=[run_id, item["artifact"].pk])
-
-
-def junit_xml(data: dict) -> str:
-    """JUnit XML: one testsuite per target, one testcase per step (loop iterations apart)."""
-    run = data["run"]
-    suites = ET.Element("testsuites", name=run.name, tests="0", failures="0", errors="0")
-    all_tests = all_failures = all_errors = 0
-    for t in data["targets"]:
-        steps = t.step_rows
-        suite = ET.SubElement(suites, "testsuite", name=f"{run.name} on {t.name}")
-        tests = failures = errors = skipped = 0
-        total_time = 0.0
-        for s in steps:
-            label = step_label(s)
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"{run.name}.{t.name}",
-                name=f"{label} {s.name}",
-                time=f"{s.duration or 0:.3f}",
-            )
-            tests += 1
-            total_time += s.duration or 0
-            if s.status == "failed":
-                failures += 1
-                ET.SubElement(case, "failure", message=(s.error or "failed")[:500]).text = s.error
-            elif s.status in ("error", "cancelled"):
-                errors += 1
-                ET.SubElement(case, "error", message=(s.error or s.status)[:500]).text = s.error
-            elif s.status in ("skipped", "pending"):
-                skipped += 1
-                ET.SubElement(case, "skipped", message=s.status)
-            if s.metrics:
-                props = ET.SubElement(case, "properties")
-                for key, value in sorted(s.metrics.items()):
-                    if value is not None:
-                        ET.SubElement(props, "property", name=key, value=str(value))
-            if s.output:
-                ET.SubElement(case, "system-out").text = s.output
-        suite.set("tests", str(tests))
-        suite.set("failures", str(failures))
-        suite.set("errors", str(errors))
-        suite.set("skipped", str(skipped))
-        suite.set("time", f"{total_time:.3f}")
-        all_tests, all_failures, all_errors = (
-            all_tests + tests,
-            all_failures + failures,
-            all_errors + errors,
-        )
-    suites.set("tests", str(all_tests))
-    suites.set("failures", str(all_failures))
-    suites.set("errors", str(all_errors))
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
-
-
 @require_GET
 def report_download(request, run_id: int, fmt: str):
-    data = selectors.page_run(run_id)
+    try:
+        if fmt == "json":
+            body = json.dumps(reports.report_json(run_id), indent=2, default=str)
+        else:
+            body = reports.report_junit(run_id)
+    except Run.DoesNotExist:
+        raise Http404(f"no run {run_id}") from None
     if fmt == "json":
-        body = json.dumps(report_dict(data), indent=2, default=str)
         response = HttpResponse(body, content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="run-{run_id}.json"'
     else:
-        response = HttpResponse(junit_xml(data), content_type="application/xml")
+        response = HttpResponse(body, content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="run-{run_id}-junit.xml"'
     return response
 

@@ -1,7 +1,12 @@
 """Run reports: every planned step with status, duration, output, error and artifacts.
 
-JSON (``to_dict``/``to_json``) and JUnit XML (one ``testsuite`` per target, one ``testcase`` per
-step execution).
+The one JSON report (``to_dict``/``to_json``) and the one JUnit writer (one ``testsuite`` per
+target, one ``testcase`` per step execution), used by the engine's CLI, by the worker for the
+reports it stores and by the web for every download (``runs.reports`` builds a ``RunReport``
+from the stored rows). In JUnit a ``failed`` step is a ``failure``, an ``error`` step an
+``error``; every other status (``skipped``, ``cancelled``, and ``pending``/``running`` in the
+report of a run still going) is ``skipped``, with the status as its message when the step has
+no error: a cancelled step was stopped on purpose and says nothing about the product.
 """
 
 from __future__ import annotations
@@ -138,22 +143,15 @@ class RunReport:
     def to_junit_xml(self) -> str:
         """JUnit XML: a ``testsuite`` per target, a ``testcase`` per step execution."""
         root = ET.Element("testsuites", name=self.scenario)
-        totals = self.totals
-        root.set("tests", str(sum(totals.values())))
-        root.set("failures", str(totals["failed"]))
-        root.set("errors", str(totals["error"]))
-        root.set("skipped", str(totals["skipped"] + totals["cancelled"]))
+        for key, value in _junit_counts(self.steps).items():
+            root.set(key, value)
         root.set("time", f"{self.duration:.3f}")
         for target in self.targets:
-            t = target.totals
             suite = ET.SubElement(
                 root,
                 "testsuite",
                 name=f"{self.scenario} [{target.name}]",
-                tests=str(len(target.steps)),
-                failures=str(t["failed"]),
-                errors=str(t["error"]),
-                skipped=str(t["skipped"] + t["cancelled"]),
+                **_junit_counts(target.steps),
                 time=f"{target.duration:.3f}",
             )
             props = ET.SubElement(suite, "properties")
@@ -163,15 +161,16 @@ class RunReport:
                 ("display", target.display),
                 ("result", target.result),
             ):
-                ET.SubElement(props, "property", name=key, value=str(value))
+                if value:
+                    ET.SubElement(props, "property", name=key, value=str(value))
             for kind, stats in summarize(target.steps).items():
                 for stat, value in stats.items():
                     name = f"latency.{kind}.{stat}"
                     ET.SubElement(props, "property", name=name, value=str(value))
             for step in target.steps:
-                name = f"{step.id} {step.name}"
-                if step.iteration is not None:
-                    name += f" [{step.iteration}]"
+                # "3.1 [2] name": the label of the live view and the report page
+                label = step.id if step.iteration is None else f"{step.id} [{step.iteration}]"
+                name = f"{label} {step.name}".strip()
                 case = ET.SubElement(
                     suite,
                     "testcase",
@@ -186,7 +185,7 @@ class RunReport:
                 elif step.status == StepStatus.ERROR:
                     el = ET.SubElement(case, "error", message=message, type=step.type)
                     el.text = message
-                elif step.status in (StepStatus.SKIPPED, StepStatus.CANCELLED):
+                elif step.status != StepStatus.PASSED:
                     ET.SubElement(case, "skipped", message=message or step.status)
                 if step.metrics:
                     props = ET.SubElement(case, "properties")
@@ -197,6 +196,19 @@ class RunReport:
                     ET.SubElement(case, "system-out").text = _xml_safe(step.output)
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _junit_counts(steps: list[StepReport]) -> dict[str, str]:
+    statuses = [s.status for s in steps]
+    failures = statuses.count(StepStatus.FAILED)
+    errors = statuses.count(StepStatus.ERROR)
+    passed = statuses.count(StepStatus.PASSED)
+    return {
+        "tests": str(len(statuses)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": str(len(statuses) - passed - failures - errors),
+    }
 
 
 def _classname(text: str) -> str:

@@ -120,7 +120,8 @@ def test_launch_run_watch_and_report(live_server, celery_worker_process, rig_vm,
     status, page = _api(live_server, f"/api/runs/{run_id}/events/?after=0", token)
     assert [e["seq"] for e in page["events"]] == seqs and page["state"] == "finished"
     status, report = _api(live_server, f"/api/runs/{run_id}/report/", token)
-    assert report["result"] == "passed" and report["engine_report"]["result"] == "passed"
+    assert report["result"] == "passed" and report["totals"]["passed"] == 3
+    assert {"report.json", "junit.xml"} <= {a["name"] for a in report["artifacts"]}
     late = WsClient(
         f"{live_server.replace('http', 'ws')}/ws/runs/{run_id}/?after=5", cookies=cookies
     )
