@@ -6,7 +6,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: demo test bench setup system venv rig lint format test-sqlite test-postgres clean-rig fuzz soak
+.PHONY: demo test bench setup system venv rig lint format docs test-sqlite test-postgres clean-rig fuzz soak
 
 demo: setup rig
 	$(PY) -m atp_site.devrunner
@@ -71,6 +71,12 @@ lint:
 format:
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+# The API reference of the engine, from its docstrings (pdoc), into var/api-docs/; a warning
+# fails it. The docstring examples run as doctests (tests/unit/test_api_docs.py).
+docs: venv
+	$(PY) -W error -W ignore::DeprecationWarning docs/build_api.py var/api-docs
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_api_docs.py
 
 clean-rig:
 	bash rig/stop-daemons.sh

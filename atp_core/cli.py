@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -108,6 +109,10 @@ def build_parser(light: bool = False) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if os.environ.get("ATP_LOG"):  # levels per layer: ATP_LOG=info,atp_core.transport=debug
+        from atp_core.logconfig import configure_logging
+
+        configure_logging()
     parser = build_parser(light=bool(argv) and argv[0] in _LIGHT_COMMANDS)
     args = parser.parse_args(argv)
     try:

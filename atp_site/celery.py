@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import after_setup_logger, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atp_site.settings")
 
@@ -45,6 +45,18 @@ def _refuse_without_secret_key(**_kwargs: Any) -> None:
     problem = secret_key_problem()
     if problem:
         raise SystemExit(problem)
+
+
+@after_setup_logger.connect
+def _levels_per_layer(**_kwargs: Any) -> None:
+    """Celery sets the root level from ``-l``; ``ATP_LOG``'s per-logger levels still apply."""
+    import logging
+
+    from atp_core.logconfig import parse_log_spec
+
+    _root, loggers = parse_log_spec(os.environ.get("ATP_LOG"))
+    for name, level in loggers.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def queue_for_host(host_name: str) -> str:

@@ -3,7 +3,7 @@
 DATABASE_URL   default sqlite:///<repo>/var/db.sqlite3 ; postgres://... for PostgreSQL
 REDIS_URL      default redis://127.0.0.1:6379/0 ; Celery broker and Channels layer
 SECRET_KEY     default: a key generated once into var/secret_key
-ATP_LOG        log level (default INFO)
+ATP_LOG        log levels: info,atp_core.transport=debug (default info; docs/logging.md)
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+
+from atp_core.logconfig import logging_dict
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ATP_VAR_DIR", BASE_DIR / "var"))
@@ -309,14 +311,9 @@ ATP_HOST_DOWN_SECONDS = float(os.environ.get("ATP_HOST_DOWN_SECONDS", "30"))
 # the VM console (noVNC): how long the proxy waits for QEMU's VNC port to accept
 ATP_CONSOLE_CONNECT_TIMEOUT = float(os.environ.get("ATP_CONSOLE_CONNECT_TIMEOUT", "10"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("ATP_LOG", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# ATP_LOG: a root level and levels per logger (atp_core/logconfig.py, docs/logging.md)
+LOGGING = logging_dict(default="INFO")
+LOGGING["loggers"].setdefault("django.db.backends", {"level": "WARNING"})
 
 # Static files are served by WhiteNoise straight from the app/static folders (no collectstatic).
 WHITENOISE_USE_FINDERS = True

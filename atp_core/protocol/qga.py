@@ -15,6 +15,7 @@ from atp_core.errors import AgentUnavailable, InvalidInput, OperationTimeout, Pr
 from atp_core.text import decode_guest_bytes
 
 from .domain import DomainRef
+from .wire import trace, wire_logger
 
 FILE_CHUNK = 48 * 1024
 SHELLS = ("auto", "sh", "cmd", "powershell")
@@ -87,11 +88,15 @@ class GuestAgent:
             msg["arguments"] = arguments
         wait = max(1, int(round(timeout if timeout is not None else self.timeout)))
         settle_until: float | None = None
+        wire = wire_logger("qga", self.domain.name)
+        text = json.dumps(msg)
         while True:
+            trace(wire, ">", text)
             try:
                 reply = self.domain.call(
-                    name, lambda d: libvirt_qemu.qemuAgentCommand(d, json.dumps(msg), wait, 0)
+                    name, lambda d: libvirt_qemu.qemuAgentCommand(d, text, wait, 0)
                 )
+                trace(wire, "<", str(reply))
                 break
             except AgentUnavailable as exc:
                 # Just after a reconnect to a restarted libvirtd, the daemon may not have

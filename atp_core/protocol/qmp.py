@@ -12,6 +12,7 @@ import libvirt_qemu
 from atp_core.errors import InvalidInput, ProtocolError
 
 from .domain import DomainRef
+from .wire import trace, wire_logger
 
 
 class LibvirtQmp:
@@ -24,9 +25,13 @@ class LibvirtQmp:
         msg: dict[str, Any] = {"execute": command}
         if arguments:
             msg["arguments"] = arguments
+        wire = wire_logger("qmp", self.domain.name)
+        text = json.dumps(msg)
+        trace(wire, ">", text)
         reply = self.domain.call(
-            f"QMP {command}", lambda d: libvirt_qemu.qemuMonitorCommand(d, json.dumps(msg), 0)
+            f"QMP {command}", lambda d: libvirt_qemu.qemuMonitorCommand(d, text, 0)
         )
+        trace(wire, "<", str(reply))
         data = json.loads(reply)
         if "error" in data:
             raise ProtocolError(f"{self.domain.name}: QMP {command}: {data['error'].get('desc')}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the API groups have a list() method: annotations name the type
 from collections.abc import Iterator
 
 from atp_core.errors import InvalidInput
@@ -77,7 +78,7 @@ class DeskPoolsApi(ApiGroup):
         """``DELETE /ocloud/v1/desk-pool/{id}`` (the pool's VMs go with it)."""
         self._client.call("DELETE", f"/ocloud/v1/desk-pool/{seg(pool_id, 'desk pool id')}")
 
-    def domains(self, pool_id: str) -> list[Domain]:
+    def domains(self, pool_id: str) -> builtins.list[Domain]:
         """``GET /ocloud/v1/desk-pool/{id}/domain/list`` (not paged)."""
         data = self._client.call(
             "GET", f"/ocloud/v1/desk-pool/{seg(pool_id, 'desk pool id')}/domain/list"

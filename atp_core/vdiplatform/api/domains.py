@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the API groups have a list() method: annotations name the type
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -172,7 +173,7 @@ class DomainsApi(ApiGroup):
         timeout: float = 120.0,
         *,
         poll: float = 0.25,
-    ) -> list[Domain]:
+    ) -> builtins.list[Domain]:
         """Re-read the VMs until each reports ``status``; ``VdiTimeout`` otherwise."""
         ids = id_list(domain_ids)
         deadline = time.monotonic() + timeout
@@ -191,7 +192,7 @@ class DomainsApi(ApiGroup):
 
     # ------------------------------------------------------------ users
 
-    def bind_user(self, domain_ids: Iterable[str] | str, username: str) -> list[str]:
+    def bind_user(self, domain_ids: Iterable[str] | str, username: str) -> builtins.list[str]:
         """``POST /ocloud/v1/domain/bind-user``; returns the ids that were NOT bound."""
         if not username:
             raise InvalidInput("bind_user needs the user's login name (sAMAccountName)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the API groups have a list() method: annotations name the type
 import time
 from collections.abc import Iterable, Iterator
 
@@ -51,7 +52,7 @@ class EventsApi(ApiGroup):
         *,
         poll: float = 0.25,
         raise_on_failure: bool = True,
-    ) -> list[Event]:
+    ) -> builtins.list[Event]:
         """Follow several events (e.g. a batch operation's ``event_ids``) until all complete."""
         ids = list(event_ids)
         if not ids:

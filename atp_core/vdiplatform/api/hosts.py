@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the API groups have a list() method: annotations name the type
 from collections.abc import Iterable, Iterator
 
 from atp_core.vdiplatform.api._base import ApiGroup, seg
@@ -31,7 +32,7 @@ class HostsApi(ApiGroup):
             "/ocloud/v1/host", params, page_size=page_size, convert=Host.from_api
         )
 
-    def all(self) -> list[Host]:
+    def all(self) -> builtins.list[Host]:
         """``GET /ocloud/v1/host/all`` (the unpaged variant)."""
         return [Host.from_api(h) for h in self._client.call("GET", "/ocloud/v1/host/all") or []]
 

@@ -6,6 +6,7 @@ Users are LDAP-style: ``username`` is the ``sAMAccountName``; ``group`` is an OU
 
 from __future__ import annotations
 
+import builtins  # the API groups have a list() method: annotations name the type
 from collections.abc import Iterator
 
 from atp_core.errors import InvalidInput
@@ -84,7 +85,7 @@ class UsersApi(ApiGroup):
         self,
         username: str,
         *,
-        status: list[DomainStatus | int] | None = None,
+        status: builtins.list[DomainStatus | int] | None = None,
         page_size: int = 100,
     ) -> Iterator[Domain]:
         """``GET /ocloud/v1/user/domain?userId=<username>``: the VMs bound to the user."""
@@ -97,7 +98,7 @@ class UsersApi(ApiGroup):
 
 
 class GroupsApi(ApiGroup):
-    def tree(self) -> list[Group]:
+    def tree(self) -> builtins.list[Group]:
         """``GET /ocloud/v1/group/tree``: the top-level OUs with their descendants."""
         return [Group.from_api(g) for g in self._client.call("GET", "/ocloud/v1/group/tree") or []]
 
