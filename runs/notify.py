@@ -117,14 +117,11 @@ def destinations(run) -> tuple[dict[str, str], list[str]]:
     matching hooks'."""
     urls = {url: "" for url in settings.ATP_WEBHOOK_URLS}
     emails = list(settings.ATP_NOTIFY_EMAILS)
-    try:
-        from schedules.models import NotificationHook
-    except ImportError:  # the schedules app is optional
-        hooks = []
-    else:
-        hooks = NotificationHook.objects.filter(enabled=True).filter(
-            scenario__isnull=True
-        ) | NotificationHook.objects.filter(enabled=True, scenario_id=run.scenario_id)
+    from schedules.models import NotificationHook
+
+    hooks = NotificationHook.objects.filter(enabled=True).filter(
+        scenario__isnull=True
+    ) | NotificationHook.objects.filter(enabled=True, scenario_id=run.scenario_id)
     for hook in hooks:
         if hook.results and run.result not in hook.results:
             continue
@@ -140,10 +137,8 @@ def destinations(run) -> tuple[dict[str, str], list[str]]:
 
 def _claim(run, channel: str, target: str):
     """A Notification row for (run, channel, target), or None if it was already sent."""
-    try:
-        from schedules.models import Notification
-    except ImportError:
-        return None
+    from schedules.models import Notification
+
     try:
         with transaction.atomic():
             return Notification.objects.create(run=run, channel=channel, target=target[:500])

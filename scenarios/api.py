@@ -114,14 +114,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
         read_only_fields = ["title", "description", "tags", "created", "updated"]
 
 
-class EngineDown(APIException):
-    status_code = 503
-    default_detail = "the scenario engine is not available"
-
-
 def _invalid(exc: InvalidInput) -> APIException:
-    if isinstance(exc, engine.EngineUnavailable):
-        return EngineDown(str(exc))
     if isinstance(exc, services.ScenarioInvalid):
         return ValidationError({"content": [str(exc)], "issues": exc.issues})
     return ValidationError({"detail": str(exc)})

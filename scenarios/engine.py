@@ -15,13 +15,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from atp_core.errors import InvalidInput
-
 log = logging.getLogger(__name__)
-
-
-class EngineUnavailable(InvalidInput):
-    """atp_core.orchestrator (the loader) cannot be imported in this process."""
 
 
 @dataclass
@@ -74,10 +68,7 @@ def _budgeted_worker():
 def validate(text: str, *, filename: str | None = None) -> Validation:
     """Load ``text`` with the engine's loader, in a child process under a CPU budget (a
     hostile text must never freeze the web server); never raises for bad content."""
-    try:
-        from atp_core.orchestrator.budget import BudgetExceeded
-    except ImportError as exc:
-        raise EngineUnavailable(f"the scenario engine is not available: {exc}") from None
+    from atp_core.orchestrator.budget import BudgetExceeded
 
     if not text.strip():
         return Validation(ok=False, issues=[_issue("the scenario is empty")])
@@ -129,10 +120,8 @@ def convert(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def json_schema() -> dict:
-    try:
-        from atp_core.orchestrator import scenario_json_schema
-    except ImportError as exc:
-        raise EngineUnavailable(f"the scenario engine is not available: {exc}") from None
+    from atp_core.orchestrator import scenario_json_schema
+
     return scenario_json_schema()
 
 

@@ -44,10 +44,7 @@ def _wants_json(request) -> bool:
 
 
 def _editor_context(request) -> dict:
-    try:
-        completion = engine.completion_model()
-    except engine.EngineUnavailable:
-        completion = {"top_level": [], "step_types": {}, "descriptions": {}, "step_common": []}
+    completion = engine.completion_model()
     return {"completion": completion, "can_edit": has_role(request.user, "operator")}
 
 
@@ -147,10 +144,7 @@ def validate(request):
             return JsonResponse({"ok": False, "issues": [], "error": "send content"}, status=400)
     if len(content.encode()) > services.MAX_SCENARIO_BYTES:
         return JsonResponse({"ok": False, "issues": [], "error": "scenario too large"}, status=400)
-    try:
-        result = engine.validate(content)
-    except engine.EngineUnavailable as exc:
-        return JsonResponse({"ok": False, "issues": [], "error": str(exc)}, status=503)
+    result = engine.validate(content)
     # names the installation does not know: warnings only, they never block a save
     warnings = name_check.unknown_name_warnings(content) if result.ok else []
     return JsonResponse({"ok": result.ok, "issues": result.issues, "warnings": warnings})
@@ -158,10 +152,7 @@ def validate(request):
 
 @require_GET
 def schema(request):
-    try:
-        return JsonResponse(engine.json_schema())
-    except engine.EngineUnavailable as exc:
-        return JsonResponse({"error": str(exc)}, status=503)
+    return JsonResponse(engine.json_schema())
 
 
 def _scenario(name: str) -> Scenario:
@@ -204,10 +195,8 @@ def _vdi_choice(revision) -> dict:
 
     if revision is None:
         return {}
-    try:
-        from runs.services import choose_vdi_endpoint, needs_vm
-    except ImportError:
-        return {}
+    from runs.services import choose_vdi_endpoint, needs_vm
+
     try:
         default = choose_vdi_endpoint(revision)
     except InvalidInput as exc:
