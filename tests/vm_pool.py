@@ -29,6 +29,7 @@ BOOT_TIMEOUT = float(os.environ.get("ATP_RIG_BOOT_TIMEOUT", "120"))
 DESKTOP_BOOT_TIMEOUT = float(os.environ.get("ATP_RIG_DESKTOP_BOOT_TIMEOUT", "300"))
 # ending a session and xdm's greeter coming back takes seconds, a minute on a crowded host
 GREETER_TIMEOUT = 150.0
+LOGIN_TIMEOUT = 90.0  # typed credentials to a session marker, on a busy machine
 
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
@@ -236,17 +237,36 @@ class DesktopVm(RigVm):
         except (TimeoutError, libvirt.libvirtError):
             self.boot()
 
+    def restart_display(self) -> None:
+        """Start the X server and its greeter over (xdm starts them again when Xorg exits): the
+        way out of a greeter that stopped taking keys (seen after a refused password)."""
+        self.shell("rm -f /run/atp-greeter; kill $(pidof Xorg) 2>/dev/null; true")
+        self.wait_marker("/run/atp-greeter", GREETER_TIMEOUT)
+
     def log_in(self) -> None:
-        """Log in as atp at the greeter (raw libvirt sendKey) and wait for the desktop."""
+        """Log in as atp at the greeter (raw libvirt sendKey) and wait for the desktop. A
+        greeter that starts no session within LOGIN_TIMEOUT is started over, then the guest is
+        booted again: a wedged greeter costs one test a minute or two, not every later test."""
         self.ensure_running()
         if self.marker("/tmp/atp-desktop"):
             return
-        self.to_greeter()
-        time.sleep(1.0)  # the greeter draws its prompt after the Xsetup marker
-        for ch in f"{self.user}\n{self.password}\n":
-            self.domain.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, 20, [_LINUX_KEYS[ch]], 1, 0)
-            time.sleep(0.08)
-        self.wait_marker("/tmp/atp-desktop")
+        for attempt in range(3):
+            if attempt == 1:
+                self.restart_display()
+            elif attempt == 2:
+                self.boot()
+            self.to_greeter()
+            time.sleep(1.0 + attempt)  # the greeter draws its prompt after the Xsetup marker
+            for ch in f"{self.user}\n{self.password}\n":
+                self.domain.sendKey(libvirt.VIR_KEYCODE_SET_LINUX, 20, [_LINUX_KEYS[ch]], 1, 0)
+                time.sleep(0.08)
+            try:
+                self.wait_marker("/run/atp-session", LOGIN_TIMEOUT)
+            except TimeoutError:
+                continue
+            self.wait_marker("/tmp/atp-desktop")
+            return
+        raise TimeoutError(f"desktop guest {self.name}: no session after 3 logins")
 
 
 def libvirtd_reachable(uri: str = LIBVIRT_URI) -> bool:
