@@ -122,6 +122,24 @@ def build_targets(run: Run) -> list:
     return targets
 
 
+def shared_connections(run: Run):
+    """``host URI -> connection`` from this process's TransportManager (hosts/connections.py)
+    for the run's hosts: a run uses the worker's kept-alive connections, not its own."""
+    from hosts.connections import ensure_host, transport
+
+    names = {
+        rt.host.uri: ensure_host(rt.host)
+        for rt in run.run_targets.select_related("host")
+        if rt.host_id and rt.host.uri
+    }
+
+    def connection(uri: str):
+        name = names.get(uri)
+        return transport().connection(name) if name else None
+
+    return connection
+
+
 def build_vdi(run: Run | None = None):
     """VdiSettings (password decrypted) of the run's VDI endpoint, chosen at launch; a run from
     before that choice existed gets the first enabled endpoint. None: no endpoint."""
@@ -282,6 +300,7 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "pauser": EventPauser(run.pk, references=build_references),
         "pause_max": pause_max(),
         "video": bool(getattr(settings, "ATP_VIDEO", True)),
+        "connections": shared_connections(run),
     }
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
     if max_parallel:

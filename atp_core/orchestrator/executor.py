@@ -18,10 +18,11 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atp_core.cancel import CancelToken
 from atp_core.errors import AtpError, Cancelled, CheckFailed, InvalidInput
@@ -37,6 +38,9 @@ from .runtime import ReferenceSpec, ScopeToken, StepCall, Target, VdiSettings
 from .schema import CONTAINER_KINDS
 from .steps import HANDLERS
 from .variables import Variables, to_text
+
+if TYPE_CHECKING:
+    from atp_core.transport import HostConnection
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +110,8 @@ class RunState:
         self.defaults = scenario.defaults
         self._lock = threading.RLock()
         self._connections: dict[str, Any] = {}
+        self._owned: list[Any] = []  # connections this run opened (shared ones are not closed)
+        self.connections: Any = None  # host URI -> the caller's shared HostConnection, or None
         self._sessions: dict[tuple[str, str, str], Any] = {}
         self._vdi: Any = None
         self.input_marks: dict[tuple[str, str], Any] = {}
@@ -134,7 +140,14 @@ class RunState:
 
                 conn = self._connections.get(host_uri)
                 if conn is None:
-                    conn = HostConnection(host_uri).connect()
+                    # the process's shared connection (TransportManager) when the caller has
+                    # one for this host, else one of the run's own, closed at its end
+                    shared = self.connections(host_uri) if self.connections else None
+                    if shared is None:
+                        conn = HostConnection(host_uri).connect()
+                        self._owned.append(conn)
+                    else:
+                        conn = shared
                     self._connections[host_uri] = conn
                 session = VmSession(conn, vm, display=display)
             self._sessions[key] = session
@@ -159,7 +172,8 @@ class RunState:
     def close(self) -> None:
         with self._lock:
             vdi, self._vdi = self._vdi, None
-            conns, self._connections = list(self._connections.values()), {}
+            conns, self._owned = self._owned, []
+            self._connections = {}
             sessions = list(self._sessions.values())
             self._sessions.clear()
         for session in sessions:
@@ -849,6 +863,7 @@ def run_scenario(
     pauser: Pauser | None = None,
     pause_max: float = 1800.0,
     video: bool = False,
+    connections: Callable[[str], HostConnection | None] | None = None,
 ) -> RunReport:
     """Run ``scenario`` on ``targets`` (each its own branch, at most ``max_parallel`` at once).
 
@@ -858,7 +873,9 @@ def run_scenario(
     are the ``${secret.NAME}`` values, masked (``***``) in every event and in the report, like
     the rendered text of steps marked ``sensitive``. ``pause_on`` (else the scenario's) pauses
     a target on a failure, a mismatch or at a step while ``pauser`` can answer, for at most
-    ``pause_max`` seconds per target (see ``pause``). Never raises for scenario or
+    ``pause_max`` seconds per target (see ``pause``). ``connections(host_uri)`` gives the
+    process's shared libvirt connection of a host (a ``TransportManager``'s), or None: then
+    the run opens its own and closes it at its end. Never raises for scenario or
     infrastructure problems: they end in the report and in the events.
     """
     started = time.monotonic()
@@ -892,6 +909,7 @@ def run_scenario(
     )
     run.secrets = secrets
     run.masker = masker
+    run.connections = connections
     run.video = bool(video)
     run.initial_vars = {**scenario.variables, **(variables or {})}
     if pauser is not None:
