@@ -41,3 +41,13 @@ def test_desktop_example_over_both_display_paths(display, desktop_at_login, tmp_
     assert "15" in steps["the calculator shows 15"]["output"]
     moved = steps["the title bar is now at the new place too"]["output"]
     assert "desktop-xcalc-title matched" in moved, moved
+
+
+def test_logon_example_times_its_phases_over_spice(desktop_at_login, tmp_path):
+    path = ROOT / "examples" / "14_logon_time.yaml"
+    vm = desktop_at_login
+    code, report, output = run_cli([str(path), "--host", vm.uri, "--vm", vm.name], tmp_path)
+    assert_every_step_passed(path, report, output)
+    assert code == 0, output
+    code, out, _ = vm.shell("cat /run/atp-session")
+    assert (code, out.strip()) == (0, vm.user)

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 VDI = ("11_vdi_desk_pool.yaml", "12_vdi_domain_lifecycle.yaml")
 TWO_VMS = "08_parallel.yaml"
-DESKTOP = ("13_desktop_gui.yaml",)  # on the desktop guest: tests/rig/test_examples_desktop.py
+# on the desktop guest: tests/rig/test_examples_desktop.py
+DESKTOP = ("13_desktop_gui.yaml", "14_logon_time.yaml")
 
 
 def run_cli(args: list[str], tmp_path: Path, env: dict | None = None) -> tuple[int, dict, str]:
