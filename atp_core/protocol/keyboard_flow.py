@@ -29,7 +29,6 @@ the caller keeps the paced ``sendKey`` path.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from atp_core.errors import InfrastructureError, OperationTimeout
 
 from .domain import DomainRef, translate
 from .keymap import QCODE_TO_LINUX
+from .qmp import qmp_command
 
 PS2_BATCH_BYTES = 15  # of the PS/2 keyboard's 16-byte data queue, when the guest has read it all
 VIRTIO_MARGIN = 4  # event buffers left free in the virtio queue
@@ -79,20 +79,7 @@ class _Monitor:
     dom: libvirt.virDomain
 
     def qmp(self, command: str, arguments: dict | None = None):
-        import libvirt_qemu
-
-        msg: dict = {"execute": command}
-        if arguments:
-            msg["arguments"] = arguments
-        try:
-            reply = json.loads(libvirt_qemu.qemuMonitorCommand(self.dom, json.dumps(msg), 0))
-        except libvirt.libvirtError as exc:
-            raise translate(exc, self.ref.name, f"QMP {command}") from exc
-        if "error" in reply:
-            raise InfrastructureError(
-                f"{self.ref.name}: QMP {command}: {reply['error'].get('desc', reply['error'])}"
-            )
-        return reply.get("return")
+        return qmp_command(self.dom, self.ref.name, command, arguments)
 
     def hmp(self, command: str) -> str:
         import libvirt_qemu

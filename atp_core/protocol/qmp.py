@@ -7,12 +7,35 @@ import json
 import threading
 from typing import Any
 
+import libvirt
 import libvirt_qemu
 
 from atp_core.errors import InvalidInput, ProtocolError
 
-from .domain import DomainRef
+from .domain import DomainRef, translate
 from .wire import trace, wire_logger
+
+
+def qmp_command(
+    dom: libvirt.virDomain, vm: str, command: str, arguments: dict | None = None
+) -> Any:
+    """One QMP command on an already looked-up domain (``vm`` names it in errors and on its
+    wire logger): the hot paths keep their domain object and skip a lookup per command."""
+    msg: dict[str, Any] = {"execute": command}
+    if arguments:
+        msg["arguments"] = arguments
+    wire = wire_logger("qmp", vm)
+    text = json.dumps(msg)
+    trace(wire, ">", text)
+    try:
+        reply = libvirt_qemu.qemuMonitorCommand(dom, text, 0)
+    except libvirt.libvirtError as exc:
+        raise translate(exc, vm, f"QMP {command}") from exc
+    trace(wire, "<", str(reply))
+    data = json.loads(reply)
+    if "error" in data:
+        raise ProtocolError(f"{vm}: QMP {command}: {data['error'].get('desc')}")
+    return data.get("return")
 
 
 class LibvirtQmp:
@@ -22,20 +45,7 @@ class LibvirtQmp:
         self.domain = domain
 
     def execute(self, command: str, arguments: dict | None = None) -> Any:
-        msg: dict[str, Any] = {"execute": command}
-        if arguments:
-            msg["arguments"] = arguments
-        wire = wire_logger("qmp", self.domain.name)
-        text = json.dumps(msg)
-        trace(wire, ">", text)
-        reply = self.domain.call(
-            f"QMP {command}", lambda d: libvirt_qemu.qemuMonitorCommand(d, text, 0)
-        )
-        trace(wire, "<", str(reply))
-        data = json.loads(reply)
-        if "error" in data:
-            raise ProtocolError(f"{self.domain.name}: QMP {command}: {data['error'].get('desc')}")
-        return data.get("return")
+        return qmp_command(self.domain.running(), self.domain.name, command, arguments)
 
 
 QEMU_NS = "{http://libvirt.org/schemas/domain/qemu/1.0}"
