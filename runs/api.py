@@ -25,7 +25,7 @@ from atp_site.api_fields import StrictCharField, StrictIntegerField
 from atp_site.permissions import ViewerReadOperatorWrite
 
 from . import reports, selectors, services
-from .models import Artifact, Run, RunTarget, StepResult
+from .models import BUILD_MAX, Artifact, Run, RunTarget, StepResult
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -124,6 +124,7 @@ class RunSerializer(serializers.ModelSerializer):
             "variables",
             "rerun_of",
             "schedule",
+            "build",
             "vdi_endpoint",
             "pause_on",
             "run_targets",
@@ -166,6 +167,13 @@ class LaunchSerializer(serializers.Serializer):
         required=False,
         max_length=80,
         help_text="developer mode: failure, mismatch or step:<id> (default: the scenario's)",
+    )
+    build = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=BUILD_MAX,
+        help_text="the build under test (a product version, a CI build number): "
+        "the matrix page groups runs by it",
     )
 
 
@@ -210,7 +218,7 @@ def _invalid(exc: InvalidInput) -> ValidationError:
 
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs, newest first. Filters: ``scenario``, ``state``, ``result``, ``host``, ``user``,
-    ``date`` (YYYY-MM-DD), ``date_from``, ``date_to``."""
+    ``build``, ``date`` (YYYY-MM-DD), ``date_from``, ``date_to``."""
 
     permission_classes = [ViewerReadOperatorWrite]
     serializer_class = RunSerializer
@@ -238,7 +246,16 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(
         parameters=[
             OpenApiParameter(name, str, description=f"filter by {name}")
-            for name in ("scenario", "state", "result", "host", "user", "date", "date_from")
+            for name in (
+                "scenario",
+                "state",
+                "result",
+                "host",
+                "user",
+                "build",
+                "date",
+                "date_from",
+            )
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -270,6 +287,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                 request.user,
                 vdi_endpoint=values.get("vdi_endpoint") or None,
                 pause_on=values.get("pause_on") or None,
+                build=values.get("build") or None,
             )
         except InvalidInput as exc:
             raise _invalid(exc) from None

@@ -14,6 +14,7 @@ from django.utils import timezone
 from atp_core.status import Result, RunState, StepStatus
 
 OUTPUT_CAP = 64 * 1024
+BUILD_MAX = 120
 NOT_IN_LOOP = -1
 
 
@@ -72,6 +73,11 @@ class Run(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
     )
     schedule = models.CharField(max_length=120, blank=True, help_text="schedule that launched it")
+    build = models.CharField(
+        max_length=BUILD_MAX,
+        blank=True,
+        help_text="the build under test (a product version, a CI build number), given at launch",
+    )
     vdi_endpoint = models.CharField(
         max_length=64, blank=True, help_text="VDI endpoint the run's VDI steps use (by name)"
     )
@@ -86,6 +92,13 @@ class Run(models.Model):
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["scenario", "-created"], name="run_scenario_created"),
+            # the matrix page groups the runs of each build by scenario
+            models.Index(
+                fields=["build", "scenario"],
+                include=["id", "result", "state"],
+                condition=~models.Q(build=""),
+                name="run_build_scenario",
+            ),
             # the trends page reads the window's finished runs from this index alone
             models.Index(
                 fields=["finished"],

@@ -218,6 +218,7 @@ def requeue_attempt(run):
                 schedule=run.schedule,
                 rerun_of=run,
                 retries=max(0, run.max_attempts - 1),
+                build=run.build,
             )
             Run.objects.filter(pk=new.pk).update(
                 attempt=run.attempt + 1, max_attempts=run.max_attempts

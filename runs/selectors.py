@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from atp_core.errors import InvalidInput
@@ -23,7 +23,18 @@ from .models import (
     StepResult,
 )
 
-FILTERS = ("scenario", "state", "result", "host", "user", "date", "date_from", "date_to", "q")
+FILTERS = (
+    "scenario",
+    "state",
+    "result",
+    "host",
+    "user",
+    "build",
+    "date",
+    "date_from",
+    "date_to",
+    "q",
+)
 EVENTS_MAX = 500
 
 
@@ -48,7 +59,8 @@ def _choice(value: str, name: str, choices) -> str:
 def run_list(filters=None) -> QuerySet[Run]:
     """Runs, newest first, filtered by any of: ``scenario`` (name or id), ``state``,
     ``result``, ``host`` (name of a target's host), ``user`` (username of who launched it),
-    ``date`` (one day) or ``date_from``/``date_to`` (inclusive days), ``q`` (name contains).
+    ``build`` (the build label, exactly), ``date`` (one day) or ``date_from``/``date_to``
+    (inclusive days), ``q`` (name contains).
 
     ``filters`` is a dict or a QueryDict; empty values are ignored; a bad value raises
     ``InvalidInput``. Rows carry ``scenario``, ``launched_by`` (one join) and their targets
@@ -75,6 +87,8 @@ def run_list(filters=None) -> QuerySet[Run]:
         )
     if value := get("user"):
         qs = qs.filter(launched_by__username=str(value))
+    if value := str(get("build") or "").strip():
+        qs = qs.filter(build=value)
     if value := get("date"):
         day = _day(value, "date")
         qs = qs.filter(created__gte=_start_of(day), created__lt=_start_of(day + timedelta(1)))
@@ -170,7 +184,7 @@ COUNTED_RUNS = Count("id", filter=~Q(result=Result.CANCELLED))
 
 
 def page_filter_choices() -> dict:
-    """Values offered by the runs list's filter drop-downs (three queries)."""
+    """Values offered by the runs list's filter drop-downs (four queries)."""
     from django.contrib.auth import get_user_model
 
     from hosts.models import Host
@@ -188,6 +202,7 @@ def page_filter_choices() -> dict:
             .order_by("username")
             .values_list("username", flat=True)
         ),
+        "builds": recent_builds(),
     }
 
 
@@ -660,4 +675,100 @@ def page_trends(*, days: int = 30, last_runs: int = 10, now=None) -> dict:
         "flaky": flaky,
         "window_days": days,
         "last_runs": last_runs,
+    }
+
+
+# --- builds: the matrix of scenarios × builds (or × hosts) -------------------------------------
+
+MATRIX_BUILDS = 12
+MATRIX_HOST_DAYS = 30
+
+
+def recent_builds(limit: int = MATRIX_BUILDS) -> list[str]:
+    """The build labels of the newest runs, newest first (one query over run_build_scenario)."""
+    rows = (
+        Run.objects.exclude(build="")
+        .values("build")
+        .annotate(newest=Max("id"))
+        .order_by("-newest")[: max(1, limit)]
+    )
+    return [r["build"] for r in rows]
+
+
+def _matrix_cells(groups: list[dict], lasts: dict[int, object], column_key: str) -> list[dict]:
+    """Rows (one per scenario, by name) of cells keyed by column, from grouped counts."""
+    rows: dict[int, dict] = {}
+    for g in groups:
+        row = rows.setdefault(
+            g["scenario_id"], {"scenario": g["scenario_name"], "cells": {}, "total": 0}
+        )
+        row["cells"][g[column_key]] = {
+            "last": lasts.get(g["last"]),
+            "total": g["total"],
+            "passed": g["passed"],
+            "failed": g["failed"],
+        }
+        row["total"] += g["total"]
+    return sorted(rows.values(), key=lambda r: r["scenario"].lower())
+
+
+def page_matrix(*, by: str = "build", build: str = "", builds: int = MATRIX_BUILDS) -> dict:
+    """Scenarios × builds (``by="build"``: the ``builds`` newest build labels, newest first) or
+    scenarios × hosts (``by="host"``: the runs of ``build``, or of the last MATRIX_HOST_DAYS
+    days without one). Each cell: the newest run (or target, by host) of that pair, how many
+    there were, how many passed and failed. Three queries, whatever the number of runs."""
+    if by not in ("build", "host"):
+        raise InvalidInput(f"by: {by!r} is not one of build, host")
+    counts = {
+        "total": Count("id"),
+        "passed": Count("id", filter=Q(result=Result.PASSED)),
+        "failed": Count("id", filter=Q(result__in=[Result.FAILED, Result.ERROR, Result.TIMED_OUT])),
+        "last": Max("id"),
+    }
+    known = recent_builds(builds)
+    if by == "build":
+        groups = list(
+            Run.objects.filter(build__in=known)
+            .values("scenario_id", "build", scenario_name=F("scenario__name"))
+            .annotate(**counts)
+            .order_by()
+        )
+        lasts = Run.objects.filter(pk__in=[g["last"] for g in groups]).only(
+            "id", "state", "result", "created", "build"
+        )
+        return {
+            "by": by,
+            "build": "",
+            "columns": known,
+            "builds": known,
+            "rows": _matrix_cells(groups, {r.pk: r for r in lasts}, "build"),
+            "window_days": None,
+        }
+    targets = RunTarget.objects.filter(host__isnull=False)
+    if build:
+        targets = targets.filter(run__build=build)
+    else:
+        since = timezone.now() - timedelta(days=MATRIX_HOST_DAYS)
+        targets = targets.filter(run__created__gte=since)
+    groups = list(
+        targets.values(
+            scenario_id=F("run__scenario_id"),
+            scenario_name=F("run__scenario__name"),
+            host_name=F("host__name"),
+        )
+        .annotate(**counts)
+        .order_by()
+    )
+    lasts = (
+        RunTarget.objects.filter(pk__in=[g["last"] for g in groups])
+        .select_related("run")
+        .only("id", "state", "result", "run__id", "run__created", "run__build", "run__state")
+    )
+    return {
+        "by": by,
+        "build": build,
+        "columns": sorted({g["host_name"] for g in groups}),
+        "builds": known,
+        "rows": _matrix_cells(groups, {t.pk: t for t in lasts}, "host_name"),
+        "window_days": None if build else MATRIX_HOST_DAYS,
     }

@@ -18,7 +18,7 @@ from hosts.models import Host, VirtualMachine
 
 from . import lifecycle
 from .event_store import record_event
-from .models import Run, RunTarget
+from .models import BUILD_MAX, Run, RunTarget
 from .tasks import dispatch
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,21 @@ def _run_retries(variables: dict, retries: int | None) -> int:
     return retries
 
 
+def clean_build(build: str | None) -> str:
+    """The build label of a launch (a product version, a CI build number): one line of at most
+    BUILD_MAX printable characters, surrounding spaces dropped; empty: no build."""
+    value = str(build or "").strip()
+    if len(value) > BUILD_MAX:
+        raise InvalidInput(f"build: {len(value)} characters; at most {BUILD_MAX}")
+    bad = next((c for c in value if not c.isprintable()), None)
+    if bad is not None:
+        raise InvalidInput(
+            f"build: {value!r} holds the control character {bad!r} at position "
+            f"{value.index(bad) + 1}; give one line of printable text"
+        )
+    return value
+
+
 def send_run(run: Run) -> None:
     """Send the run's task to its queue (``runs.tasks.dispatch``); a broker that refuses it ends
     the run ``error`` rather than leaving it queued unnoticed."""
@@ -210,13 +225,15 @@ def launch_run(
     vdi_endpoint: str | None = None,
     pause_on: str | None = None,
     retries: int | None = None,
+    build: str | None = None,
 ) -> Run:
     """Create a queued Run of ``revision`` on ``targets`` and send it to its host's queue.
 
     A scenario of VDI-platform steps only needs no VM: with no target it runs once on the
     default queue. ``vdi_endpoint`` (a name) overrides the endpoint the scenario would use.
     ``retries`` (0-10): new attempts after a lost worker, a launch option stored as
-    ``Run.max_attempts``, never a scenario variable."""
+    ``Run.max_attempts``, never a scenario variable. ``build``: the build under test, the
+    label the matrix page groups runs by (``clean_build``)."""
     from django.conf import settings
 
     from atp_site.celery import queue_for_host
@@ -227,6 +244,7 @@ def launch_run(
 
     variables = dict(variables or {})
     retries = _run_retries(variables, retries)
+    build = clean_build(build)
     pause_on = clean_pause_on(pause_on)
     if pause_on.startswith("step:"):
         from atp_core.orchestrator import load_scenario
@@ -262,6 +280,7 @@ def launch_run(
             schedule=schedule,
             vdi_endpoint=endpoint,
             pause_on=pause_on,
+            build=build,
         )
         RunTarget.objects.bulk_create(
             RunTarget(
@@ -288,6 +307,7 @@ def launch_run(
                 "rerun_of": rerun_of.pk if rerun_of else None,
                 "vdi_endpoint": endpoint,
                 **({"pause_on": pause_on} if pause_on else {}),
+                **({"build": build} if build else {}),
             },
         )
         transaction.on_commit(lambda: send_run(run))
@@ -331,4 +351,5 @@ def rerun(run: Run, user) -> Run:
         vdi_endpoint=run.vdi_endpoint or None,
         pause_on=run.pause_on or None,
         retries=run.max_attempts - 1,
+        build=run.build,
     )

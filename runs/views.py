@@ -29,7 +29,18 @@ from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
 PAGE_SIZE = 50
 SCREEN_MIN_INTERVAL = 0.4  # seconds between two captures of one VM's screen, whoever asks
 SCREEN_MAX_WIDTH = 1024
-FILTER_KEYS = ("scenario", "state", "result", "host", "user", "date", "date_from", "date_to", "q")
+FILTER_KEYS = (
+    "scenario",
+    "state",
+    "result",
+    "host",
+    "user",
+    "build",
+    "date",
+    "date_from",
+    "date_to",
+    "q",
+)
 
 
 def _fetch(request) -> bool:
@@ -464,3 +475,17 @@ def trends(request):
         days=number("days", 30, 1, 365), last_runs=number("runs", 10, 2, 100)
     )
     return render(request, "runs/trends.html", data)
+
+
+@require_GET
+def matrix(request):
+    """Scenarios × builds (or × hosts: ``?by=host``, for one ``build`` or the last days)."""
+    by = request.GET.get("by", "build")
+    build = request.GET.get("build", "").strip()
+    try:
+        data = selectors.page_matrix(by=by, build=build)
+    except InvalidInput as exc:
+        data = selectors.page_matrix(by="build")
+        data["error"] = f"{exc}; showing scenarios × builds"
+        return render(request, "runs/matrix.html", data, status=400)
+    return render(request, "runs/matrix.html", data)

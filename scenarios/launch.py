@@ -85,9 +85,11 @@ def launch(
     user,
     vdi_endpoint: str | None = None,
     pause_on: str | None = None,
+    build: str | None = None,
 ):
     """Start a run of ``revision`` through the runs app; returns the Run. ``vdi_endpoint``
-    (a name) picks the VDI endpoint; empty: the one the scenario names, or the first."""
+    (a name) picks the VDI endpoint; empty: the one the scenario names, or the first.
+    ``build``: the build under test, a label the runs are grouped by."""
     if not revision.runnable:
         raise InvalidInput(f"revision {revision.number} did not validate and cannot run")
     try:
@@ -101,4 +103,5 @@ def launch(
         user,
         vdi_endpoint=vdi_endpoint or None,
         pause_on=pause_on or None,
+        build=build or None,
     )

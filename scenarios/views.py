@@ -190,11 +190,12 @@ def scenario_detail(request, name: str):
 
 def _vdi_choice(revision) -> dict:
     """For the Run form: the VDI endpoints, the one the scenario would use, whether it needs a
-    VM at all (a scenario of VDI steps only does not)."""
+    VM at all (a scenario of VDI steps only does not), the builds runs were launched with."""
     from hosts.models import VdiEndpoint
 
     if revision is None:
         return {}
+    from runs.selectors import recent_builds
     from runs.services import choose_vdi_endpoint, needs_vm
 
     try:
@@ -205,6 +206,7 @@ def _vdi_choice(revision) -> dict:
         problem = ""
     return {
         "vdi_endpoints": list(VdiEndpoint.objects.order_by("name").values_list("name", flat=True)),
+        "recent_builds": recent_builds(),
         "vdi_default": default,
         "vdi_problem": problem,
         "needs_vm": needs_vm(revision),
@@ -311,6 +313,7 @@ def scenario_run(request, name: str):
             pause_on=launch.parse_pause_on(
                 request.POST.get("pause_on", ""), request.POST.get("pause_on_step", "")
             ),
+            build=request.POST.get("build", ""),
         )
     except InvalidInput as exc:
         if _wants_json(request):

@@ -55,6 +55,7 @@ class ScheduleSerializer(StrictModelSerializer):
             "scenario",
             "targets",
             "variables",
+            "build",
             "kind",
             "every_seconds",
             "crontab",
@@ -75,6 +76,12 @@ class ScheduleSerializer(StrictModelSerializer):
     def get_next_fire(self, schedule) -> str | None:
         when = services.next_fire(schedule)
         return when.isoformat() if when else None
+
+    def validate_build(self, value):
+        try:
+            return services.check_build(value)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, attrs):
         merged = {

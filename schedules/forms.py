@@ -84,7 +84,7 @@ class ScheduleForm(forms.ModelForm):
 
     class Meta:
         model = Schedule
-        fields = ["name", "scenario", "kind", "every", "crontab", "enabled"]
+        fields = ["name", "scenario", "build", "kind", "every", "crontab", "enabled"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,7 +97,16 @@ class ScheduleForm(forms.ModelForm):
             if inst.every_seconds:
                 self.fields["every"].initial = format_seconds(inst.every_seconds)
         self.order_fields(
-            ["name", "scenario", "targets_text", "variables_text", "kind", "every", "crontab"]
+            [
+                "name",
+                "scenario",
+                "targets_text",
+                "variables_text",
+                "build",
+                "kind",
+                "every",
+                "crontab",
+            ]
         )
 
     def clean(self):
@@ -112,6 +121,10 @@ class ScheduleForm(forms.ModelForm):
             data["variables"] = parse_variables(data.get("variables_text", ""))
         except InvalidInput as exc:
             self.add_error("variables_text", str(exc))
+        try:
+            data["build"] = services.check_build(data.get("build", ""))
+        except InvalidInput as exc:
+            self.add_error("build", str(exc))
         kind = data.get("kind")
         if kind == Schedule.KIND_INTERVAL:
             try:

@@ -23,6 +23,11 @@ class Schedule(models.Model):
         default=list, blank=True, help_text="as for a launch; empty: the scenario's targets"
     )
     variables = models.JSONField(default=dict, blank=True)
+    build = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="build label of its runs; {date} becomes the launch's UTC date (YYYY-MM-DD)",
+    )
     kind = models.CharField(max_length=16, choices=KIND_CHOICES, default=KIND_INTERVAL)
     every_seconds = models.PositiveIntegerField(null=True, blank=True)
     crontab = models.CharField(

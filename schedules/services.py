@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -23,6 +24,7 @@ EDITABLE_FIELDS = [
     "scenario",
     "targets",
     "variables",
+    "build",
     "kind",
     "every_seconds",
     "crontab",
@@ -166,6 +168,29 @@ def creator_problem(schedule: Schedule) -> str:
     return ""
 
 
+BUILD_PLACEHOLDERS = ("{date}",)
+
+
+def schedule_build(template: str, now) -> str:
+    """A schedule's build label for a launch at ``now``: ``{date}`` is its UTC date."""
+    return (template or "").replace("{date}", now.astimezone(dt.UTC).date().isoformat())
+
+
+def check_build(template: str) -> str:
+    """A schedule's build label as given (spaces dropped), refused when it could not label a run
+    (too long once expanded, a control character, a brace that is not ``{date}``)."""
+    from runs.services import clean_build
+
+    value = (template or "").strip()
+    rest = value
+    for placeholder in BUILD_PLACEHOLDERS:
+        rest = rest.replace(placeholder, "")
+    if "{" in rest or "}" in rest:
+        raise InvalidInput(f"build: {value!r}: the only placeholder is {{date}}")
+    clean_build(schedule_build(value, timezone.now()))
+    return value
+
+
 def launch_schedule(schedule: Schedule, *, manual: bool = False):
     """Launch one run of ``schedule`` (its scenario's current revision); returns the Run or
     None (disabled, or the launch was refused: the reason is kept in ``last_error``)."""
@@ -187,6 +212,7 @@ def launch_schedule(schedule: Schedule, *, manual: bool = False):
             dict(schedule.variables or {}),
             schedule.created_by,
             schedule=schedule.name,
+            build=schedule_build(schedule.build, now),
         )
     except InvalidInput as exc:
         Schedule.objects.filter(pk=schedule.pk).update(last_launched=now, last_error=str(exc))

@@ -176,3 +176,9 @@ def run_event_text(event) -> str:
     ]
     text = event.type.replace("_", " ")
     return f"{text}: {', '.join(bits)}" if bits else text
+
+
+@register.simple_tag
+def matrix_cell(row: dict, column: str):
+    """The matrix cell of ``row`` in ``column`` (None: no run there)."""
+    return (row.get("cells") or {}).get(column)

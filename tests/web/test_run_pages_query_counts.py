@@ -18,6 +18,8 @@ PAGES = [
     "/runs/?result=failed",
     "/runs/?scenario=demo&state=finished&host=local&page=2",
     "/runs/trends",
+    "/runs/matrix",
+    "/runs/matrix?by=host",
     "/runs/{first}/",
     "/runs/{first}/report",
     "/runs/{first}/report.json",

@@ -26,7 +26,7 @@ def _parse_var(text: str) -> tuple[str, str]:
 class Command(BaseCommand):
     help = (
         "Runs from the command line. launch SCENARIO --vm NAME [--host H] [--tag T] "
-        "[--var k=v] [--revision N] [--user U] [--wait]; cancel ID; show ID. "
+        "[--var k=v] [--revision N] [--build LABEL] [--user U] [--wait]; cancel ID; show ID. "
         "With --wait, the exit status is 0 passed, 1 failed, 2 error/cancelled/timed out."
     )
 
@@ -39,6 +39,9 @@ class Command(BaseCommand):
         launch.add_argument("--tag", action="append", default=[], help="every VM with this tag")
         launch.add_argument("--var", action="append", default=[], help="variable name=value")
         launch.add_argument("--revision", type=int, help="revision number (default: current)")
+        launch.add_argument(
+            "--build", default="", help="the build under test (product version, CI build number)"
+        )
         launch.add_argument("--user", default="", help="launch as this user (default: none)")
         launch.add_argument("--retries", type=int, default=0, help="run attempts after a loss")
         launch.add_argument("--wait", action="store_true", help="wait for the end, print it")
@@ -96,9 +99,15 @@ class Command(BaseCommand):
         targets += [{"tag": t} for t in opts["tag"]]
         variables = dict(_parse_var(v) for v in opts["var"])
         run = launch_run(
-            revision, targets, variables, self._user(opts["user"]), retries=opts["retries"] or None
+            revision,
+            targets,
+            variables,
+            self._user(opts["user"]),
+            retries=opts["retries"] or None,
+            build=opts["build"],
         )
-        self.stdout.write(f"run {run.pk} queued on {run.queue}")
+        build = f" (build {run.build})" if run.build else ""
+        self.stdout.write(f"run {run.pk} queued on {run.queue}{build}")
         if not opts["wait"]:
             return None
         return self._wait(run, opts["timeout"])
@@ -159,6 +168,8 @@ class Command(BaseCommand):
         w = self.stdout.write
         w(f"run {run.pk}: {run.name} rev {run.revision.number}")
         w(f"  state {run.state}  result {run.result or '-'}  queue {run.queue}")
+        if run.build:
+            w(f"  build {run.build}")
         w(f"  worker {run.worker or '-'}  attempt {run.attempt}/{run.max_attempts}")
         if run.reason:
             w(f"  reason: {run.reason}")
