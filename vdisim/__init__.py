@@ -3,7 +3,8 @@
 ``python -m vdisim --port 8088 [--backend memory|libvirt]``; see ``docs/vdi.md``.
 """
 
-from vdisim.platform import Platform, SimError
+from vdisim.errors import SimError
+from vdisim.platform import Platform
 from vdisim.server import SimServer
 
 __all__ = ["Platform", "SimError", "SimServer"]

@@ -13,135 +13,71 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from vdisim.platform import OK_MSG, Platform, SimError
+from atp_core.vdiplatform.api import OPERATIONS
+from vdisim.api import HANDLERS, Operation, Request
+from vdisim.errors import OK_MSG, SimError
+from vdisim.platform import Platform
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Platform, dict[str, str], dict[str, str], Any, str | None], Any]
 
 
 @dataclass
 class Route:
-    method: str
-    template: str
-    handler: Handler
-    auth: bool = True
-    base_response: bool = False  # BaseResponseVO: no ``data``
+    operation: Operation
     regex: re.Pattern = field(init=False)
 
     def __post_init__(self) -> None:
         pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
         self.regex = re.compile(f"^{pattern}$")
 
+    @property
+    def method(self) -> str:
+        return self.operation.method
 
-def _routes() -> list[Route]:
-    R = Route
+    @property
+    def template(self) -> str:
+        return self.operation.template
 
-    def batch_route(op: str) -> Route:
-        return R("POST", f"/ocloud/v1/domain/{op}", lambda p, a, q, b, t: p.batch(op, b))
 
-    batch = [
-        batch_route(op)
-        for op in ("start", "close", "reboot", "suspend", "resume", "sleep", "wakeup")
-    ]
-    routes = [
-        R("POST", "/ocloud/v1/login", lambda p, a, q, b, t: p.login(b), auth=False),
-        R("POST", "/ocloud/v1/logout", lambda p, a, q, b, t: p.logout(t), base_response=True),
-        # domains
-        R("GET", "/ocloud/v1/domain", lambda p, a, q, b, t: p.list_domains(q)),
-        R("POST", "/ocloud/v1/domain", lambda p, a, q, b, t: p.create_domain(b)),
-        *batch,
-        R(
-            "POST",
-            "/ocloud/v1/domain/delete",
-            lambda p, a, q, b, t: p.delete_domains(b),
-            base_response=True,
-        ),
-        R("POST", "/ocloud/v1/domain/bind-user", lambda p, a, q, b, t: p.bind_user(b)),
-        R(
-            "POST",
-            "/ocloud/v1/domain/unbind-user",
-            lambda p, a, q, b, t: p.unbind_user(b),
-            base_response=True,
-        ),
-        R("GET", "/ocloud/v1/domain/{id}", lambda p, a, q, b, t: p.get_domain(a["id"])),
-        R(
-            "POST",
-            "/ocloud/v1/domain/{id}/sync-status",
-            lambda p, a, q, b, t: p.sync_status(a["id"], b),
-            base_response=True,
-        ),
-        # templates
-        R("GET", "/ocloud/v1/model", lambda p, a, q, b, t: p.list_domains(q, models=True)),
-        R("POST", "/ocloud/v1/model/{id}/clone", lambda p, a, q, b, t: p.clone_model(a["id"], b)),
-        # desk pools
-        R("GET", "/ocloud/v1/desk-pool", lambda p, a, q, b, t: p.list_pools(q)),
-        R("POST", "/ocloud/v1/desk-pool", lambda p, a, q, b, t: p.create_pool(b)),
-        R("POST", "/ocloud/v1/desk-pool/switch-model", lambda p, a, q, b, t: p.switch_model(b)),
-        R(
-            "DELETE",
-            "/ocloud/v1/desk-pool/{id}",
-            lambda p, a, q, b, t: p.delete_pool(a["id"]),
-            base_response=True,
-        ),
-        R(
-            "POST",
-            "/ocloud/v1/desk-pool/{id}/enable",
-            lambda p, a, q, b, t: p.set_pool_enabled(a["id"], True),
-            base_response=True,
-        ),
-        R(
-            "POST",
-            "/ocloud/v1/desk-pool/{id}/disable",
-            lambda p, a, q, b, t: p.set_pool_enabled(a["id"], False),
-            base_response=True,
-        ),
-        R(
-            "GET",
-            "/ocloud/v1/desk-pool/{id}/domain/list",
-            lambda p, a, q, b, t: p.pool_domains(a["id"]),
-        ),
-        # hosts
-        R("GET", "/ocloud/v1/host", lambda p, a, q, b, t: p.list_hosts(q)),
-        R("GET", "/ocloud/v1/host/all", lambda p, a, q, b, t: p.list_hosts(q, paged=False)),
-        R("GET", "/ocloud/v1/host/{id}", lambda p, a, q, b, t: p.get_host(a["id"])),
-        R("GET", "/ocloud/v1/host/{id}/uptime", lambda p, a, q, b, t: p.host_uptime(a["id"])),
-        # users and groups
-        R("GET", "/ocloud/v1/user", lambda p, a, q, b, t: p.list_users(q)),
-        R("POST", "/ocloud/v1/user", lambda p, a, q, b, t: p.create_user(b), base_response=True),
-        R("GET", "/ocloud/v1/user/detail", lambda p, a, q, b, t: p.user_detail(q)),
-        R(
-            "POST",
-            "/ocloud/v1/user/delete",
-            lambda p, a, q, b, t: p.delete_user(b),
-            base_response=True,
-        ),
-        R("GET", "/ocloud/v1/user/domain", lambda p, a, q, b, t: p.user_domains(q)),
-        R("GET", "/ocloud/v1/group/tree", lambda p, a, q, b, t: p.group_tree()),
-        R("GET", "/ocloud/v1/group", lambda p, a, q, b, t: p.get_group(q)),
-        R("POST", "/ocloud/v1/group", lambda p, a, q, b, t: p.create_group(b), base_response=True),
-        R(
-            "POST",
-            "/ocloud/v1/group/delete",
-            lambda p, a, q, b, t: p.delete_group(b),
-            base_response=True,
-        ),
-        # events
-        R("GET", "/ocloud/v1/event", lambda p, a, q, b, t: p.list_events(q)),
-        R("GET", "/ocloud/v1/event/{id}", lambda p, a, q, b, t: p.get_event(a["id"])),
-    ]
+class RouteMismatch(RuntimeError):
+    """The client's operation table and the simulator's handlers disagree."""
+
+
+def build_routes(
+    operations: list[tuple[str, str]] = OPERATIONS,
+    handlers: dict[tuple[str, str], Operation] = HANDLERS,
+) -> list[Route]:
+    """One route per operation of the client's table (``atp_core.vdiplatform.api.OPERATIONS``),
+    answered by the handler registered for it: a client operation without a handler, or a
+    handler no client operation calls, is refused here, so the two cannot drift apart."""
+    wanted = set(operations)
+    missing = [f"{m} {t}" for m, t in operations if (m, t) not in handlers]
+    unused = [f"{m} {t}" for m, t in handlers if (m, t) not in wanted]
+    if missing or unused:
+        raise RouteMismatch(
+            "the simulator's handlers do not match the client's operation table "
+            "(atp_core.vdiplatform.api.OPERATIONS): "
+            + "; ".join(
+                part
+                for part in (
+                    missing and f"no simulator handler for {', '.join(missing)}",
+                    unused and f"no client operation for {', '.join(unused)}",
+                )
+                if part
+            )
+        )
+    routes = [Route(handlers[op]) for op in dict.fromkeys(operations)]
     # literal paths before templated ones (``/host/all`` before ``/host/{id}``)
     return sorted(routes, key=lambda r: r.template.count("{"))
 
 
-ROUTES = _routes()
+ROUTES = build_routes()
 
 
 class Faults:
@@ -347,11 +283,12 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 raise SimError(
                     int(api_error.get("status", 9001)), str(api_error.get("msg", "模拟故障"))
                 )
-            if route.auth:
+            operation = route.operation
+            if operation.auth:
                 platform.check_token(token)
-            data = route.handler(platform, args, query, body, token)
+            data = operation.handler(platform, Request(args, query, body, token))
             envelope: dict[str, Any] = {"status": 0, "msg": OK_MSG}
-            if not route.base_response:
+            if not operation.base_response:
                 envelope["data"] = data
         except SimError as exc:
             envelope = {"status": exc.status, "msg": exc.msg}
