@@ -444,9 +444,45 @@ def page_run(run_id: int) -> dict:
         "artifacts": artifacts,
         "run_events": run_events,
         "latency": latency_rows(steps),
+        "latency_steps": latency_step_rows(targets),
         "logon": logon_rows(steps),
         "logon_scale": logon_scale,
     }
+
+
+def latency_step_rows(targets) -> list[dict]:
+    """Per target and input step (all its loop iterations together), in plan order: the
+    measured latencies (ms) with their p50, p95 and max, and the step's ``max_latency``."""
+    from atp_core.orchestrator.latency import percentile
+
+    rows: list[dict] = []
+    for t in targets:
+        by_step: dict[str, dict] = {}
+        for s in t.step_rows:
+            metrics = s.metrics or {}
+            if metrics.get("latency") is None:
+                continue
+            row = by_step.get(s.step_id)
+            if row is None:
+                row = by_step[s.step_id] = {
+                    "target": t.name,
+                    "step": s.step_id,
+                    "label": f"{s.step_id} {s.name}".strip(),
+                    "kind": str(metrics.get("action") or s.type),
+                    "samples": [],
+                    "limit": None,
+                }
+                if len(targets) > 1:
+                    row["label"] = f"{t.name.rsplit('/', 1)[-1]} · {row['label']}"
+                rows.append(row)
+            row["samples"].append(float(metrics["latency"]) * 1000)
+            if metrics.get("max_latency") is not None:
+                row["limit"] = float(metrics["max_latency"]) * 1000
+    for row in rows:
+        row["p50"] = percentile(row["samples"], 50)
+        row["p95"] = percentile(row["samples"], 95)
+        row["max"] = max(row["samples"])
+    return rows
 
 
 def logon_rows(steps) -> list[dict]:
@@ -771,4 +807,121 @@ def page_matrix(*, by: str = "build", build: str = "", builds: int = MATRIX_BUIL
         "builds": known,
         "rows": _matrix_cells(groups, {t.pk: t for t in lasts}, "host_name"),
         "window_days": None if build else MATRIX_HOST_DAYS,
+    }
+
+
+METRIC_TREND_FILTERS = ("scenario", "host", "pool")
+METRIC_TREND_ROWS_MAX = 20_000  # measured step rows read per page (newest first)
+
+
+def metric_trends(filters=None, *, days: int = 30, now=None) -> dict:
+    """Latency p50/p95 per action kind and logon phase median/p95 across the finished runs of
+    the last ``days`` days, grouped by scenario, host and desk pool (the image a desk is made
+    from, where the target came from a pool); per group the window's aggregate and one point
+    per run, oldest first. ``filters``: ``scenario`` (name), ``host`` (name), ``pool``; empty
+    values are ignored. Reads at most ``METRIC_TREND_ROWS_MAX`` measured step rows, the newest
+    (``truncated`` says so). Two queries."""
+    import datetime as dt
+
+    from atp_core.orchestrator.latency import LOGON_PHASES, percentile
+
+    filters = filters or {}
+    now = now or timezone.now()
+    first = timezone.localdate(now) - dt.timedelta(days=days - 1)
+    measured = StepResult.objects.filter(
+        run__state=RunState.FINISHED, run__finished__gte=_start_of(first)
+    ).filter(Q(metrics__has_key="latency") | Q(metrics__has_key="logon.total"))
+    choices = {
+        "scenario": set(),
+        "host": set(),
+        "pool": set(),
+    }
+    for name, host, pool in measured.values_list(
+        "run__name", "target__host__name", "target__vm__desk_pool"
+    ).distinct():
+        choices["scenario"].add(name)
+        choices["host"].add(host or "")
+        choices["pool"].add(pool or "")
+    picked = {k: str(filters.get(k) or "").strip() for k in METRIC_TREND_FILTERS}
+    qs = measured
+    if picked["scenario"]:
+        qs = qs.filter(run__name=picked["scenario"])
+    if picked["host"]:
+        qs = qs.filter(target__host__name=picked["host"])
+    if picked["pool"]:
+        qs = qs.filter(target__vm__desk_pool=picked["pool"])
+    rows = list(
+        qs.order_by("-run__finished", "-id").values_list(
+            "run_id", "run__name", "run__finished", "target__host__name",
+            "target__vm__desk_pool", "metrics",
+        )[: METRIC_TREND_ROWS_MAX + 1]
+    )  # fmt: skip
+    truncated = len(rows) > METRIC_TREND_ROWS_MAX
+    rows = rows[:METRIC_TREND_ROWS_MAX]
+
+    groups: dict[tuple, dict] = {}
+    for run_id, name, finished, host, pool, metrics in reversed(rows):
+        group = groups.setdefault(
+            (name, host or "", pool or ""),
+            {"scenario": name, "host": host or "", "pool": pool or "", "runs": {}},
+        )
+        run = group["runs"].setdefault(
+            run_id, {"run_id": run_id, "finished": finished, "latency": {}, "logon": {}}
+        )
+        metrics = metrics or {}
+        if metrics.get("latency") is not None and metrics.get("action"):
+            ms = float(metrics["latency"]) * 1000
+            run["latency"].setdefault(str(metrics["action"]), []).append(ms)
+        for phase in (*LOGON_PHASES, "total"):
+            if metrics.get(f"logon.{phase}") is not None:
+                run["logon"].setdefault(phase, []).append(float(metrics[f"logon.{phase}"]))
+
+    def stats(values: list[float], low: str) -> dict:
+        return {
+            "count": len(values),
+            low: round(percentile(values, 50), 3),
+            "p95": round(percentile(values, 95), 3),
+        }
+
+    out = []
+    for key in sorted(groups):
+        group = groups[key]
+        runs = list(group.pop("runs").values())
+        kinds = sorted({k for r in runs for k in r["latency"]})
+        phases = [p for p in (*LOGON_PHASES, "total") if any(p in r["logon"] for r in runs)]
+        group["latency"] = [
+            {
+                "kind": kind,
+                "runs": sum(1 for r in runs if kind in r["latency"]),
+                **stats([v for r in runs for v in r["latency"].get(kind, [])], "p50"),
+            }
+            for kind in kinds
+        ]
+        group["logon"] = [
+            {
+                "phase": phase,
+                "label": phase.replace("_", " "),
+                "runs": sum(1 for r in runs if phase in r["logon"]),
+                **stats([v for r in runs for v in r["logon"].get(phase, [])], "median"),
+            }
+            for phase in phases
+        ]
+        group["kinds"] = kinds
+        group["run_points"] = [
+            {
+                "run_id": r["run_id"],
+                "label": timezone.localtime(r["finished"]).strftime("%d %b %H:%M"),
+                "latency": {k: stats(v, "p50") for k, v in r["latency"].items()},
+                "logon": {p: stats(v, "median") for p, v in r["logon"].items()},
+            }
+            for r in runs
+        ]
+        out.append(group)
+    return {
+        "groups": out,
+        "filters": picked,
+        "choices": {k: sorted(v) for k, v in choices.items()},
+        "window_days": days,
+        "truncated": truncated,
+        "rows_max": METRIC_TREND_ROWS_MAX,
     }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("runs/compare", views.compare, name="compare"),
     path("runs/trends", views.trends, name="trends"),
     path("runs/matrix", views.matrix, name="matrix"),
+    path("runs/trends/metrics", views.metric_trends, name="metric_trends"),
     path("runs/<int:run_id>/", views.run_detail, name="detail"),
     path("runs/<int:run_id>/report", views.run_report, name="report"),
     path("runs/<int:run_id>/report.json", views.report_download, {"fmt": "json"}, name="json"),

@@ -463,13 +463,17 @@ def _revision_diff(run_a: Run, run_b: Run) -> list[str]:
     )
 
 
+def _bounded(request, key: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(request.GET.get(key, default)), low), high)
+    except ValueError:
+        return default
+
+
 @require_GET
 def trends(request):
     def number(key, default, low, high):
-        try:
-            return min(max(int(request.GET.get(key, default)), low), high)
-        except ValueError:
-            return default
+        return _bounded(request, key, default, low, high)
 
     data = selectors.page_trends(
         days=number("days", 30, 1, 365), last_runs=number("runs", 10, 2, 100)
@@ -489,3 +493,10 @@ def matrix(request):
         data["error"] = f"{exc}; showing scenarios × builds"
         return render(request, "runs/matrix.html", data, status=400)
     return render(request, "runs/matrix.html", data)
+
+
+@require_GET
+def metric_trends(request):
+    """Latency and logon time across runs, per scenario, host and desk pool."""
+    data = selectors.metric_trends(request.GET, days=_bounded(request, "days", 30, 1, 365))
+    return render(request, "runs/metric_trends.html", data)

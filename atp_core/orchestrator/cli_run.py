@@ -289,6 +289,26 @@ def latency_table(report):
     return table
 
 
+def logon_table(report):
+    """Logon time per phase (median/p95, s) over the run's logon steps, or None when none."""
+    from rich.table import Table
+
+    from .latency import summarize_logon
+
+    summary = summarize_logon(report.steps)
+    if not summary:
+        return None
+    table = Table(title="logon time by phase", title_justify="left")
+    table.add_column("phase")
+    for name in ("logons", "median", "p95"):
+        table.add_column(name, justify="right")
+    for phase, stats in summary.items():
+        table.add_row(
+            phase, str(stats["count"]), f"{stats['median']:.2f} s", f"{stats['p95']:.2f} s"
+        )
+    return table
+
+
 def run_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -369,9 +389,9 @@ def run_command(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, previous)
 
     console.print(summary_table(report))
-    latency = latency_table(report)
-    if latency is not None:
-        console.print(latency)
+    for table in (latency_table(report), logon_table(report)):
+        if table is not None:
+            console.print(table)
     for target in report.targets:
         for step in target.steps:
             if step.status in BAD_STATUSES:

@@ -256,3 +256,20 @@ def summarize(steps: list[Any]) -> dict[str, dict[str, float | int]]:
         }
         for kind, values in sorted(by_kind.items())
     }
+
+
+def summary_lines(steps: list[Any]) -> list[str]:
+    """The latency and logon summary as plain text lines (for the command lines), or []."""
+    lines = []
+    latency = summarize(steps)
+    if latency:
+        lines.append("input-to-display latency (ms):  action  inputs  p50  p95  max")
+        for kind, s in latency.items():
+            ms = "  ".join(f"{s[k] * 1000:.0f}" for k in ("p50", "p95", "max"))
+            lines.append(f"  {kind:<12} {s['count']:>5}  {ms}")
+    logon = summarize_logon(steps)
+    if logon:
+        lines.append("logon time (s):  phase  logons  median  p95")
+        for phase, s in logon.items():
+            lines.append(f"  {phase:<12} {s['count']:>5}  {s['median']:.2f}  {s['p95']:.2f}")
+    return lines

@@ -7,6 +7,9 @@ from the stored rows). In JUnit a ``failed`` step is a ``failure``, an ``error``
 ``error``; every other status (``skipped``, ``cancelled``, and ``pending``/``running`` in the
 report of a run still going) is ``skipped``, with the status as its message when the step has
 no error: a cancelled step was stopped on purpose and says nothing about the product.
+Each suite's ``properties`` carry its target's latency per action kind
+(``latency.<kind>.<count|p50|p95|max>``, seconds) and logon phases
+(``logon.<phase>.<count|median|p95>``); each testcase's, the step's own metrics.
 """
 
 from __future__ import annotations
@@ -166,6 +169,10 @@ class RunReport:
             for kind, stats in summarize(target.steps).items():
                 for stat, value in stats.items():
                     name = f"latency.{kind}.{stat}"
+                    ET.SubElement(props, "property", name=name, value=str(value))
+            for phase, stats in summarize_logon(target.steps).items():
+                for stat, value in stats.items():
+                    name = f"logon.{phase}.{stat}"
                     ET.SubElement(props, "property", name=name, value=str(value))
             for step in target.steps:
                 # "3.1 [2] name": the label of the live view and the report page

@@ -4,6 +4,8 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from runs import charts
+
 register = template.Library()
 
 
@@ -33,50 +35,34 @@ def ms(seconds) -> str:
         return ""
 
 
-LOGON_COLOURS = {
-    "power_on": "#6c757d",
-    "agent": "#9b59b6",
-    "login_screen": "#2e86de",
-    "credentials": "#f39c12",
-    "desktop": "#27ae60",
-    "app": "#c0392b",
-}
+@register.simple_tag
+def logon_bar(metrics, scale) -> str:
+    """A stacked bar of a logon step's phases (``runs.charts.logon_bar_svg``)."""
+    return charts.logon_bar_svg(metrics, scale)
 
 
 @register.simple_tag
-def logon_bar(metrics, scale) -> str:
-    """A stacked bar (the project's own SVG) of a logon step's phases; ``scale``: the longest
-    total of the run, so bars of several targets compare."""
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
+def latency_steps_chart(rows) -> str:
+    """The latency distribution per input step (``runs.charts.latency_steps_svg``)."""
+    return charts.latency_steps_svg(rows)
 
-    from atp_core.orchestrator.latency import LOGON_PHASES
 
-    width, height = 600, 22
-    try:
-        scale = max(float(scale), 1e-6)
-    except (TypeError, ValueError):
-        return ""
-    x = 0.0
-    parts = []
-    for phase in LOGON_PHASES:
-        value = (metrics or {}).get(f"logon.{phase}")
-        if value is None:
-            continue
-        w = float(value) / scale * width
-        label = f"{phase.replace('_', ' ')}: {float(value):.2f} s"
-        parts.append(
-            f'<rect class="logon-{phase}" x="{x:.1f}" y="0" width="{max(w, 0.5):.1f}" '
-            f'height="{height}" fill="{LOGON_COLOURS[phase]}"><title>{escape(label)}</title></rect>'
-        )
-        x += w
-    total = float((metrics or {}).get("logon.total") or 0)
-    at = min(x + 6, width + 4)
-    parts.append(f'<text x="{at:.1f}" y="16" font-size="13">{total:.1f} s</text>')
-    return mark_safe(
-        f'<svg class="logon-bar" width="{width + 60}" height="{height}" role="img" '
-        f'aria-label="logon phases">{"".join(parts)}</svg>'
-    )
+@register.simple_tag
+def latency_kinds_chart(rows) -> str:
+    """p50/p95/max latency per action kind (``runs.charts.latency_kinds_svg``)."""
+    return charts.latency_kinds_svg(rows)
+
+
+@register.simple_tag
+def latency_trend_chart(runs, kinds) -> str:
+    """Latency p50/p95 per kind across runs (``runs.charts.latency_trend_svg``)."""
+    return charts.latency_trend_svg(runs, kinds)
+
+
+@register.simple_tag
+def logon_trend_chart(runs) -> str:
+    """Logon phase medians across runs (``runs.charts.logon_trend_svg``)."""
+    return charts.logon_trend_svg(runs)
 
 
 @register.filter

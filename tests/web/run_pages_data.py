@@ -337,3 +337,56 @@ def play_loop(run: Run, emit_fn=None, *, iterations: int = 2) -> None:
         run, "step_finished", {"status": "passed", "duration": 0.3, "iteration": None}, target, "1"
     )
     send(run, "step_started", {"name": "cleanup", "attempt": 1, "iteration": None}, target, "F1")
+
+
+def measured_run(
+    name: str,
+    *,
+    host: str = "local",
+    vms=("demo-1",),
+    inputs=(),
+    logons=(),
+    finished=None,
+    user=None,
+    result: str = "passed",
+) -> Run:
+    """A finished run whose step rows carry measured metrics, as the sink stores them.
+    ``inputs``: (step id, action kind, [latency s per iteration], max_latency s or None);
+    ``logons``: {phase: seconds} per logon step (``total`` is their sum), the n-th on the n-th
+    of ``vms`` when there are several (inputs go to the first)."""
+    sc, rev = scenario(name, user)
+    finished = finished or timezone.now()
+    run = new_run(sc, rev, user, targets=tuple((host, vm) for vm in vms))
+    Run.objects.filter(pk=run.pk).update(
+        state="finished", result=result, started=finished - dt.timedelta(minutes=1),
+        finished=finished,
+    )  # fmt: skip
+    targets = list(run.run_targets.order_by("ordinal"))
+    target = targets[0]
+    RunTarget.objects.filter(run=run).update(
+        state="finished", result=result, started=finished - dt.timedelta(minutes=1),
+        finished=finished,
+    )  # fmt: skip
+    ordinal = 0
+    for step_id, kind, latencies, limit in inputs:
+        ordinal += 1
+        loop = len(latencies) > 1
+        for i, seconds in enumerate(latencies):
+            metrics = {"action": kind, "latency": seconds, "latency_to": "first display update"}
+            if limit is not None:
+                metrics["max_latency"] = limit
+            StepResult.objects.create(
+                run=run, target=target, step_id=step_id, iteration=i if loop else -1,
+                ordinal=ordinal, name=f"{kind} {step_id}", type="send_key", status="passed",
+                duration=0.3, metrics=metrics, started=finished, finished=finished,
+            )  # fmt: skip
+    for n, phases in enumerate(logons):
+        ordinal += 1
+        metrics = {f"logon.{p}": v for p, v in phases.items()}
+        metrics["logon.total"] = round(sum(phases.values()), 3)
+        StepResult.objects.create(
+            run=run, target=targets[n % len(targets)], step_id=f"L{n + 1}", ordinal=ordinal,
+            name="log on", type="logon", status="passed", duration=metrics["logon.total"],
+            metrics=metrics, started=finished, finished=finished,
+        )  # fmt: skip
+    return run

@@ -20,6 +20,8 @@ PAGES = [
     "/runs/trends",
     "/runs/matrix",
     "/runs/matrix?by=host",
+    "/runs/trends/metrics",
+    "/runs/trends/metrics?scenario=demo&host=local&days=60",
     "/runs/{first}/",
     "/runs/{first}/report",
     "/runs/{first}/report.json",

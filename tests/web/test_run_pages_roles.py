@@ -35,6 +35,7 @@ def test_viewer_reads_but_cannot_cancel_or_rerun(client, runs):
         f"/runs/{active.pk}/",
         f"/runs/{done.pk}/",
         "/runs/trends",
+        "/runs/trends/metrics",
         f"/runs/compare?a={done.pk}&b={active.pk}",
     ):
         response = client.get(path)

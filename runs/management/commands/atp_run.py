@@ -129,10 +129,20 @@ class Command(BaseCommand):
             time.sleep(0.5)
         reason = f" ({run.reason})" if run.reason else ""
         self.stdout.write(f"run {run.pk}: {run.result}{reason}")
+        self._metrics(run.pk)
         code = EXIT.get(run.result or "", 2)
         if code:
             raise SystemExit(code)
         return None
+
+    def _metrics(self, run_id: int) -> None:
+        """The run's latency per action kind and logon phases, from the one report builder."""
+        from atp_core.orchestrator.latency import summary_lines
+        from runs.reports import build_report
+        from runs.selectors import run_detail
+
+        for line in summary_lines(build_report(run_detail(run_id)).steps):
+            self.stdout.write(line)
 
     @staticmethod
     def _event_line(event: dict) -> str:
@@ -182,6 +192,7 @@ class Command(BaseCommand):
                 w(f"    {step.step_id:<8}{it:<5} {step.status:<9} {dur:>8}  {step.name}")
                 if step.error:
                     w(f"      error: {step.error}")
+        self._metrics(run.pk)
         for artifact in getattr(run, "all_artifacts", []):
             w(f"  artifact {artifact.kind:<10} {artifact.name} ({artifact.size} bytes)")
         if opts["events"]:
