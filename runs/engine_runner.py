@@ -32,6 +32,7 @@ from .event_sink import RunEventSink
 from .event_store import record_event
 from .models import Artifact, Run
 from .pausing import EventPauser, pause_max
+from .run_facts import record_target_facts
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +287,7 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
 
     scenario = load_scenario(run.source, filename=f"{run.name}.yaml")
     targets = build_targets(run)
+    record_target_facts(run)
     kwargs: dict[str, Any] = {
         "sink": sink,
         "variables": dict(run.variables or {}),

@@ -33,12 +33,15 @@ from .projection import drop_planned_loop_rows
 log = logging.getLogger(__name__)
 
 
-def claim(run_id: int, *, worker: str = "", task_id: str = "") -> slots.Claim:
+def claim(
+    run_id: int, *, worker: str = "", task_id: str = "", worker_env_id: int | None = None
+) -> slots.Claim:
     """Mark a queued run ``running`` if every host of its targets has a free slot.
 
     Returns ``Claim(CLAIMED)`` (the run is now running: started, heartbeat, worker, task_id
     set), ``Claim(NO_SLOT)`` (still queued: re-send the task with a countdown) or
     ``Claim(STALE)`` (the run is not queued any more: a duplicate or late message; drop it).
+    ``worker_env_id``: the claiming worker's WorkerEnvironment (``runs.run_facts``).
     """
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=run_id).first()
@@ -55,7 +58,8 @@ def claim(run_id: int, *, worker: str = "", task_id: str = "") -> slots.Claim:
         run.heartbeat = now
         run.worker = worker or run.worker
         run.task_id = task_id or run.task_id
-        run.save(update_fields=["state", "started", "heartbeat", "worker", "task_id"])
+        run.worker_env_id = worker_env_id or run.worker_env_id
+        run.save(update_fields=["state", "started", "heartbeat", "worker", "task_id", "worker_env"])
         return slots.Claim(slots.CLAIMED)
 
 

@@ -59,6 +59,14 @@ class Run(models.Model):
     finished = models.DateTimeField(null=True, blank=True, db_index=True)
     queue = models.CharField(max_length=128, blank=True, help_text="Celery queue, host.<name>")
     worker = models.CharField(max_length=255, blank=True, help_text="Celery worker hostname")
+    worker_env = models.ForeignKey(
+        "WorkerEnvironment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text="what the worker that claimed it runs on (Python, libvirt, package versions)",
+    )
     task_id = models.CharField(max_length=64, blank=True, help_text="the latest send's task id")
     dispatched_at = models.DateTimeField(
         null=True, blank=True, help_text="when its task was last sent (the reaper's clock)"
@@ -133,6 +141,18 @@ class Run(models.Model):
             return f"/runs/{self.pk}/"
 
 
+class WorkerEnvironment(models.Model):
+    """One distinct set of what a worker runs on, shared by every run claimed with it:
+    ``facts`` = ``{"python", "platform", "libvirt", "packages": {name: version}}``."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the facts")
+    facts = models.JSONField(default=dict)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"worker environment {self.digest[:12]}"
+
+
 class RunTarget(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="run_targets")
     name = models.CharField(max_length=255, help_text="display name, host/vm")
@@ -154,6 +174,12 @@ class RunTarget(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     totals = models.JSONField(default=dict, blank=True)
     ordinal = models.PositiveIntegerField(default=0)
+    domain_xml = models.TextField(
+        blank=True, help_text="the VM's libvirt domain XML when the run started (capped)"
+    )
+    boot_id = models.CharField(
+        max_length=64, blank=True, help_text="the guest kernel's boot id when the run started"
+    )
 
     class Meta:
         ordering = ["run", "ordinal"]

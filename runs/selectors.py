@@ -328,7 +328,11 @@ def page_run(run_id: int) -> dict:
         if run is None:
             raise Http404(f"no run {run_id}")
         last_seq = run.last_seq
-        targets = list(run.run_targets.select_related("host", "vm").order_by("ordinal", "id"))
+        targets = list(
+            run.run_targets.select_related("host", "vm")
+            .defer("domain_xml")
+            .order_by("ordinal", "id")
+        )
         steps = list(
             StepResult.objects.filter(run=run).order_by("target_id", "ordinal", "iteration")
         )
@@ -925,3 +929,139 @@ def metric_trends(filters=None, *, days: int = 30, now=None) -> dict:
         "truncated": truncated,
         "rows_max": METRIC_TREND_ROWS_MAX,
     }
+
+
+# --- the investigation view: a failing run next to the last run of its scenario that passed ---
+
+
+def variable_changes(a: dict, b: dict) -> list[dict]:
+    """The variables whose values differ between two runs (missing on one side: None)."""
+    return [
+        {"name": k, "a": a.get(k), "b": b.get(k)}
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k) or (k in a) != (k in b)
+    ]
+
+
+def _unified(a: str, b: str, label_a: str, label_b: str) -> list[str]:
+    import difflib
+
+    if a == b:
+        return []
+    return list(difflib.unified_diff(a.splitlines(), b.splitlines(), label_a, label_b, lineterm=""))
+
+
+def revision_diff(run_a: Run, run_b: Run) -> list[str]:
+    """Unified diff of the scenario text the two runs ran (empty when it was the same)."""
+
+    def label(r: Run) -> str:
+        return f"run {r.pk} (revision {r.revision.number if r.revision_id else '?'})"
+
+    return _unified(run_a.source, run_b.source, label(run_a), label(run_b))
+
+
+def last_passed_before(run: Run) -> Run | None:
+    """The newest run of ``run``'s scenario that passed and was launched before it."""
+    return (
+        Run.objects.filter(scenario_id=run.scenario_id, result=Result.PASSED)
+        .filter(Q(created__lt=run.created) | Q(created=run.created, id__lt=run.pk))
+        .select_related("revision", "worker_env")
+        .order_by("-created", "-id")
+        .first()
+    )
+
+
+def _package_changes(a: dict, b: dict) -> list[dict]:
+    """Packages whose version differs (or that only one side has), by name."""
+    return [
+        {"name": k, "a": a.get(k), "b": b.get(k)}
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k)
+    ]
+
+
+def _environment(run: Run) -> dict:
+    facts = run.worker_env.facts if run.worker_env_id and run.worker_env else {}
+    return {"worker": run.worker, "stored": bool(facts), **facts}
+
+
+def page_investigation(run_id: int) -> dict:
+    """This run and the last passing run of its scenario before it, side by side: the revision
+    diff, the variables, per target (paired by position) the host, the VM's domain XML (diffed)
+    and boot id, and the worker with its package versions. ``passed`` is None when the scenario
+    never passed before this run. Seven queries."""
+    from django.http import Http404
+
+    run = Run.objects.select_related("scenario", "revision", "worker_env").filter(pk=run_id).first()
+    if run is None:
+        raise Http404(f"no run {run_id}")
+    passed = last_passed_before(run)
+    targets = {
+        r.pk: list(r.run_targets.select_related("host").order_by("ordinal"))
+        for r in filter(None, (run, passed))
+    }
+    failed = list(
+        StepResult.objects.filter(run=run, status__in=tuple(BAD_STATUSES))
+        .select_related("target")
+        .order_by("target__ordinal", "ordinal", "iteration")
+    )
+    this_env = _environment(run)
+    data = {
+        "run": run,
+        "passed": passed,
+        "failed_steps": failed,
+        "this_env": this_env,
+    }
+    if passed is None:
+        data["target_pairs"] = [{"this": t, "passed": None} for t in targets[run.pk]]
+        data["env_rows"] = _env_rows({}, this_env)
+        return data
+    before = targets[passed.pk]
+    pairs = []
+    for i, t in enumerate(targets[run.pk]):
+        other = before[i] if i < len(before) else None
+        pair = {"this": t, "passed": other}
+        if other is not None:
+            pair["same_host"] = (t.host_id, t.host_uri) == (other.host_id, other.host_uri)
+            pair["same_vm"] = t.vm_name == other.vm_name
+            pair["xml_diff"] = _unified(
+                other.domain_xml,
+                t.domain_xml,
+                f"run {passed.pk} {other.name}",
+                f"run {run.pk} {t.name}",
+            )
+            pair["same_boot"] = bool(t.boot_id) and t.boot_id == other.boot_id
+        pairs.append(pair)
+    passed_env = _environment(passed)
+    data.update(
+        target_pairs=pairs,
+        extra_passed_targets=before[len(targets[run.pk]) :],
+        revision_diff=revision_diff(passed, run),
+        variables=[
+            {**v, "changed": v["a"] != v["b"]}
+            for v in (
+                {"name": k, "a": (passed.variables or {}).get(k), "b": (run.variables or {}).get(k)}
+                for k in sorted(set(passed.variables or {}) | set(run.variables or {}))
+            )
+        ],
+        passed_env=passed_env,
+        package_changes=_package_changes(
+            passed_env.get("packages") or {}, this_env.get("packages") or {}
+        )
+        if passed_env["stored"] and this_env["stored"]
+        else None,
+        env_rows=_env_rows(passed_env, this_env),
+    )
+    return data
+
+
+def _env_rows(passed_env: dict, this_env: dict) -> list[dict]:
+    return [
+        {
+            "name": k,
+            "a": passed_env.get(k),
+            "b": this_env.get(k),
+            "changed": passed_env.get(k) != this_env.get(k),
+        }
+        for k in ("python", "libvirt", "platform")
+    ]

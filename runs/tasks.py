@@ -20,6 +20,7 @@ def execute_run(self, run_id: int) -> str:
     (or ``stale``/``requeued``). Never raises for a run's problems."""
     from . import engine_runner, lifecycle, slots
     from .models import Run
+    from .run_facts import worker_environment_id
 
     worker = getattr(self.request, "hostname", "") or ""
     task_id = getattr(self.request, "id", "") or ""
@@ -30,7 +31,9 @@ def execute_run(self, run_id: int) -> str:
     if run.cancel_requested:
         lifecycle.finish(run_id, Result.CANCELLED, "cancelled before it started")
         return Result.CANCELLED
-    claim = lifecycle.claim(run_id, worker=worker, task_id=task_id)
+    claim = lifecycle.claim(
+        run_id, worker=worker, task_id=task_id, worker_env_id=worker_environment_id()
+    )
     if claim.outcome == slots.STALE:
         return "stale"
     if not claim.ok:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("runs/trends/metrics", views.metric_trends, name="metric_trends"),
     path("runs/<int:run_id>/", views.run_detail, name="detail"),
     path("runs/<int:run_id>/report", views.run_report, name="report"),
+    path("runs/<int:run_id>/investigate", views.investigate, name="investigate"),
     path("runs/<int:run_id>/report.json", views.report_download, {"fmt": "json"}, name="json"),
     path("runs/<int:run_id>/junit.xml", views.report_download, {"fmt": "junit"}, name="junit"),
     path("runs/<int:run_id>/events", views.run_events, name="events"),

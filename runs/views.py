@@ -430,36 +430,9 @@ def compare(request):
             "b": run_b,
             "rows": rows,
             "changes": changes,
-            "variables": _variable_changes(run_a.variables or {}, run_b.variables or {}),
-            "revision_diff": _revision_diff(run_a, run_b),
+            "variables": selectors.variable_changes(run_a.variables or {}, run_b.variables or {}),
+            "revision_diff": selectors.revision_diff(run_a, run_b),
         },
-    )
-
-
-def _variable_changes(a: dict, b: dict) -> list[dict]:
-    """The variables whose values differ between two runs (missing on one side: None)."""
-    return [
-        {"name": k, "a": a.get(k), "b": b.get(k)}
-        for k in sorted(set(a) | set(b))
-        if a.get(k) != b.get(k) or (k in a) != (k in b)
-    ]
-
-
-def _revision_diff(run_a: Run, run_b: Run) -> list[str]:
-    """Unified diff of the scenario text the two runs ran (empty when it was the same)."""
-    import difflib
-
-    if run_a.source == run_b.source:
-        return []
-    label = lambda r: f"run {r.pk} (revision {r.revision.number if r.revision_id else '?'})"  # noqa: E731
-    return list(
-        difflib.unified_diff(
-            run_a.source.splitlines(),
-            run_b.source.splitlines(),
-            label(run_a),
-            label(run_b),
-            lineterm="",
-        )
     )
 
 
@@ -500,3 +473,9 @@ def metric_trends(request):
     """Latency and logon time across runs, per scenario, host and desk pool."""
     data = selectors.metric_trends(request.GET, days=_bounded(request, "days", 30, 1, 365))
     return render(request, "runs/metric_trends.html", data)
+
+
+@require_GET
+def investigate(request, run_id: int):
+    """A failing run next to the last run of its scenario that passed: what changed."""
+    return render(request, "runs/investigate.html", selectors.page_investigation(run_id))
