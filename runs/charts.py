@@ -39,7 +39,20 @@ def nice_ceiling(value: float) -> float:
 
 
 def _num(value: float) -> str:
+    if value == 0:
+        return "0"
     return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _run_labels(xs: list[tuple[float, int]], y: float) -> list[str]:
+    """Run ids under the x axis: every run when there are few, else every n-th."""
+    every = max(1, math.ceil(len(xs) / 16))
+    return [
+        f'<text class="run-label" x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">'
+        f"{run_id}</text>"
+        for n, (x, run_id) in enumerate(xs)
+        if n % every == 0 or n == len(xs) - 1
+    ]
 
 
 def _axis(x0: float, x1: float, y: float, scale: float, unit: str, ticks: int = 4) -> list[str]:
@@ -61,7 +74,7 @@ def latency_steps_svg(rows: list[dict]) -> SafeString:
     samples (ms), p50, p95, max (ms), limit (ms or None)."""
     if not rows:
         return mark_safe("")
-    label_w, plot_w, value_w, row_h, top = 250, 420, 190, 24, 8
+    label_w, plot_w, value_w, row_h, top = 250, 420, 250, 24, 8
     x0, x1 = label_w, label_w + plot_w
     scale = nice_ceiling(
         max(max(r["max"] for r in rows), max((r["limit"] or 0) for r in rows)) * 1.05
@@ -246,7 +259,10 @@ def latency_trend_svg(runs: list[dict], kinds: list[str]) -> SafeString:
                 f'r="4" fill="{colour}"><title>run {r["run_id"]} ({escape(r["label"])}): '
                 f"{escape(kind)} p50 {s['p50']:.0f} ms, p95 {s['p95']:.0f} ms</title></circle>"
             )
-    legend_y = top + plot_h + 18
+    parts += _run_labels(
+        [(xy(i, 0)[0], r["run_id"]) for i, r in enumerate(runs)], top + plot_h + 12
+    )
+    legend_y = top + plot_h + 30
     for n, kind in enumerate(kinds):
         colour = KIND_COLOURS[n % len(KIND_COLOURS)]
         x = left + n * 110
@@ -256,7 +272,7 @@ def latency_trend_svg(runs: list[dict], kinds: list[str]) -> SafeString:
         )
     parts.append(
         f'<text x="{left + plot_w}" y="{legend_y}" font-size="11" text-anchor="end">'
-        f"p95 solid · p50 dashed · {len(runs)} runs, oldest left</text>"
+        f"p95 solid · p50 dashed · x: run id, oldest left</text>"
     )
     width, height = left + plot_w + 20, legend_y + 8
     return mark_safe(
@@ -299,8 +315,13 @@ def logon_trend_svg(runs: list[dict]) -> SafeString:
                 f"{stats['median']:.2f} s, p95 {stats['p95']:.2f} s</title></rect>"
             )
         parts.append("</g>")
-    width = left + len(runs) * (col_w + 4) + 20
-    height = top + plot_h + 14
+    parts += _run_labels(
+        [(left + i * (col_w + 4) + col_w / 2, r["run_id"]) for i, r in enumerate(runs)],
+        top + plot_h + 12,
+    )
+    width = max(left + len(runs) * (col_w + 4) + 20, 160)
+    height = top + plot_h + 28
+    parts.append(f'<text x="{left}" y="{height - 2}" font-size="11">x: run id, oldest left</text>')
     return mark_safe(
         f'<svg class="chart logon-trend" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-label="logon phase medians per run">'
