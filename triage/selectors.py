@@ -94,3 +94,66 @@ def search(query: str) -> dict:
         .order_by("-created")[:SEARCH_LIMIT]
     )
     return {"query": query, "runs": list(runs), "steps": list(steps), "notes": list(notes)}
+
+
+UNLABELLED = ""
+
+
+def failures_by_label(days: int = 30, *, now=None) -> dict:
+    """The window's finished runs that did not pass (failed, error, timed out; cancelled ones
+    are left out), per scenario split by failure label: each run counts once, under the label
+    of its newest labelled note (on the run or one of its steps), else as not labelled.
+
+    ``{"columns": [(key, label)...], "rows": [{name, total, counts: {key: n}, parts}],
+    "totals": {...}}``; one query, whatever the number of runs."""
+    import datetime as dt
+
+    from django.db.models import Count, OuterRef, Subquery
+    from django.utils import timezone
+
+    from atp_core.status import Result, RunState
+
+    from .models import LABELS
+
+    now = now or timezone.now()
+    first = timezone.localdate(now) - dt.timedelta(days=days - 1)
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    newest_label = (
+        Note.objects.filter(run_id=OuterRef("pk"))
+        .exclude(label="")
+        .order_by("-created", "-id")
+        .values("label")[:1]
+    )
+    grouped = (
+        Run.objects.filter(
+            state=RunState.FINISHED,
+            finished__gte=start,
+            result__in=[Result.FAILED, Result.ERROR, Result.TIMED_OUT],
+        )
+        .annotate(label=Subquery(newest_label))
+        .values("name", "label")
+        .annotate(runs=Count("id"))
+        .order_by()
+    )
+    columns = [*LABELS, (UNLABELLED, "not labelled")]
+    keys = [k for k, _ in columns]
+    rows: dict[str, dict] = {}
+    totals = {"name": "all scenarios", "total": 0, "counts": dict.fromkeys(keys, 0)}
+    for g in grouped:
+        row = rows.setdefault(
+            g["name"], {"name": g["name"], "total": 0, "counts": dict.fromkeys(keys, 0)}
+        )
+        key = g["label"] or UNLABELLED
+        row["counts"][key] += g["runs"]
+        row["total"] += g["runs"]
+        totals["counts"][key] += g["runs"]
+        totals["total"] += g["runs"]
+    out = sorted(rows.values(), key=lambda r: r["name"].lower())
+    for row in [*out, totals]:
+        row["cells"] = [{"key": k, "count": row["counts"][k]} for k in keys]
+        row["parts"] = [
+            {"key": k or "none", "share": round(100 * row["counts"][k] / row["total"], 1)}
+            for k in keys
+            if row["counts"][k]
+        ]
+    return {"columns": columns, "rows": out, "totals": totals, "window_days": days}

@@ -27,3 +27,9 @@ def run_triage(context, run):
 @register.filter
 def bug_link(ref: str) -> str:
     return ref if ref.startswith(("http://", "https://")) else ""
+
+
+@register.inclusion_tag("triage/_failure_labels.html")
+def failure_labels(days: int):
+    """The trends page's card: the window's failed runs per scenario, split by label."""
+    return selectors.failures_by_label(int(days or 30))
