@@ -97,6 +97,9 @@ class RunSerializer(serializers.ModelSerializer):
     duration = serializers.FloatField(read_only=True, allow_null=True)
     revision = serializers.IntegerField(source="revision.number", read_only=True)
     run_targets = TargetSummarySerializer(many=True, read_only=True)
+    schedule = serializers.CharField(
+        source="schedule_name", read_only=True, help_text="the schedule's name at launch"
+    )
 
     class Meta:
         model = Run
@@ -125,6 +128,7 @@ class RunSerializer(serializers.ModelSerializer):
             "rerun_of",
             "schedule",
             "build",
+            "schedule_id",
             "vdi_endpoint",
             "pause_on",
             "run_targets",
@@ -263,22 +267,17 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=LaunchSerializer, responses={201: RunSerializer})
     def create(self, request):
-        from scenarios.models import Scenario
+        from scenarios.selectors import RevisionNotFound, get_revision
 
         data = LaunchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        scenario = Scenario.objects.filter(name=values["scenario"]).first()
-        if scenario is None:
-            raise NotFound(f"no scenario named {values['scenario']!r}")
-        if values.get("revision") is not None:
-            revision = scenario.revisions.filter(number=values["revision"]).first()
-            if revision is None:
-                raise NotFound(f"scenario {scenario.name} has no revision {values['revision']}")
-        else:
-            revision = scenario.current_revision
-            if revision is None:
-                raise _invalid(InvalidInput(f"scenario {scenario.name} has no runnable revision"))
+        try:
+            revision = get_revision(values["scenario"], values.get("revision"))
+        except RevisionNotFound as exc:
+            raise NotFound(str(exc)) from None
+        if revision is None:
+            raise _invalid(InvalidInput(f"scenario {values['scenario']} has no runnable revision"))
         try:
             run = services.launch_run(
                 revision,

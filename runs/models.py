@@ -80,7 +80,19 @@ class Run(models.Model):
     rerun_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
     )
-    schedule = models.CharField(max_length=120, blank=True, help_text="schedule that launched it")
+    schedule = models.ForeignKey(
+        "schedules.Schedule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text="the schedule that launched it",
+    )
+    schedule_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="the schedule's name at launch: history keeps it after a rename or delete",
+    )
     build = models.CharField(
         max_length=BUILD_MAX,
         blank=True,

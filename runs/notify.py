@@ -66,7 +66,7 @@ def run_payload(run) -> dict:
         "duration": run.duration,
         "attempt": run.attempt,
         "max_attempts": run.max_attempts,
-        "schedule": run.schedule,
+        "schedule": run.schedule_name,
         "launched_by": run.launched_by.username if run.launched_by_id else "",
         "targets": [
             {"name": t.name, "result": t.result, "totals": t.totals or {}}
@@ -170,8 +170,8 @@ def send_email(run, addresses: list[str], payload: dict) -> Delivery:
     ]
     if run.reason:
         lines.append(f"Reason:   {run.reason}")
-    if run.schedule:
-        lines.append(f"Schedule: {run.schedule}")
+    if run.schedule_name:
+        lines.append(f"Schedule: {run.schedule_name}")
     try:
         send_mail(subject, "\n".join(lines) + "\n", None, addresses, fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - any mail backend error is reported, not raised

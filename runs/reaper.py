@@ -221,7 +221,9 @@ def requeue_attempt(run):
                 build=run.build,
             )
             Run.objects.filter(pk=new.pk).update(
-                attempt=run.attempt + 1, max_attempts=run.max_attempts
+                attempt=run.attempt + 1,
+                max_attempts=run.max_attempts,
+                schedule_name=run.schedule_name,  # kept when its schedule was deleted since
             )
             new.attempt, new.max_attempts = run.attempt + 1, run.max_attempts
             _record(

@@ -1,14 +1,17 @@
 """Launching, cancelling and re-running runs.
 
-``launch_run`` resolves the requested targets against the inventory, stores the Run with its
-RunTargets, records a ``queued`` event and, once the transaction commits, sends
+``parse_targets``, ``parse_variables`` and ``parse_pause_on`` read what the Run form and the
+schedule form give. ``launch_run`` resolves the requested targets against the inventory, stores
+the Run with its RunTargets, records a ``queued`` event and, once the transaction commits, sends
 ``runs.tasks.execute_run`` to the queue of the first target's host (``host.<name>``).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+import yaml
 from django.db import transaction
 
 from atp_core.errors import InvalidInput
@@ -20,6 +23,9 @@ from . import lifecycle
 from .event_store import record_event
 from .models import BUILD_MAX, Run, RunTarget
 from .tasks import dispatch
+
+if TYPE_CHECKING:
+    from schedules.models import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +94,70 @@ def choose_vdi_endpoint(revision, requested: str | None = None) -> str:
         first = VdiEndpoint.objects.filter(enabled=True).order_by("pk").first()
         return first.name if first else ""
     return ""
+
+
+def parse_variables(text: str) -> dict:
+    """Overrides as YAML/JSON mapping or ``name=value`` lines; values are scalars."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if "=" in text and ":" not in text.split("=", 1)[0]:
+        result = {}
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if "=" not in line:
+                raise InvalidInput(f"variables line {n}: expected name=value, got {line!r}")
+            key, value = line.split("=", 1)
+            result[key.strip()] = value.strip()
+    else:
+        try:
+            result = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise InvalidInput(f"variables: not valid YAML{where}") from None
+        if not isinstance(result, dict):
+            raise InvalidInput("variables: give a mapping (name: value) or name=value lines")
+    for key, value in result.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise InvalidInput(f"variables: {key!r} is not a valid name (letters, digits, _)")
+        if isinstance(value, dict | list):
+            raise InvalidInput(f"variables.{key}: only scalar values can be overridden")
+    return result
+
+
+def parse_targets(vm_ids: list[str], tags: str) -> list[dict]:
+    """Targets in the scenario format: ``{"vm": name, "host": host}`` and ``{"tag": tag}``."""
+    targets: list[dict] = []
+    ids = []
+    for raw in vm_ids:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            raise InvalidInput(f"targets: {raw!r} is not a VM id") from None
+    if ids:
+        found = {
+            vm.pk: vm for vm in VirtualMachine.objects.filter(pk__in=ids).select_related("host")
+        }
+        missing = sorted(set(ids) - set(found))
+        if missing:
+            raise InvalidInput(f"targets: no VM with id {missing[0]}")
+        for pk in ids:
+            vm = found[pk]
+            target = {"vm": vm.name}
+            if vm.host_id:
+                target["host"] = vm.host.name
+            targets.append(target)
+    for tag in [t.strip() for t in (tags or "").split(",") if t.strip()]:
+        targets.append({"tag": tag})
+    return targets
+
+
+def parse_pause_on(choice: str, step: str = "") -> str:
+    """The run form's pause: a step id typed in wins over the chosen failure/mismatch."""
+    step = (step or "").strip().removeprefix("step:")
+    return f"step:{step}" if step else (choice or "").strip()
 
 
 def _vm_target(vm: VirtualMachine) -> dict:
@@ -220,7 +290,7 @@ def launch_run(
     variables: dict,
     user,
     *,
-    schedule: str = "",
+    schedule: Schedule | None = None,
     rerun_of: Run | None = None,
     vdi_endpoint: str | None = None,
     pause_on: str | None = None,
@@ -278,6 +348,7 @@ def launch_run(
             max_attempts=1 + retries,
             rerun_of=rerun_of,
             schedule=schedule,
+            schedule_name=schedule.name if schedule else "",
             vdi_endpoint=endpoint,
             pause_on=pause_on,
             build=build,
@@ -303,7 +374,7 @@ def launch_run(
                 "queue": run.queue,
                 "targets": [t["name"] for t in resolved] or [VM_LESS_TARGET],
                 "by": getattr(user, "username", "") or "",
-                "schedule": schedule,
+                "schedule": schedule.name if schedule else "",
                 "rerun_of": rerun_of.pk if rerun_of else None,
                 "vdi_endpoint": endpoint,
                 **({"pause_on": pause_on} if pause_on else {}),

@@ -6,14 +6,15 @@ from django.db.models import Count
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
 from atp_core.errors import InvalidInput
 from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictSlugField
 from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
+from runs.services import launch_run
 
-from . import engine, launch, name_check, selectors, services
+from . import engine, name_check, selectors, services
 from . import secrets as secret_service
 from .models import ReferenceImage, Scenario, ScenarioRevision, ScenarioSecret
 
@@ -207,13 +208,10 @@ class ScenarioViewSet(
     @extend_schema(responses=RevisionSerializer)
     @action(detail=True, methods=["get"], url_path=r"revisions/(?P<number>\d+)")
     def revision(self, request, name=None, number=None):
-        scenario = self.get_object()
         try:
-            revision = ScenarioRevision.objects.select_related("author").get(
-                scenario=scenario, number=int(number)
-            )
-        except ScenarioRevision.DoesNotExist:
-            return Response({"detail": "no such revision"}, status=status.HTTP_404_NOT_FOUND)
+            revision = selectors.get_revision(self.get_object(), number)
+        except selectors.RevisionNotFound as exc:
+            raise NotFound(str(exc)) from None
         return Response(RevisionSerializer(revision).data)
 
     @extend_schema(request=LaunchRequestSerializer, responses={201: LaunchResponse})
@@ -223,16 +221,16 @@ class ScenarioViewSet(
         scenario = self.get_object()
         data = LaunchRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        number = data.validated_data.get("revision")
-        revision = scenario.current_revision
-        if number is not None:
-            revision = scenario.revisions.filter(number=number).first()
+        try:
+            revision = selectors.get_revision(scenario, data.validated_data.get("revision"))
+        except selectors.RevisionNotFound as exc:
+            raise NotFound(str(exc)) from None
         if revision is None:
-            return Response({"detail": "no such revision"}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound(f"scenario {scenario.name} has no revision yet")
         targets = data.validated_data.get("targets") or []
         variables = data.validated_data.get("variables") or {}
         try:
-            run = launch.launch(revision, targets, variables, request.user)
+            run = launch_run(revision, targets, variables, request.user)
         except InvalidInput as exc:
             raise _invalid(exc) from None
         return Response({"run": run.pk}, status=status.HTTP_201_CREATED)

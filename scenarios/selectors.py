@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from atp_core.errors import InvalidInput
 from atp_site.tags import filter_tagged
 
 from .models import ReferenceImage, Scenario, ScenarioRevision
@@ -34,6 +35,40 @@ def all_tags() -> list[tuple[str, int]]:
         for t in tags or []:
             counts[t] = counts.get(t, 0) + 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+class RevisionNotFound(LookupError):
+    """No scenario of that name, or no revision of that number (the message says which)."""
+
+
+def get_revision(
+    scenario: Scenario | str, number: int | str | None = None
+) -> ScenarioRevision | None:
+    """Revision ``number`` of ``scenario`` (a Scenario or its name), its author loaded;
+    ``number`` None or "": the scenario's current revision (None when it has none yet).
+
+    Raises RevisionNotFound for an unknown scenario or revision number and InvalidInput for a
+    number that is not a whole number, so every caller turns them into the same answers."""
+    if isinstance(scenario, str):
+        found = Scenario.objects.filter(name=scenario).select_related("current_revision").first()
+        if found is None:
+            raise RevisionNotFound(f"no scenario named {scenario!r}")
+        scenario = found
+    if number is None or number == "":
+        return scenario.current_revision
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"revision: {number!r} is not a revision number") from None
+    revision = (
+        ScenarioRevision.objects.select_related("author")
+        .filter(scenario=scenario, number=wanted)
+        .first()
+    )
+    if revision is None:
+        raise RevisionNotFound(f"scenario {scenario.name} has no revision {wanted}")
+    revision.scenario = scenario
+    return revision
 
 
 def revisions_of(scenario: Scenario) -> QuerySet:

@@ -22,8 +22,9 @@ from atp_site.permissions import has_role, role_required
 from atp_site.tags import normalise_tags
 from atp_site.uploads import read_upload
 from hosts.models import VirtualMachine
+from runs.services import launch_run, parse_pause_on, parse_targets, parse_variables
 
-from . import engine, launch, name_check, selectors, services
+from . import engine, name_check, selectors, services
 from .models import ReferenceImage, Scenario, ScenarioRevision
 
 NEW_SCENARIO_TEMPLATE = """\
@@ -159,6 +160,15 @@ def _scenario(name: str) -> Scenario:
     return get_object_or_404(Scenario.objects.select_related("current_revision"), name=name)
 
 
+def _revision(scenario: Scenario, number) -> ScenarioRevision | None:
+    """``selectors.get_revision`` with an unknown number a 404 (a malformed one raises
+    InvalidInput for the view to answer)."""
+    try:
+        return selectors.get_revision(scenario, number)
+    except selectors.RevisionNotFound as exc:
+        raise Http404(str(exc)) from None
+
+
 @require_GET
 def scenario_detail(request, name: str):
     scenario = _scenario(name)
@@ -249,9 +259,7 @@ def scenario_save(request, name: str):
 @require_GET
 def revision_detail(request, name: str, number: int):
     scenario = _scenario(name)
-    revision = get_object_or_404(
-        ScenarioRevision.objects.select_related("author"), scenario=scenario, number=number
-    )
+    revision = _revision(scenario, number)
     return render(
         request,
         "scenarios/revision.html",
@@ -267,16 +275,11 @@ def revision_detail(request, name: str, number: int):
 @require_GET
 def scenario_export(request, name: str):
     scenario = _scenario(name)
-    number = request.GET.get("revision")
-    revision = (
-        get_object_or_404(ScenarioRevision, scenario=scenario, number=number)
-        if number
-        else scenario.current_revision
-    )
-    if revision is None:
-        raise Http404("no revision")
-    fmt = request.GET.get("format", revision.format)
     try:
+        revision = _revision(scenario, request.GET.get("revision"))
+        if revision is None:
+            raise Http404("no revision")
+        fmt = request.GET.get("format", revision.format)
         text, content_type = services.export_text(revision, fmt)
     except InvalidInput as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
@@ -292,35 +295,31 @@ def scenario_export(request, name: str):
 @role_required("operator")
 def scenario_run(request, name: str):
     scenario = _scenario(name)
-    number = request.POST.get("revision")
-    revision = (
-        get_object_or_404(ScenarioRevision, scenario=scenario, number=number)
-        if number
-        else scenario.current_revision
-    )
     try:
+        revision = _revision(scenario, request.POST.get("revision"))
         if revision is None:
             raise InvalidInput("save the scenario before running it")
-        targets = launch.parse_targets(request.POST.getlist("vm"), request.POST.get("tags", ""))
-        variables = launch.parse_variables(request.POST.get("variables", ""))
+        targets = parse_targets(request.POST.getlist("vm"), request.POST.get("tags", ""))
+        variables = parse_variables(request.POST.get("variables", ""))
         endpoint = request.POST.get("vdi_endpoint", "").strip()
-        run = launch.launch(
+        run = launch_run(
             revision,
             targets,
             variables,
             request.user,
-            vdi_endpoint=endpoint,
-            pause_on=launch.parse_pause_on(
+            vdi_endpoint=endpoint or None,
+            pause_on=parse_pause_on(
                 request.POST.get("pause_on", ""), request.POST.get("pause_on_step", "")
-            ),
-            build=request.POST.get("build", ""),
+            )
+            or None,
+            build=request.POST.get("build", "") or None,
         )
     except InvalidInput as exc:
         if _wants_json(request):
             return JsonResponse({"ok": False, "error": str(exc)}, status=400)
         messages.error(request, f"Not launched: {exc}")
         return redirect("scenarios:detail", name)
-    url = run.get_absolute_url() if hasattr(run, "get_absolute_url") else "/"
+    url = run.get_absolute_url()
     if _wants_json(request):
         return JsonResponse({"ok": True, "run": run.pk, "url": url})
     return redirect(url)

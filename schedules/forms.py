@@ -110,7 +110,7 @@ class ScheduleForm(forms.ModelForm):
         )
 
     def clean(self):
-        from scenarios.launch import parse_variables
+        from runs.services import parse_variables
 
         data = super().clean()
         try:

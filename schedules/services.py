@@ -211,7 +211,7 @@ def launch_schedule(schedule: Schedule, *, manual: bool = False):
             list(schedule.targets or []),
             dict(schedule.variables or {}),
             schedule.created_by,
-            schedule=schedule.name,
+            schedule=schedule,
             build=schedule_build(schedule.build, now),
         )
     except InvalidInput as exc:

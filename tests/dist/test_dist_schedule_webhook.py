@@ -51,8 +51,8 @@ def test_schedule_runs_on_time_and_webhook_gets_the_result(dist_processes, two_h
 
     runs = wait_for(
         lambda: (
-            list(Run.objects.filter(schedule="every-15s").order_by("created")[:2])
-            if Run.objects.filter(schedule="every-15s").count() >= 2
+            list(Run.objects.filter(schedule_name="every-15s").order_by("created")[:2])
+            if Run.objects.filter(schedule_name="every-15s").count() >= 2
             else None
         ),
         3 * EVERY + 60,

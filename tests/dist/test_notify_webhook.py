@@ -84,7 +84,7 @@ def finished_run(db):
     rev = f.revision("nightly-smoke")
     run = f.run(rev, [f.vm(f.host("hd-a"), "vm1")], state="finished", age=30, result="failed")
     run.totals = {"passed": 3, "failed": 1}
-    run.schedule = "nightly"
+    run.schedule_name = "nightly"
     run.save()
     return run
 

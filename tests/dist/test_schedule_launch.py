@@ -28,7 +28,7 @@ def schedule():
 def test_launch_creates_a_run_named_after_the_schedule(schedule):
     run_id = tasks.launch(schedule.pk)
     run = Run.objects.get(pk=run_id)
-    assert run.schedule == "every-hour" and run.state == "queued"
+    assert run.schedule == schedule and run.schedule_name == "every-hour" and run.state == "queued"
     assert run.variables == {"who": "beat"} and run.max_attempts == 3
     assert run.queue == "host.hd-a"
     schedule.refresh_from_db()

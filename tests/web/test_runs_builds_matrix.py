@@ -84,7 +84,7 @@ def test_every_launch_path_labels_the_run_with_its_build(
     )
     by_schedule = launch_schedule(schedule, manual=True)
     today = timezone.now().astimezone(dt.UTC).date().isoformat()
-    assert by_schedule.build == f"nightly-{today}" and by_schedule.schedule == "nightly"
+    assert by_schedule.build == f"nightly-{today}" and by_schedule.schedule_name == "nightly"
 
     again = rerun(by_cli, olga)
     assert again.build == "4.3" and again.rerun_of == by_cli

@@ -77,19 +77,14 @@ class Command(BaseCommand):
 
     def _launch(self, opts):
         from runs.services import launch_run
-        from scenarios.models import Scenario
+        from scenarios.selectors import RevisionNotFound, get_revision
 
-        scenario = Scenario.objects.filter(name=opts["scenario"]).first()
-        if scenario is None:
-            raise CommandError(f"no scenario named {opts['scenario']!r}")
-        if opts["revision"]:
-            revision = scenario.revisions.filter(number=opts["revision"]).first()
-            if revision is None:
-                raise CommandError(f"{scenario.name} has no revision {opts['revision']}")
-        else:
-            revision = scenario.current_revision
-            if revision is None:
-                raise CommandError(f"{scenario.name} has no runnable revision")
+        try:
+            revision = get_revision(opts["scenario"], opts["revision"] or None)
+        except RevisionNotFound as exc:
+            raise CommandError(str(exc)) from None
+        if revision is None:
+            raise CommandError(f"{opts['scenario']} has no runnable revision")
         targets = []
         for vm in opts["vm"]:
             target = {"vm": vm}
