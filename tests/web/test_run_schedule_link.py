@@ -14,8 +14,8 @@ from schedules.models import Schedule
 from tests.fixtures.web import make_user
 from tests.web.runs_core_data import inventory, revision
 
-BEFORE = [("runs", "0008_run_build"), ("schedules", "0003_schedule_build")]
-AFTER = [("runs", "0009_run_schedule_fk")]
+BEFORE = [("runs", "0009_run_facts"), ("schedules", "0003_schedule_build")]
+AFTER = [("runs", "0010_run_schedule_fk")]
 
 
 @pytest.fixture

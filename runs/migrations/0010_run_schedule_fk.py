@@ -18,7 +18,7 @@ def link_schedules(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("runs", "0008_run_build"),
+        ("runs", "0009_run_facts"),
         ("schedules", "0003_schedule_build"),
     ]
 
