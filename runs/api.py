@@ -373,3 +373,25 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-junit.xml"'
             return response
         return Response(reports.report_json(run.pk))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("scenario", str, description="only this scenario (name)"),
+            OpenApiParameter("host", str, description="only targets on this host (name)"),
+            OpenApiParameter("pool", str, description="only desks of this desk pool"),
+            OpenApiParameter("days", int, description="finished in the last N days (1-365, 30)"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["get"], url_path="metric-trends")
+    def metric_trends(self, request):
+        """Latency p50/p95 per action kind and logon phase median/p95 across finished runs,
+        per scenario, host and desk pool, with one point per run (the web's metrics trends)."""
+        raw = request.query_params.get("days") or "30"
+        try:
+            days = int(raw)
+        except ValueError:
+            raise ValidationError({"days": f"{raw!r} is not a whole number of days"}) from None
+        if not 1 <= days <= 365:
+            raise ValidationError({"days": f"{days} is outside 1-365"})
+        return Response(selectors.metric_trends(request.query_params, days=days))

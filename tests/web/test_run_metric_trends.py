@@ -86,3 +86,19 @@ def test_page_draws_the_trend_charts_and_is_linked(client, runs):
     empty = client.get("/runs/trends/metrics?scenario=nothing").content.decode()
     assert "No finished run of this selection measured latency or logon time" in empty
     assert client.get("/runs/trends/metrics?days=abc").status_code == 200
+
+
+def test_api_answers_the_same_trends_and_refuses_a_bad_window(client, runs):
+    client.force_login(make_user("vic", "viewer"))
+    response = client.get("/api/runs/metric-trends/?scenario=desk&host=local")
+    assert response.status_code == 200
+    body = response.json()
+    (group,) = body["groups"]
+    assert [p["run_id"] for p in group["run_points"]] == [runs["a1"].pk, runs["a2"].pk]
+    assert group["latency"][1] == {"kind": "key", "runs": 2, "count": 3, "p50": 200.0, "p95": 290.0}
+    assert {r["phase"]: r["median"] for r in group["logon"]}["desktop"] == 5.0
+    assert body["filters"] == {"scenario": "desk", "host": "local", "pool": ""}
+    bad = client.get("/api/runs/metric-trends/?days=abc")
+    assert bad.status_code == 400, bad.content
+    assert "not a whole number" in str(bad.json()["days"]), bad.json()
+    assert client.get("/api/runs/metric-trends/?days=0").status_code == 400
