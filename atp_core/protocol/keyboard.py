@@ -173,7 +173,10 @@ class Keyboard:
             if flow is not None:
                 self.wait_idle(cancel)  # a chord sent before may still be playing in QEMU
                 settle = keyboard_flow.agent_settle(self.domain)
-                keyboard_flow.type_text(flow, chords, (interval_ms or 0) / 1000, cancel, settle)
+                try:
+                    keyboard_flow.type_text(flow, chords, (interval_ms or 0) / 1000, cancel, settle)
+                finally:
+                    settle.close()
                 return
         interval = (DEFAULT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
         hold = TEXT_HOLD_MS if hold_ms is None else hold_ms

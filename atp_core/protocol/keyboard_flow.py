@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import libvirt
 
 from atp_core.cancel import CancelToken
-from atp_core.errors import InfrastructureError, OperationTimeout
+from atp_core.errors import InfrastructureError, OperationTimeout, ProtocolError
 
 from .domain import DomainRef, translate
 from .keymap import QCODE_TO_LINUX
@@ -327,19 +327,81 @@ def detect(
         return None
 
 
-def agent_settle(ref: DomainRef) -> Callable[[], None]:
-    """``settle`` for ``type_text``: a guest agent ping; without an answering agent, nothing
-    (the device's flow control alone)."""
-    from .qga import GuestAgent
+IDLE_WAIT = 0.5  # seconds a settle waits for the guest to be as idle as before typing
+LOADAVG = "/proc/loadavg"  # "... R/T last-pid": R tasks runnable now (the reader among them)
 
-    agent = GuestAgent(ref, timeout=10)
-    answering = [True]
 
-    def settle() -> None:
-        if answering[0]:
+class AgentSettle:
+    """``settle`` for ``type_text``, through the guest agent: wait until the programs woken by
+    the keys (X and its input thread, the terminal) have had their turn.
+
+    An agent that answers proves only that the agent ran, not that X did. X starved of CPU
+    (a crowded host, a TCG guest) can lose keys the kernel has read (its evdev buffer holds
+    64 events, its own queue is bounded too): CI once lost 11 characters in the middle of a
+    line typed over SPICE. A Linux guest says how many of its tasks are runnable
+    (``/proc/loadavg``, read through one kept file handle: a seek and a read per settle);
+    the settle waits, at most ``IDLE_WAIT``, until only the reader is runnable. A guest with
+    a busy program of its own raises that floor when a wait runs out. Elsewhere (no
+    ``/proc``) it is a ping; without an answering agent, nothing: the device's flow control
+    alone."""
+
+    def __init__(self, ref: DomainRef) -> None:
+        from .qga import GuestAgent
+
+        self.agent = GuestAgent(ref, timeout=10)
+        self.answering = True
+        self.handle: int | None = None
+        self.floor: int | None = None  # runnable tasks of the idle guest, the reader included
+
+    def __call__(self) -> None:
+        if not self.answering:
+            return
+        try:
+            if self.floor is None:
+                self._open()
+            if self.handle is None:
+                self.agent.ping()
+                return
+            deadline, lowest = time.monotonic() + IDLE_WAIT, None
+            while True:
+                runnable = self._runnable()
+                if runnable <= self.floor:
+                    return
+                lowest = runnable if lowest is None else min(lowest, runnable)
+                if time.monotonic() >= deadline:
+                    self.floor = lowest  # a program of the guest's own keeps a CPU busy
+                    return
+                time.sleep(0.002)
+        except InfrastructureError:
+            self.answering = False
+
+    def _open(self) -> None:
+        self.floor = 1  # the reader itself; raised when the guest never gets below it
+        try:
+            self.handle = self.agent.command("guest-file-open", {"path": LOADAVG, "mode": "r"})
+        except ProtocolError:
+            self.handle = None  # the agent answered, there is no /proc here: a ping settles
+
+    def _runnable(self) -> int:
+        import base64
+
+        self.agent.command("guest-file-seek", {"handle": self.handle, "offset": 0, "whence": 0})
+        reply = self.agent.command("guest-file-read", {"handle": self.handle, "count": 256})
+        fields = base64.b64decode(reply.get("buf-b64", "")).split()
+        try:
+            return int(fields[3].split(b"/")[0])
+        except (IndexError, ValueError) as exc:
+            raise InfrastructureError(f"{LOADAVG}: unexpected text") from exc
+
+    def close(self) -> None:
+        handle, self.handle = self.handle, None
+        if handle is not None and self.answering:
             try:
-                agent.ping()
+                self.agent.command("guest-file-close", {"handle": handle})
             except InfrastructureError:
-                answering[0] = False
+                pass
 
-    return settle
+
+def agent_settle(ref: DomainRef) -> AgentSettle:
+    """The ``settle`` of ``type_text`` for a guest (``AgentSettle``); close it after typing."""
+    return AgentSettle(ref)

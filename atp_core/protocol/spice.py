@@ -642,7 +642,10 @@ class SpiceClient(MouseGestures):
         with self._input_lock:
             if flow is not None:
                 settle = keyboard_flow.agent_settle(self._ref)
-                keyboard_flow.type_text(flow, chords, (interval_ms or 0) / 1000, cancel, settle)
+                try:
+                    keyboard_flow.type_text(flow, chords, (interval_ms or 0) / 1000, cancel, settle)
+                finally:
+                    settle.close()
                 return
             interval = (DEFAULT_TEXT_INTERVAL_MS if interval_ms is None else interval_ms) / 1000
             hold = (hold_ms or 0) / 1000
