@@ -448,10 +448,23 @@ def page_run(run_id: int) -> dict:
         "artifacts": artifacts,
         "run_events": run_events,
         "latency": latency_rows(steps),
-        "latency_steps": latency_step_rows(targets),
+        **_chart_steps(latency_step_rows(targets)),
         "logon": logon_rows(steps),
         "logon_scale": logon_scale,
     }
+
+
+CHART_STEP_ROWS = 60  # rows of the report's per-step latency chart
+
+
+def _chart_steps(rows: list[dict]) -> dict:
+    """The per-step chart's rows: all of them, or the CHART_STEP_ROWS slowest (by p95) in plan
+    order, with how many there were."""
+    shown = rows
+    if len(rows) > CHART_STEP_ROWS:
+        slowest = sorted(range(len(rows)), key=lambda i: -rows[i]["p95"])[:CHART_STEP_ROWS]
+        shown = [rows[i] for i in sorted(slowest)]
+    return {"latency_steps": shown, "latency_steps_total": len(rows)}
 
 
 def latency_step_rows(targets) -> list[dict]:
@@ -816,6 +829,7 @@ def page_matrix(*, by: str = "build", build: str = "", builds: int = MATRIX_BUIL
 
 METRIC_TREND_FILTERS = ("scenario", "host", "pool")
 METRIC_TREND_ROWS_MAX = 20_000  # measured step rows read per page (newest first)
+METRIC_TREND_POINTS = 100  # runs drawn per group (the newest); the tables count them all
 
 
 def metric_trends(filters=None, *, days: int = 30, now=None) -> dict:
@@ -911,6 +925,7 @@ def metric_trends(filters=None, *, days: int = 30, now=None) -> dict:
             for phase in phases
         ]
         group["kinds"] = kinds
+        group["runs_total"] = len(runs)
         group["run_points"] = [
             {
                 "run_id": r["run_id"],
@@ -918,7 +933,7 @@ def metric_trends(filters=None, *, days: int = 30, now=None) -> dict:
                 "latency": {k: stats(v, "p50") for k, v in r["latency"].items()},
                 "logon": {p: stats(v, "median") for p, v in r["logon"].items()},
             }
-            for r in runs
+            for r in runs[-METRIC_TREND_POINTS:]
         ]
         out.append(group)
     return {

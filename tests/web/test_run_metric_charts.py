@@ -133,3 +133,17 @@ def test_atp_run_show_prints_the_latency_summary():
     assert re.search(r"key\s+4  110  273  300", text), text
     assert re.search(r"click\s+1  45  45  45", text), text
     assert re.search(r"desktop\s+1  4.00  4.00", text), text
+
+
+def test_per_step_chart_keeps_the_slowest_steps_when_there_are_many(viewer, monkeypatch):
+    from runs import selectors
+
+    monkeypatch.setattr(selectors, "CHART_STEP_ROWS", 2)
+    inputs = [("2", "key", [0.05], None), ("3", "key", [0.4], None), ("4", "key", [0.2], None)]
+    run = data.measured_run("many", inputs=inputs)
+    html = viewer.get(f"/runs/{run.pk}/report").content.decode()
+    steps = html.split('id="latency-steps-chart"')[1].split("</svg>")[0]
+    assert [r["step"] for r in _attrs(steps, "lat-step")] == ["3", "4"]
+    assert "2 of 3 input steps drawn: the slowest by p95" in html
+    table = html.split('id="latency-summary"')[1].split("</table>")[0]
+    assert '<tr data-action="key"><td>key</td><td>3</td>' in table, "the table counts them all"

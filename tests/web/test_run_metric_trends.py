@@ -102,3 +102,10 @@ def test_api_answers_the_same_trends_and_refuses_a_bad_window(client, runs):
     assert bad.status_code == 400, bad.content
     assert "not a whole number" in str(bad.json()["days"]), bad.json()
     assert client.get("/api/runs/metric-trends/?days=0").status_code == 400
+
+
+def test_a_group_draws_its_newest_runs_and_counts_them_all(runs, monkeypatch):
+    monkeypatch.setattr(selectors, "METRIC_TREND_POINTS", 1)
+    (group,) = selectors.metric_trends({"scenario": "desk", "host": "local"})["groups"]
+    assert [p["run_id"] for p in group["run_points"]] == [runs["a2"].pk]
+    assert group["runs_total"] == 2 and group["latency"][1]["count"] == 3
