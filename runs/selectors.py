@@ -5,6 +5,7 @@ Every function issues a fixed number of queries whatever the number of runs, tar
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
@@ -425,6 +426,7 @@ def page_run(run_id: int) -> dict:
     keep = int(settings.ATP_REPORT_STEP_LOG_LINES)
     for s in steps:
         _print_once(s)
+        _pair_sliders(s)
         # the last lines of a chatty step; the rest is in the JSON report (linked on the page)
         s.logs_hidden = max(0, len(s.logs) - keep)
         if s.logs_hidden:
@@ -526,6 +528,33 @@ def latency_rows(steps) -> list[dict]:
         }
         for kind, stats in summarize(steps).items()
     ]
+
+
+_DIFF_NAME = re.compile(r"^(?P<stem>.+)-diff(?P<n>-\d+)?\.png$")
+
+
+def _pair_sliders(step) -> None:
+    """``step.sliders``: per failed screen check of the step, its reference as it was checked
+    and the actual screen (the best screenshot), for the report's reference/actual slider. The
+    engine names them ``<stem>-reference.png`` and ``<stem>-best.png`` next to
+    ``<stem>-diff.png``; the reference is then shown in the slider, not as a thumbnail."""
+    step.sliders = []
+    by_name = {x["name"]: x for x in step.shots}
+    paired = set()
+    for shot in step.shots:
+        match = _DIFF_NAME.match(shot["name"]) if shot["kind"] == "diff" else None
+        if not match:
+            continue
+        n = match["n"] or ""
+        reference = by_name.get(f"{match['stem']}-reference{n}.png")
+        actual = by_name.get(f"{match['stem']}-best{n}.png")
+        if reference and actual and reference["artifact"] and actual["artifact"]:
+            named = re.search(r"did not match '([^']+)'", step.error or "")
+            name = named[1] if named else match["stem"]
+            step.sliders.append({"name": name, "reference": reference, "actual": actual})
+            paired.add(reference["name"])
+    if paired:
+        step.shots = [x for x in step.shots if x["name"] not in paired]
 
 
 def _print_once(step) -> None:

@@ -170,6 +170,7 @@ def _render_report(request, data: dict):
         for t in data["targets"]
         for s in t.step_rows
         for a in [x["artifact"] for x in s.shots + s.files]
+        + [v[side]["artifact"] for v in s.sliders for side in ("reference", "actual")]
         if a
     }
     data["other_artifacts"] = [

@@ -77,7 +77,7 @@ def test_no_candidate_matches(tmp_path):
     click = report.targets[0].steps[0]
     assert click.status == "failed"
     assert "closest candidate" in click.error and "of 2" in click.error
-    assert [a["kind"] for a in click.artifacts] == ["screenshot", "diff"]
+    assert [a["kind"] for a in click.artifacts] == ["screenshot", "screenshot", "diff"]
     assert not [c for c in rig.vm("a").calls if c[0] == "click"]
 
 

@@ -1,10 +1,10 @@
 """verify_screen through the executor: polls screenshots until the reference matches; on a
-timeout the step fails with the best score, and the best screenshot and a diff image are
-artifacts (events and report)."""
+timeout the step fails with the best score, and the best screenshot, the reference as it was
+checked and a diff image are artifacts (events and report)."""
 
 from pathlib import Path
 
-from atp_core.orchestrator import ReferenceSpec
+from atp_core.orchestrator import ReferenceSpec, screen_match
 from tests.unit.fake_vm import FakeRig, run_yaml
 from tests.unit.test_screen_match import screen
 
@@ -55,9 +55,15 @@ def test_never_matching_fails_with_best_score_and_diff(tmp_path):
     step = report.targets[0].steps[1]
     assert step.status == "failed"
     assert "best template score" in step.error and "< threshold 0.95" in step.error
-    kinds = [a["kind"] for a in step.artifacts]
-    assert kinds == ["screenshot", "diff"]
+    kinds = [(a["kind"], a["name"]) for a in step.artifacts]
+    assert kinds == [
+        ("screenshot", "2-ready-best.png"),
+        ("screenshot", "2-ready-reference.png"),
+        ("diff", "2-ready-diff.png"),
+    ]
     assert all(Path(a["path"]).read_bytes()[:4] == b"\x89PNG" for a in step.artifacts)
+    checked = screen_match.load_image(Path(step.artifacts[1]["path"]).read_bytes())
+    assert (checked == screen_match.load_image(screen("READY 42"))).all(), "the reference image"
     assert [e.data["name"] for e in events if e.type == "artifact"][-1].endswith("ready-diff.png")
 
 

@@ -101,7 +101,8 @@ def match_candidates(
 
 def _poll_reference(call: StepCall, name: str) -> tuple[Seen, bytes, int]:
     """Screenshots until a candidate of ``name`` matches; CheckFailed (with the best
-    screenshot and a diff as artifacts) when the step's time is up."""
+    screenshot, the closest candidate's image as it was checked, and a diff as artifacts)
+    when the step's time is up."""
     specs = candidates(call, name)
     area = _box(call.args.get("area"))
     threshold = call.args.get("threshold")
@@ -126,6 +127,9 @@ def _poll_reference(call: StepCall, name: str) -> tuple[Seen, bytes, int]:
         call.token.wait(interval)
     seen, shot = best
     best_info = call.artifact(f"{name}-best", shot, "screenshot", "image/png")
+    # the reference as it was checked (it may be fixed later): the report's slider shows it
+    reference_png = screen_match.encode_png(screen_match.load_image(seen.spec.path))
+    reference_info = call.artifact(f"{name}-reference", reference_png, "screenshot", "image/png")
     exclude = [tuple(int(v) for v in a) for a in seen.spec.exclude]
     diff = screen_match.diff_image(seen.spec.path, shot, seen.result, exclude=exclude)
     diff_info = call.artifact(f"{name}-diff", diff, "diff", "image/png")
@@ -147,6 +151,7 @@ def _poll_reference(call: StepCall, name: str) -> tuple[Seen, bytes, int]:
                 for a in seen.result.areas
             ],
             "best": best_info["name"],
+            "reference_image": reference_info["name"],
             "diff": diff_info["name"],
         },
     )
