@@ -239,7 +239,7 @@ def _feed(run_id: int, steps: int, rate: float, counts: dict) -> None:
     send("target_finished", {"result": "passed", "duration": 1.0, "totals": {}})
     send("run_finished", {"result": "passed", "duration": 1.0, "totals": {}}, tgt=None)
     sink.close()
-    counts[run_id] = (seq, sink.stored)
+    counts[run_id] = (seq, sink.stored, getattr(sink, "batches", sink.stored))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -362,7 +362,7 @@ def main() -> int:
 
         run_events.broadcast = timed_broadcast
 
-        counts: dict[int, tuple[int, int]] = {}
+        counts: dict[int, tuple[int, int, int]] = {}
         started = time.monotonic()
         feeders = [
             threading.Thread(target=_feed, args=(rid, args.steps, args.rate, counts))
@@ -417,14 +417,15 @@ def main() -> int:
                 to_broadcast.append((sent_at - t0) * 1000)
                 from_broadcast.append((t_recv - sent_at) * 1000)
     sent = sum(c[0] for c in counts.values())
+    transactions = sum(c[2] for c in counts.values())
     stored_n = sum(len(s) for s in stored.values())
     print(
         f"P3 event latency: {args.runs} runs × {args.steps} steps, {args.viewers} viewers, "
         f"{args.rate:g} sink calls/s per run"
     )
     print(
-        f"  sink calls {sent}, events stored {stored_n} (logs coalesced), "
-        f"received {received} by viewers in {send_seconds:.1f} s of sending"
+        f"  sink calls {sent}, events stored {stored_n} (logs coalesced) in {transactions} "
+        f"transactions, received {received} by viewers in {send_seconds:.1f} s of sending"
     )
     print(f"  viewers with every event of their run once and in order: {complete}/{args.viewers}")
     for label, values in (

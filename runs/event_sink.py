@@ -2,7 +2,10 @@
 
 ``RunEventSink(run_id)`` is called by the engine from its own threads; it only queues the event,
 and one writer thread per run stores it (``runs.event_store``: the next seq, the RunEvent, its
-projection; artifact files copied into storage first). A ``run_finished`` from the engine ends
+projection; artifact files copied into storage first). The writer stores in batches: whatever
+queued up while it was storing the last batch goes into the next one (at most ``BATCH_MAX``
+events, one transaction, one seq reservation), and a batch is written as soon as the queue is
+empty, so an event never waits for company. A ``run_finished`` from the engine ends
 the run through ``runs.lifecycle.finish``, behind every event given before it.
 
 ``step_output``/``step_log`` events of one step are coalesced to at most ``ATP_EVENT_LOG_RATE``
@@ -30,7 +33,7 @@ from django.db import close_old_connections, connection
 from atp_site.channel_send import close_thread_loop
 
 from . import lifecycle
-from .event_store import FINISHED_EVENT, store_event
+from .event_store import FINISHED_EVENT, NewEvent, store_event, store_events
 from .models import Artifact, Run
 from .projection import _target
 
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 THROTTLED = ("step_output", "step_log")
 TEXT_CAP = 64 * 1024
+BATCH_MAX = 200  # events per transaction when the writer is behind
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "critical": 50}
 
 
@@ -151,8 +155,10 @@ class RunEventSink:
         self.hold = hold
         self.held: list[Any] = []
         self.stored = 0
+        self.batches = 0  # transactions that stored them (fewer than ``stored`` when behind)
         self.errors = 0
         self._queue: queue.Queue = queue.Queue()
+        self._batch: list[NewEvent] = []
         self._pending: dict[tuple, _Pending] = {}
         self._last: dict[tuple, float] = {}
         self._thread: threading.Thread | None = None
@@ -214,6 +220,9 @@ class RunEventSink:
     def _writer(self) -> None:
         try:
             while True:
+                # what queued up meanwhile joins the batch; an idle queue writes it now
+                if self._batch and (self._queue.empty() or len(self._batch) >= BATCH_MAX):
+                    self._store_batch()
                 timeout = self._next_due()
                 try:
                     item = self._queue.get(timeout=timeout)
@@ -222,13 +231,16 @@ class RunEventSink:
                     continue
                 if item is _STOP:
                     self._flush_all()
+                    self._store_batch()
                     return
                 if isinstance(item, tuple) and item and item[0] == "flush":
                     self._flush_all()
+                    self._store_batch()
                     item[1].set()
                     continue
                 if isinstance(item, tuple) and item and item[0] == "call":
                     self._flush_all()
+                    self._store_batch()
                     self._call(item[1])
                     continue
                 self._handle(item)
@@ -266,6 +278,7 @@ class RunEventSink:
         data = event.to_dict()["data"] if hasattr(event, "to_dict") else dict(event.data)
         target, step_id = event.target or "", event.step_id or ""
         if event.type == "artifact":
+            self._store_batch()  # the events before it do not wait for the file copy
             data = self._artifact(data, target, step_id)
             if data is None:
                 return
@@ -331,21 +344,42 @@ class RunEventSink:
 
     def _write(self, type, data, target, step_id, ts) -> None:
         if type == FINISHED_EVENT:  # the engine's own end (no runner holding it back)
+            self._store_batch()
             self._call(lambda: lifecycle.finish(self.run_id, data.get("result"), data=data))
+            return
+        self._batch.append(NewEvent(type, data, target, step_id, ts))
+
+    def _store_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
             return
         for attempt in range(2):
             try:
-                store_event(self.run_id, type, data, target=target, step_id=step_id, ts=ts)
-                self.stored += 1
+                store_events(self.run_id, batch)
+                self.stored += len(batch)
+                self.batches += 1
                 return
             except Run.DoesNotExist:
-                self.errors += 1
-                log.error("run %s: gone, event %s not stored", self.run_id, type)
+                self.errors += len(batch)
+                log.error("run %s: gone, %d events not stored", self.run_id, len(batch))
                 return
             except Exception:
                 if attempt:
-                    self.errors += 1
-                    log.exception("run %s: event %s could not be stored", self.run_id, type)
-                    return
+                    log.warning(
+                        "run %s: a batch of %d events failed twice; storing them one by one",
+                        self.run_id,
+                        len(batch),
+                        exc_info=True,
+                    )
+                    break
                 # a dropped database connection: reconnect once and retry
                 connection.close()
+        for e in batch:  # one bad event does not take the others with it
+            try:
+                store_event(
+                    self.run_id, e.type, e.data, target=e.target, step_id=e.step_id, ts=e.ts
+                )
+                self.stored += 1
+            except Exception:
+                self.errors += 1
+                log.exception("run %s: event %s could not be stored", self.run_id, e.type)

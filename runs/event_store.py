@@ -1,10 +1,18 @@
-"""The event store: each RunEvent with the next sequence number, projected, then broadcast.
+"""The event store: RunEvents numbered by their writer, stored in batches, projected, broadcast.
 
-``store_event`` numbers the event with the run's ``last_seq`` + 1, stores it and its projection
-(``runs.projection``) in one transaction, and broadcasts it after the commit
-(``runs.broadcast``). Websocket clients and the polling endpoint read the same rows, so nothing
-is seen live that is not stored, and a client that reconnects asks for what came after the last
-``seq`` it saw.
+``store_events(run_id, events)`` stores a batch of events in one transaction: one
+``UPDATE ... last_seq = last_seq + n`` reserves the next ``n`` sequence numbers, the writer
+numbers its events itself from that block, inserts them in one ``INSERT`` (``bulk_create``)
+and projects each in order (``runs.projection``); after the commit each is broadcast, in seq
+order (``runs.broadcast``). The worker's event writer (``runs.event_sink``) hands over
+everything that queued up while it was busy as one batch, so a burst costs one transaction, not
+one row lock, one commit and one round trip per query per event (AWX batches its job events the
+same way). ``store_event`` is the batch of one, for the few events written elsewhere.
+
+The numbers stay consecutive per run and unique across processes (the reservation holds the
+run's row lock until the commit). Websocket clients and the polling endpoint read the same rows,
+so nothing is seen live that is not stored, and a client that reconnects asks for what came
+after the last ``seq`` it saw.
 
 ``record_event(run, type, data)`` is for events of the web/worker layer itself (``queued``,
 ``cancel_requested``, ``worker_lost``, ``requeued``, ...). ``run_finished`` is not one of
@@ -13,6 +21,8 @@ them: a run ends through ``runs.lifecycle.finish`` only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -43,6 +53,54 @@ def _ts(value: float | None) -> datetime:
     return datetime.fromtimestamp(float(value), tz=UTC)
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to store: what ``store_events`` numbers and inserts."""
+
+    type: str
+    data: dict
+    target: str = ""
+    step_id: str = ""
+    ts: float | None = None
+
+
+def store_events(run_id: int, events: Sequence[NewEvent]) -> list[RunEvent]:
+    """The next ``len(events)`` seqs, the RunEvent rows and their projections, in one
+    transaction; each broadcast on commit, in order. Raises ``Run.DoesNotExist``."""
+    if not events:
+        return []
+    with transaction.atomic():
+        count = len(events)
+        updated = Run.objects.filter(pk=run_id).update(last_seq=F("last_seq") + count)
+        if not updated:
+            raise Run.DoesNotExist(f"run {run_id} does not exist")
+        last = Run.objects.filter(pk=run_id).values_list("last_seq", flat=True).get()
+        rows = [
+            RunEvent(
+                run_id=run_id,
+                seq=last - count + 1 + i,
+                type=e.type,
+                # PostgreSQL refuses NUL in text and JSON: an event holding one would be lost
+                target=without_nul(e.target or ""),
+                step_id=without_nul(e.step_id or ""),
+                payload=without_nul(e.data),
+                created=_ts(e.ts),
+            )
+            for i, e in enumerate(events)
+        ]
+        RunEvent.objects.bulk_create(rows)
+        for ev in rows:
+            project(run_id, ev)
+        payloads = [ev.to_client() for ev in rows]
+        transaction.on_commit(lambda: _broadcast_all(run_id, payloads))
+    return rows
+
+
+def _broadcast_all(run_id: int, payloads: list[dict]) -> None:
+    for payload in payloads:
+        broadcast(run_id, payload)
+
+
 def store_event(
     run_id: int,
     type: str,
@@ -52,31 +110,8 @@ def store_event(
     step_id: str = "",
     ts: float | None = None,
 ) -> RunEvent:
-    """Next seq, the RunEvent row and its projection, in one transaction; broadcast on commit.
-
-    The ``UPDATE ... last_seq = last_seq + 1`` takes the run's row lock until the commit, so
-    writers in several processes (worker, web) still get consecutive numbers.
-    """
-    # PostgreSQL refuses NUL in text and JSON: an event holding one would be lost
-    data, target, step_id = without_nul(data), without_nul(target), without_nul(step_id)
-    with transaction.atomic():
-        updated = Run.objects.filter(pk=run_id).update(last_seq=F("last_seq") + 1)
-        if not updated:
-            raise Run.DoesNotExist(f"run {run_id} does not exist")
-        seq = Run.objects.filter(pk=run_id).values_list("last_seq", flat=True).get()
-        ev = RunEvent.objects.create(
-            run_id=run_id,
-            seq=seq,
-            type=type,
-            target=target or "",
-            step_id=step_id or "",
-            payload=data,
-            created=_ts(ts),
-        )
-        project(run_id, ev)
-        payload = ev.to_client()
-        transaction.on_commit(lambda: broadcast(run_id, payload))
-    return ev
+    """One event: ``store_events`` with a batch of one."""
+    return store_events(run_id, [NewEvent(type, data, target, step_id, ts)])[0]
 
 
 def record_event(run: Run | int, type: str, data: dict | None = None, target="", step_id=""):
