@@ -121,9 +121,7 @@ def main() -> int:
     synced = sync_host(local, thumbnails=False)
     say(f"inventory: {synced['vms']} VMs on host {local.name} ({synced.get('error') or 'ok'})")
     children: list[subprocess.Popen] = []
-    extra = demo_extras()
-    if extra.get("vdisim_argv"):
-        children.append(start("vdisim", extra["vdisim_argv"]))
+    children.append(start("vdisim", vdisim_argv()))
     children.append(
         start(
             "worker",
@@ -152,18 +150,12 @@ def main() -> int:
     url = f"http://{'127.0.0.1' if BIND in ('0.0.0.0', '::') else BIND}:{PORT}/"
     if not wait_http(url + "healthz"):
         say("the web server did not come up; see var/log/web.log")
-    for hook in extra.get("after_start", []):
-        hook()
     print(
         f"\n  OCloudView ATP is running at {url}\n"
         f"  log in as: {user} / {password}\n"
         f"  demo VMs: {', '.join(DEMO_VMS)} and the desktop {DEMO_DESKTOP} (login atp / atp)"
         " on host 'local'\n"
-        + (
-            f"  VDI simulator: http://127.0.0.1:{VDISIM_PORT}/\n"
-            if extra.get("vdisim_argv")
-            else ""
-        )
+        + f"  VDI simulator: http://127.0.0.1:{VDISIM_PORT}/\n"
         + "  Ctrl-C stops everything (demo VMs keep running; rig/stop-daemons.sh removes them)\n",
         flush=True,
     )
@@ -222,26 +214,19 @@ def load_demo_library(username: str, local_host=None) -> None:
         endpoint.save(update_fields=["libvirt_host"])
 
 
-def demo_extras() -> dict:
-    """Parts that exist once their subsystem has landed (the VDI simulator)."""
-    extras: dict = {"after_start": []}
-    try:
-        import vdisim.__main__  # noqa: F401
-
-        extras["vdisim_argv"] = [
-            PY,
-            "-m",
-            "vdisim",
-            "--port",
-            str(VDISIM_PORT),
-            "--backend",
-            "libvirt",
-            "--libvirt-uri",
-            settings.ATP_LOCAL_LIBVIRT_URI,
-        ]
-    except ImportError:
-        pass
-    return extras
+def vdisim_argv() -> list[str]:
+    """The VDI simulator of the demo, on the local libvirtd."""
+    return [
+        PY,
+        "-m",
+        "vdisim",
+        "--port",
+        str(VDISIM_PORT),
+        "--backend",
+        "libvirt",
+        "--libvirt-uri",
+        settings.ATP_LOCAL_LIBVIRT_URI,
+    ]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
 from accounts.login import ThrottledLoginView
-from runs import views as runs_views
 
 
 def healthz(_request):
@@ -30,5 +29,4 @@ urlpatterns = [
     path("", include("schedules.urls")),
     path("", include("runs.urls")),
     path("", include("triage.urls")),
-    path("", runs_views.dashboard, name="home"),
 ]

@@ -159,7 +159,6 @@ def _fixtures(runs: int):
         number=1,
         content=text,
         content_sha256=hashlib.sha256(text.encode()).hexdigest(),
-        runnable=True,
     )
     ids = []
     for i in range(runs):

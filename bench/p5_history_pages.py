@@ -92,7 +92,6 @@ def _populate(count: int, steps: int) -> None:
             number=1,
             content=text,
             content_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            runnable=True,
             author=users[0],
         )
         sc.current_revision = rev

@@ -6,8 +6,8 @@ references from ``scenarios.ReferenceImage``, a ``CancelToken`` fed by the run's
 ``cancel_requested`` flag — runs it with a ``RunEventSink``, keeps ``Run.heartbeat`` fresh
 from a watcher thread, stores the JSON and JUnit reports as artifacts, and ends the run.
 
-Whatever goes wrong outside the engine (engine missing, scenario no longer loads, database
-hiccup, a bug here) ends the run ``error`` with the reason: a worker never crashes on a run
+Whatever goes wrong outside the engine (scenario no longer loads, database hiccup, a bug
+here) ends the run ``error`` with the reason: a worker never crashes on a run
 and a run never stays ``running``.
 """
 
@@ -24,6 +24,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 
+from atp_core import orchestrator
+from atp_core.cancel import CancelToken
+from atp_core.orchestrator.report import RunReport
 from atp_core.status import BAD_STATUSES, Result, RunState
 from atp_core.text import without_nul
 
@@ -279,13 +282,7 @@ def execute(run_id: int, *, worker: str = "") -> str:
 
 
 def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Path) -> str:
-    try:
-        from atp_core.cancel import CancelToken
-        from atp_core.orchestrator import load_scenario, run_scenario
-    except ImportError as exc:
-        raise RuntimeError(f"the scenario engine is not available in this worker: {exc}") from None
-
-    scenario = load_scenario(run.source, filename=f"{run.name}.yaml")
+    scenario = orchestrator.load_scenario(run.source, filename=f"{run.name}.yaml")
     targets = build_targets(run)
     record_target_facts(run)
     kwargs: dict[str, Any] = {
@@ -308,27 +305,27 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     if max_parallel:
         kwargs["max_parallel"] = int(max_parallel)
 
-    report = run_scenario(scenario, targets, **kwargs)
+    report: RunReport = orchestrator.run_scenario(scenario, targets, **kwargs)
 
     sink.flush()
-    result = getattr(report, "result", None) or Result.ERROR
-    totals = dict(getattr(report, "totals", None) or {})
+    result = report.result
+    totals = dict(report.totals)
     for name, render, mime in (
-        ("report.json", "to_json", "application/json"),
-        ("junit.xml", "to_junit_xml", "application/xml"),
+        ("report.json", report.to_json, "application/json"),
+        ("junit.xml", report.to_junit_xml, "application/xml"),
     ):
         try:
-            _store_report(run, name, getattr(report, render)(), mime)
+            _store_report(run, name, render(), mime)
         except Exception:
             log.exception("run %s: %s could not be written", run.pk, name)
     reason = ""
     if result == Result.CANCELLED:
         reason = "cancelled on request" if watcher.cancelled() else "cancelled"
     elif result in (Result.ERROR, Result.TIMED_OUT):
-        reason = getattr(report, "error", None) or _first_error(report) or result.replace("_", " ")
+        reason = report.error or _first_error(report) or result.replace("_", " ")
     held = [e for e in sink.held if e.type == "run_finished"]
     data = dict(held[-1].to_dict()["data"]) if held else {}
-    data.update(result=result, totals=totals, duration=getattr(report, "duration", None))
+    data.update(result=result, totals=totals, duration=report.duration)
 
     def end() -> None:  # in the sink's writer, behind every event of the run
         if not lifecycle.finish(run.pk, result, reason, data=data, close_open=False):
@@ -346,9 +343,9 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     return ended[1] or Result.ERROR
 
 
-def _first_error(report) -> str:
-    for target in getattr(report, "targets", []) or []:
-        for step in getattr(target, "steps", []) or []:
-            if getattr(step, "status", "") in BAD_STATUSES and getattr(step, "error", ""):
-                return f"{getattr(target, 'name', '')} step {step.id}: {step.error}"[:2000]
+def _first_error(report: RunReport) -> str:
+    for target in report.targets:
+        for step in target.steps:
+            if step.status in BAD_STATUSES and step.error:
+                return f"{target.name} step {step.id}: {step.error}"[:2000]
     return ""

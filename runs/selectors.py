@@ -102,10 +102,6 @@ def run_list(filters=None) -> QuerySet[Run]:
     return qs.order_by("-created", "-id")
 
 
-# the name other helpers may look for
-runs_list = run_list
-
-
 def run_detail(run_id: int) -> Run:
     """One run with its targets (each with ``steps`` in plan order and ``artifacts``) and
     its run-level artifacts; raises ``Run.DoesNotExist``. Five queries."""

@@ -308,8 +308,6 @@ def launch_run(
 
     from atp_site.celery import queue_for_host
 
-    if not revision.runnable:
-        raise InvalidInput(f"revision {revision.number} did not validate and cannot run")
     from .pausing import clean_pause_on
 
     variables = dict(variables or {})

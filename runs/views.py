@@ -142,9 +142,7 @@ def run_list(request):
 
 def _run_context(request, run_id: int) -> dict:
     data = selectors.page_run(run_id)
-    run = data["run"]
     data["can_operate"] = has_role(request.user, "operator")
-    data["ws_path"] = f"/ws/runs/{run.pk}/"
     data["status_vocabulary"] = vocabulary()
     return data
 

@@ -81,12 +81,12 @@ class RevisionSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScenarioRevision
-        fields = ["number", "author", "created", "message", "format", "runnable", "content_sha256"]
+        fields = ["number", "author", "created", "message", "format", "content_sha256"]
 
 
 class RevisionSerializer(RevisionSummarySerializer):
     class Meta(RevisionSummarySerializer.Meta):
-        fields = [*RevisionSummarySerializer.Meta.fields, "content", "diff", "parsed", "issues"]
+        fields = [*RevisionSummarySerializer.Meta.fields, "content", "diff", "parsed"]
 
 
 class ScenarioSerializer(serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 """Scenario library: scenarios, their immutable revisions, and screen-check reference images.
 
 A ``ScenarioRevision`` is never edited after it is saved: runs snapshot the revision they ran,
-so history, re-runs and comparisons stay exact. Only revisions that validated are ``runnable``.
+so history, re-runs and comparisons stay exact. Only text the engine's loader accepts is saved.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Scenario(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="the newest runnable revision",
+        help_text="the newest revision",
     )
     archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
@@ -49,8 +49,6 @@ class ScenarioRevision(models.Model):
     format = models.CharField(max_length=8, default=FORMAT_YAML)
     content_sha256 = models.CharField(max_length=64)
     parsed = models.JSONField(null=True, blank=True, help_text="the validated scenario as JSON")
-    runnable = models.BooleanField(default=False, help_text="validated by the engine's loader")
-    issues = models.JSONField(default=list, blank=True)
     diff = models.TextField(blank=True, help_text="unified diff against the previous revision")
     message = models.CharField(max_length=255, blank=True)
     author = models.ForeignKey(

@@ -98,7 +98,6 @@ def save_revision(
         format=detect_format(content, filename),
         content_sha256=digest,
         parsed=result.parsed,
-        runnable=True,
         diff=unified_diff(
             previous.content if previous else "",
             content,

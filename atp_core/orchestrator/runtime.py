@@ -8,7 +8,6 @@ executor decides whether that means ``cancelled``, ``timed_out`` or ``error``.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,9 +157,6 @@ class StepCall:
 
     def vdi(self):
         return self.branch.run.vdi_client()
-
-
-_lock = threading.Lock()
 
 
 def require_vm(call: StepCall) -> str:

@@ -41,7 +41,6 @@ def revision(name: str = "dist-probe", timeout: float = 60, parsed: dict | None 
         content=text,
         content_sha256=hashlib.sha256(text.encode()).hexdigest(),
         parsed=parsed if parsed is not None else {"name": name, "timeout": timeout},
-        runnable=True,
     )
     scenario.current_revision = rev
     scenario.save()

@@ -48,7 +48,6 @@ def scenario(name: str = "demo", author=None) -> tuple[Scenario, ScenarioRevisio
             number=1,
             content=text,
             content_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            runnable=True,
             author=author,
         )
         sc.current_revision = rev

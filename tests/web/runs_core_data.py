@@ -34,7 +34,7 @@ def inventory(uri: str = "qemu:///system"):
     return host, vms
 
 
-def revision(name: str = "demo", text: str | None = None, targets=None, runnable=True):
+def revision(name: str = "demo", text: str | None = None, targets=None):
     text = text or TEXT.format(name=name)
     scenario, _ = Scenario.objects.get_or_create(name=name)
     number = scenario.revisions.count() + 1
@@ -45,11 +45,9 @@ def revision(name: str = "demo", text: str | None = None, targets=None, runnable
         content=text,
         content_sha256=hashlib.sha256(text.encode()).hexdigest(),
         parsed=parsed,
-        runnable=runnable,
     )
-    if runnable:
-        scenario.current_revision = rev
-        scenario.save()
+    scenario.current_revision = rev
+    scenario.save()
     return rev
 
 

@@ -26,7 +26,6 @@ def test_compare_shows_differing_variables_and_the_revision_diff(client):
         scenario=sc,
         number=2,
         content=text,
-        runnable=True,
         content_sha256=hashlib.sha256(text.encode()).hexdigest(),
     )
     a = data.new_run(sc, rev1, user, variables={"lang": "en", "user": "bob", "same": "1"})

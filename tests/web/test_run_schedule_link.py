@@ -67,11 +67,12 @@ def test_history_of_a_deleted_schedule_stays_readable(nightly, viewer_client):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_links_stored_runs_to_their_schedule_by_name():
     executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    apps = executor.loader.project_state(BEFORE).apps
+    before = [*BEFORE, *executor.loader.graph.leaf_nodes("scenarios")]
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
     scenario = apps.get_model("scenarios", "Scenario").objects.create(name="old")
     rev = apps.get_model("scenarios", "ScenarioRevision").objects.create(
-        scenario=scenario, number=1, content="x", content_sha256="0" * 64, runnable=True
+        scenario=scenario, number=1, content="x", content_sha256="0" * 64
     )
     schedule = apps.get_model("schedules", "Schedule").objects.create(
         name="nightly", scenario=scenario, every_seconds=3600

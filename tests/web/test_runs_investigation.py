@@ -44,7 +44,6 @@ def _second_revision(sc, rev):
         number=2,
         content=text,
         content_sha256=hashlib.sha256(text.encode()).hexdigest(),
-        runnable=True,
     )
     sc.current_revision = new
     sc.save()

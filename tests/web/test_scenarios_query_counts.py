@@ -30,7 +30,6 @@ def _grow(count: int, author) -> None:
                 number=n,
                 content=text,
                 content_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                runnable=True,
                 author=author,
             )
         scenario.current_revision = rev
