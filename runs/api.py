@@ -24,7 +24,7 @@ from atp_core.errors import InvalidInput
 from atp_site.api_fields import StrictCharField, StrictIntegerField
 from atp_site.permissions import ViewerReadOperatorWrite
 
-from . import reports, selectors, services
+from . import presenters, reports, selectors, services
 from .models import BUILD_MAX, Artifact, Run, RunTarget, StepResult
 
 
@@ -394,4 +394,4 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise ValidationError({"days": f"{raw!r} is not a whole number of days"}) from None
         if not 1 <= days <= 365:
             raise ValidationError({"days": f"{days} is outside 1-365"})
-        return Response(selectors.metric_trends(request.query_params, days=days))
+        return Response(presenters.metric_trends(request.query_params, days=days))

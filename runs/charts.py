@@ -1,6 +1,6 @@
 """The run pages' charts, as the project's own server-rendered SVG (no script, no CDN).
 
-Each function takes plain rows (from ``runs.selectors``) and returns safe SVG markup whose
+Each function takes plain rows (from ``runs.presenters``) and returns safe SVG markup whose
 elements carry their numbers as ``data-*`` attributes and ``<title>`` tooltips, so a reader can
 hover for the value and a test can read what was drawn.
 """

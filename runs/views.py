@@ -1,8 +1,8 @@
 """Run pages: dashboard, runs list, live view / report, compare, trends, screens, downloads.
 
-Thin: reads through ``runs.selectors`` (the ``page_*`` functions, each a fixed number of
-queries), writes through ``runs.services``. Everyone with a role reads; operators cancel and
-re-run.
+Thin: reads through ``runs.selectors`` (queries) and ``runs.presenters`` (the ``page_*``
+functions, each a fixed number of queries), writes through ``runs.services``. Everyone with a
+role reads; operators cancel and re-run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from atp_core.errors import AtpError, InvalidInput
 from atp_core.status import vocabulary
 from atp_site.permissions import has_role, role_required
 
-from . import reports, selectors
+from . import presenters, reports, selectors
 from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
 
 PAGE_SIZE = 50
@@ -52,7 +52,7 @@ def _fetch(request) -> bool:
 
 @require_GET
 def dashboard(request):
-    data = selectors.page_dashboard()
+    data = presenters.page_dashboard()
     data["trend_svg"] = _trend_svg(data["trend"])
     data["can_operate"] = has_role(request.user, "operator")
     return render(request, "dashboard.html", data)
@@ -129,7 +129,7 @@ def run_list(request):
             "filter_errors": errors,
             "bad_filters": bad,
             "query": query,
-            "choices": selectors.page_filter_choices(),
+            "choices": presenters.page_filter_choices(),
             "states": [c[0] for c in RunStateChoices.choices],
             "results": [c[0] for c in ResultChoices.choices],
         },
@@ -141,7 +141,7 @@ def run_list(request):
 
 
 def _run_context(request, run_id: int) -> dict:
-    data = selectors.page_run(run_id)
+    data = presenters.page_run(run_id)
     data["can_operate"] = has_role(request.user, "operator")
     data["status_vocabulary"] = vocabulary()
     return data
@@ -417,7 +417,7 @@ def compare(request):
         if i not in found:
             raise Http404(f"no run {i}")
     run_a, run_b = found[ids[0]], found[ids[1]]
-    rows = selectors.page_compare(run_a, run_b)
+    rows = presenters.page_compare(run_a, run_b)
     changes = {}
     for r in rows:
         changes[r["change"]] = changes.get(r["change"], 0) + 1
@@ -429,8 +429,8 @@ def compare(request):
             "b": run_b,
             "rows": rows,
             "changes": changes,
-            "variables": selectors.variable_changes(run_a.variables or {}, run_b.variables or {}),
-            "revision_diff": selectors.revision_diff(run_a, run_b),
+            "variables": presenters.variable_changes(run_a.variables or {}, run_b.variables or {}),
+            "revision_diff": presenters.revision_diff(run_a, run_b),
         },
     )
 
@@ -447,7 +447,7 @@ def trends(request):
     def number(key, default, low, high):
         return _bounded(request, key, default, low, high)
 
-    data = selectors.page_trends(
+    data = presenters.page_trends(
         days=number("days", 30, 1, 365), last_runs=number("runs", 10, 2, 100)
     )
     return render(request, "runs/trends.html", data)
@@ -459,9 +459,9 @@ def matrix(request):
     by = request.GET.get("by", "build")
     build = request.GET.get("build", "").strip()
     try:
-        data = selectors.page_matrix(by=by, build=build)
+        data = presenters.page_matrix(by=by, build=build)
     except InvalidInput as exc:
-        data = selectors.page_matrix(by="build")
+        data = presenters.page_matrix(by="build")
         data["error"] = f"{exc}; showing scenarios × builds"
         return render(request, "runs/matrix.html", data, status=400)
     return render(request, "runs/matrix.html", data)
@@ -470,11 +470,11 @@ def matrix(request):
 @require_GET
 def metric_trends(request):
     """Latency and logon time across runs, per scenario, host and desk pool."""
-    data = selectors.metric_trends(request.GET, days=_bounded(request, "days", 30, 1, 365))
+    data = presenters.metric_trends(request.GET, days=_bounded(request, "days", 30, 1, 365))
     return render(request, "runs/metric_trends.html", data)
 
 
 @require_GET
 def investigate(request, run_id: int):
     """A failing run next to the last run of its scenario that passed: what changed."""
-    return render(request, "runs/investigate.html", selectors.page_investigation(run_id))
+    return render(request, "runs/investigate.html", presenters.page_investigation(run_id))

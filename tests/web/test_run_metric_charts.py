@@ -136,9 +136,9 @@ def test_atp_run_show_prints_the_latency_summary():
 
 
 def test_per_step_chart_keeps_the_slowest_steps_when_there_are_many(viewer, monkeypatch):
-    from runs import selectors
+    from runs import presenters
 
-    monkeypatch.setattr(selectors, "CHART_STEP_ROWS", 2)
+    monkeypatch.setattr(presenters, "CHART_STEP_ROWS", 2)
     inputs = [("2", "key", [0.05], None), ("3", "key", [0.4], None), ("4", "key", [0.2], None)]
     run = data.measured_run("many", inputs=inputs)
     html = viewer.get(f"/runs/{run.pk}/report").content.decode()

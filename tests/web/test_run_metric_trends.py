@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from hosts.models import VirtualMachine
-from runs import selectors
+from runs import presenters
 from runs.models import Run
 from tests.fixtures.web import make_user
 from tests.web import run_pages_data as data
@@ -37,7 +37,7 @@ def runs():
 
 
 def test_groups_aggregate_per_scenario_host_and_pool(runs):
-    out = selectors.metric_trends({}, days=30)
+    out = presenters.metric_trends({}, days=30)
     keys = [(g["scenario"], g["host"], g["pool"]) for g in out["groups"]]
     assert keys == [
         ("desk", "far", "win11"),
@@ -59,12 +59,12 @@ def test_groups_aggregate_per_scenario_host_and_pool(runs):
 
 
 def test_selectors_narrow_the_groups(runs):
-    assert [g["host"] for g in selectors.metric_trends({"host": "far"})["groups"]] == ["far"]
-    office = selectors.metric_trends({"scenario": "office", "host": "local"})["groups"]
+    assert [g["host"] for g in presenters.metric_trends({"host": "far"})["groups"]] == ["far"]
+    office = presenters.metric_trends({"scenario": "office", "host": "local"})["groups"]
     assert [(g["scenario"], g["latency"][0]["p50"]) for g in office] == [("office", 40.0)]
-    assert selectors.metric_trends({"pool": "win10"})["groups"] == []
+    assert presenters.metric_trends({"pool": "win10"})["groups"] == []
     # a longer window takes the old run in
-    wide = selectors.metric_trends({"scenario": "desk", "host": "local"}, days=60)["groups"][0]
+    wide = presenters.metric_trends({"scenario": "desk", "host": "local"}, days=60)["groups"][0]
     assert len(wide["run_points"]) == 3 and wide["latency"][1]["count"] == 4
 
 
@@ -105,7 +105,7 @@ def test_api_answers_the_same_trends_and_refuses_a_bad_window(client, runs):
 
 
 def test_a_group_draws_its_newest_runs_and_counts_them_all(runs, monkeypatch):
-    monkeypatch.setattr(selectors, "METRIC_TREND_POINTS", 1)
-    (group,) = selectors.metric_trends({"scenario": "desk", "host": "local"})["groups"]
+    monkeypatch.setattr(presenters, "METRIC_TREND_POINTS", 1)
+    (group,) = presenters.metric_trends({"scenario": "desk", "host": "local"})["groups"]
     assert [p["run_id"] for p in group["run_points"]] == [runs["a2"].pk]
     assert group["runs_total"] == 2 and group["latency"][1]["count"] == 3

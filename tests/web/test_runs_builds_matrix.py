@@ -20,7 +20,8 @@ from rest_framework.authtoken.models import Token
 
 from atp_core.errors import InvalidInput
 from runs.models import Run, RunTarget
-from runs.selectors import page_matrix, recent_builds, run_list
+from runs.presenters import page_matrix
+from runs.selectors import recent_builds, run_list
 from runs.services import clean_build, launch_run, rerun
 from schedules.models import Schedule
 from schedules.services import launch_schedule

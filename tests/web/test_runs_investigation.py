@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from runs import lifecycle
 from runs.models import Run, RunTarget, WorkerEnvironment
+from runs.presenters import page_investigation
 from runs.run_facts import record_target_facts, worker_environment_id, worker_facts
-from runs.selectors import page_investigation
 from scenarios.models import ScenarioRevision
 from tests.fixtures.web import make_user
 from tests.web import run_pages_data as data
