@@ -351,6 +351,15 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise _invalid(InvalidInput(str(exc))) from None
         return Response(page)
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def investigation(self, request, pk=None):
+        """This run next to the last run of its scenario that passed before it (the
+        investigation page): failed steps, revision diff, variables, per target host, VM, boot
+        id and domain XML diff, the workers and the packages whose versions differ."""
+        run = self.get_object()
+        return Response(presenters.investigation_json(run.pk))
+
     @extend_schema(
         parameters=[
             OpenApiParameter(

@@ -932,3 +932,61 @@ def _env_rows(passed_env: dict, this_env: dict) -> list[dict]:
         }
         for k in ("python", "libvirt", "platform")
     ]
+
+
+def investigation_json(run_id: int) -> dict:
+    """``page_investigation`` as plain data, for the API (``/api/runs/<id>/investigation/``)."""
+    view = page_investigation(run_id)
+    run, passed = view["run"], view["passed"]
+
+    def target(t) -> dict | None:
+        if t is None:
+            return None
+        return {
+            "name": t.name,
+            "host": t.host.name if t.host_id else None,
+            "host_uri": t.host_uri,
+            "vm": t.vm_name,
+            "boot_id": t.boot_id,
+            "domain_xml_stored": bool(t.domain_xml),
+        }
+
+    def env(e: dict | None) -> dict | None:
+        if e is None:
+            return None
+        return {k: e.get(k) for k in ("worker", "stored", "python", "libvirt", "platform")}
+
+    return {
+        "run": run.pk,
+        "passed_run": passed.pk if passed else None,
+        "failed_steps": [
+            {
+                "target": s.target.name,
+                "step_id": s.step_id,
+                "iteration": s.iteration,
+                "name": s.name,
+                "status": s.status,
+                "error": s.error,
+            }
+            for s in view["failed_steps"]
+        ],
+        "revision": {
+            "this": run.revision.number,
+            "passed": passed.revision.number if passed else None,
+            "diff": view.get("revision_diff", []),
+        },
+        "variables": view.get("variables", []),
+        "targets": [
+            {
+                "this": target(p["this"]),
+                "passed": target(p["passed"]),
+                "domain_xml_diff": p.get("xml_diff", []),
+            }
+            for p in view["target_pairs"]
+        ],
+        "worker": {
+            "this": env(view["this_env"]),
+            "passed": env(view.get("passed_env")),
+            "package_changes": view.get("package_changes"),
+        },
+    }

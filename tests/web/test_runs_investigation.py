@@ -179,3 +179,25 @@ def test_the_domain_xml_is_read_when_the_run_starts():
     found, missing = RunTarget.objects.filter(run=run).order_by("ordinal")
     assert "<name>test</name>" in found.domain_xml and found.boot_id == ""
     assert missing.domain_xml == "" and missing.boot_id == ""
+
+
+def test_the_api_answers_the_same_comparison(client):
+    from rest_framework.authtoken.models import Token
+
+    user = make_user("vera", "viewer")
+    good, bad = passed_then_failed(user)
+    auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=user).key}"}
+    assert client.get(f"/api/runs/{bad.pk}/investigation/").status_code in (401, 403)
+    body = client.get(f"/api/runs/{bad.pk}/investigation/", **auth).json()
+    assert body["run"] == bad.pk and body["passed_run"] == good.pk
+    assert body["revision"]["this"] == 2 and body["revision"]["passed"] == 1
+    assert "+    text: hello world" in body["revision"]["diff"]
+    assert body["variables"][0] == {"name": "greeting", "a": "Hi", "b": "Hello", "changed": True}
+    (target,) = body["targets"]
+    assert target["this"]["boot_id"] == "bbbb-2222" and target["passed"]["boot_id"] == "aaaa-1111"
+    assert "+  <memory unit='KiB'>524288</memory>" in target["domain_xml_diff"]
+    assert body["worker"]["this"]["worker"] == "w2@rack2"
+    assert body["worker"]["passed"]["worker"] == "w1@rack1"
+    assert {"name": "numpy", "a": None, "b": "2.1"} in body["worker"]["package_changes"]
+    assert [s["step_id"] for s in body["failed_steps"]] == ["2"]
+    assert client.get("/api/runs/999999/investigation/", **auth).status_code == 404
