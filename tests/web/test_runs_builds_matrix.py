@@ -246,3 +246,27 @@ def test_cli_refuses_a_bad_build(sent):
     revision()
     with pytest.raises(CommandError, match="build: 121 characters"):
         call_command("atp_run", "launch", "demo", "--vm", "demo-1", "--build", "z" * 121)
+
+
+def test_the_schedule_form_takes_a_build_and_refuses_a_bad_one(client, sent):
+    inventory()
+    rev = revision()
+    client.force_login(make_user("olga", "operator"))
+    form = {
+        "name": "nightly",
+        "scenario": rev.scenario.pk,
+        "targets_text": "local/demo-1",
+        "kind": "interval",
+        "every": "1d",
+        "enabled": "on",
+    }
+    response = client.post("/schedules/add", {**form, "build": "n-{hour}"})
+    assert response.status_code == 200
+    assert "the only placeholder is {date}" in html_text.unescape(response.content.decode())
+    assert not Schedule.objects.exists()
+    response = client.post("/schedules/add", {**form, "build": " nightly-{date} "})
+    assert response.status_code == 302, response.content.decode()[:500]
+    schedule = Schedule.objects.get(name="nightly")
+    assert schedule.build == "nightly-{date}"
+    listed = client.get("/schedules/").content.decode()
+    assert '<span class="hint schedule-build">build nightly-{date}</span>' in listed
