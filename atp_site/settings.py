@@ -88,7 +88,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "atp_site.middleware.LoginRequiredMiddleware",
+    # every view needs a login unless marked login_not_required (login, health, favicon);
+    # DRF views are exempt and answer 401/403 themselves (never a redirect)
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "atp_site.urls"
