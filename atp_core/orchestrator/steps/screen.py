@@ -4,10 +4,7 @@ until a reference — any of its candidates — is on the screen), ``wait_screen
 
 from __future__ import annotations
 
-import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,22 +65,6 @@ def _box(area: Any) -> tuple[int, int, int, int] | None:
     return int(area["x"]), int(area["y"]), int(area["width"]), int(area["height"])
 
 
-PARALLEL_FROM = 4  # candidates from which the whole-screen pass uses the search threads
-_SEARCH_POOL: ThreadPoolExecutor | None = None
-_SEARCH_POOL_LOCK = threading.Lock()
-
-
-def _search_pool() -> ThreadPoolExecutor:
-    """Threads for the whole-screen pass (OpenCV releases the GIL while it correlates): one
-    per core, at most 4, made once per process."""
-    global _SEARCH_POOL
-    with _SEARCH_POOL_LOCK:
-        if _SEARCH_POOL is None:
-            workers = max(1, min(4, os.cpu_count() or 1))
-            _SEARCH_POOL = ThreadPoolExecutor(workers, thread_name_prefix="atp-screen-search")
-        return _SEARCH_POOL
-
-
 def match_candidates(
     specs: list[ReferenceSpec],
     frame: screen_match.Frame,
@@ -93,45 +74,27 @@ def match_candidates(
     method: str | None = None,
 ) -> Seen:
     """Compare ``frame`` with each candidate: first at each one's own position, then (only if
-    none matched there) over the whole screen. The first match in the candidates' order
-    wins; else the best score. The whole-screen pass over many candidates runs on the
-    search threads, its results still taken in order."""
+    none matched there) over the whole screen. The first match wins; else the best score."""
     best: Seen | None = None
-
-    def compare(index: int, spec: ReferenceSpec, use: str, search: str) -> Seen:
-        result = screen_match.compare(
-            spec.path,
-            frame,
-            areas=[area] if area else [tuple(int(v) for v in a) for a in spec.areas] or None,
-            threshold=spec.threshold if threshold is None else threshold,
-            method=use,
-            exclude=[tuple(int(v) for v in a) for a in spec.exclude] or None,
-            search=search,
-        )
-        return Seen(result.matched, _label(spec, index), spec, result)
-
     for search in ("place", "all"):
-        jobs = []
         for index, spec in enumerate(specs):
             use = method or spec.method or "template"
             if search == "all" and use != "template":
                 continue  # SSIM compares in place: the first pass said everything
-            jobs.append((index, spec, use, search))
-        if search == "all" and len(jobs) >= PARALLEL_FROM:
-            futures = [_search_pool().submit(compare, *job) for job in jobs]
-            results = iter(f.result() for f in futures)
-        else:
-            futures = []
-            results = (compare(*job) for job in jobs)
-        try:
-            for seen in results:
-                if seen.matched:
-                    return seen
-                if best is None or seen.result.score > best.result.score:
-                    best = seen
-        finally:
-            for future in futures:
-                future.cancel()  # a match was found: the searches not started are not needed
+            result = screen_match.compare(
+                spec.path,
+                frame,
+                areas=[area] if area else [tuple(int(v) for v in a) for a in spec.areas] or None,
+                threshold=spec.threshold if threshold is None else threshold,
+                method=use,
+                exclude=[tuple(int(v) for v in a) for a in spec.exclude] or None,
+                search=search,
+            )
+            seen = Seen(result.matched, _label(spec, index), spec, result)
+            if seen.matched:
+                return seen
+            if best is None or result.score > best.result.score:
+                best = seen
     assert best is not None
     return best
 
