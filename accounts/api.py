@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from atp_core.errors import InvalidInput
-from atp_site.api_fields import StrictBooleanField, StrictCharField
+from atp_site.api_fields import AllowedChoiceField, StrictBooleanField, StrictCharField
 from atp_site.permissions import ROLES, RolePermission, user_role
 
 from . import services, tokens
@@ -29,7 +29,7 @@ class UserSerializer(serializers.ModelSerializer):
         style={"input_type": "password"},
         help_text="required when creating a user",
     )
-    role = serializers.ChoiceField(choices=ROLES, required=False)
+    role = AllowedChoiceField(choices=ROLES, required=False)
     is_active = StrictBooleanField(required=False)
 
     class Meta:

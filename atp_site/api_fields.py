@@ -50,6 +50,17 @@ class StrictBooleanField(serializers.BooleanField):
         return super().to_internal_value(data)
 
 
+class AllowedChoiceField(serializers.ChoiceField):
+    """A choice whose refusal lists what is allowed."""
+
+    default_error_messages = {"invalid_choice": '"{input}" is not allowed (allowed: {allowed}).'}
+
+    def fail(self, key, **kwargs):
+        if key == "invalid_choice":
+            kwargs.setdefault("allowed", ", ".join(str(c) for c in self.choices))
+        super().fail(key, **kwargs)
+
+
 class StrictURLField(serializers.URLField, StrictCharField):
     pass
 
@@ -88,6 +99,7 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.SmallIntegerField: StrictIntegerField,
         models.BooleanField: StrictBooleanField,
     }
+    serializer_choice_field = AllowedChoiceField
 
 
 class BoundedLimitOffsetPagination(LimitOffsetPagination):

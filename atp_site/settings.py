@@ -290,6 +290,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "atp_site.api_fields.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # InvalidInput from a service (what, where, what is allowed) is a 400: atp_site/api_errors.py
+    "EXCEPTION_HANDLER": "atp_site.api_errors.api_exception_handler",
 }
 # API tokens expire this many seconds after they were issued (0 = never; accounts/tokens.py).
 ATP_API_TOKEN_TTL = float(os.environ.get("ATP_API_TOKEN_TTL", str(90 * 24 * 3600)))

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from atp_core.errors import InvalidInput
-from atp_site.api_fields import StrictCharField, StrictIntegerField
+from atp_site.api_fields import AllowedChoiceField, StrictCharField, StrictIntegerField
 from atp_site.permissions import ViewerReadOperatorWrite
 
 from . import presenters, reports, selectors, services
@@ -183,7 +183,7 @@ class LaunchSerializer(serializers.Serializer):
 
 class ResumeSerializer(serializers.Serializer):
     target = StrictCharField(max_length=255, help_text="the paused target's name (host/vm)")
-    decision = serializers.ChoiceField(
+    decision = AllowedChoiceField(
         choices=["retry", "skip", "continue"],
         help_text="retry the step, skip it, or continue (the failure stands)",
     )
@@ -216,10 +216,6 @@ class ReportNegotiation(DefaultContentNegotiation):
     settings = _NoFormatOverride()
 
 
-def _invalid(exc: InvalidInput) -> ValidationError:
-    return ValidationError({"detail": str(exc)})
-
-
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs, newest first. Filters: ``scenario``, ``state``, ``result``, ``host``, ``user``,
     ``build``, ``date`` (YYYY-MM-DD), ``date_from``, ``date_to``."""
@@ -229,10 +225,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_queryset(self):
         if self.action == "list":
-            try:
-                return selectors.run_list(self.request.query_params).select_related("revision")
-            except InvalidInput as exc:
-                raise _invalid(exc) from None
+            return selectors.run_list(self.request.query_params).select_related("revision")
         return Run.objects.select_related("scenario", "revision", "launched_by")
 
     def get_serializer_class(self):
@@ -277,19 +270,16 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         except RevisionNotFound as exc:
             raise NotFound(str(exc)) from None
         if revision is None:
-            raise _invalid(InvalidInput(f"scenario {values['scenario']} has no runnable revision"))
-        try:
-            run = services.launch_run(
-                revision,
-                values.get("targets") or [],
-                values.get("variables") or {},
-                request.user,
-                vdi_endpoint=values.get("vdi_endpoint") or None,
-                pause_on=values.get("pause_on") or None,
-                build=values.get("build") or None,
-            )
-        except InvalidInput as exc:
-            raise _invalid(exc) from None
+            raise InvalidInput(f"scenario {values['scenario']} has no runnable revision")
+        run = services.launch_run(
+            revision,
+            values.get("targets") or [],
+            values.get("variables") or {},
+            request.user,
+            vdi_endpoint=values.get("vdi_endpoint") or None,
+            pause_on=values.get("pause_on") or None,
+            build=values.get("build") or None,
+        )
         run = self.get_queryset().get(pk=run.pk)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
@@ -297,10 +287,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         run = self.get_object()
-        try:
-            run = services.request_cancel(run, request.user)
-        except InvalidInput as exc:
-            raise _invalid(exc) from None
+        run = services.request_cancel(run, request.user)
         return Response(RunSerializer(run).data)
 
     @extend_schema(request=ResumeSerializer, responses={202: RunSerializer})
@@ -315,20 +302,14 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         target = run.run_targets.filter(name=data.validated_data["target"]).first()
         if target is None:
             raise NotFound(f"run {run.pk} has no target {data.validated_data['target']!r}")
-        try:
-            request_resume(run, target, data.validated_data["decision"], request.user)
-        except InvalidInput as exc:
-            raise _invalid(exc) from None
+        request_resume(run, target, data.validated_data["decision"], request.user)
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={201: RunSerializer})
     @action(detail=True, methods=["post"])
     def rerun(self, request, pk=None):
         run = self.get_object()
-        try:
-            new = services.rerun(run, request.user)
-        except InvalidInput as exc:
-            raise _invalid(exc) from None
+        new = services.rerun(run, request.user)
         new = self.get_queryset().get(pk=new.pk)
         return Response(RunSerializer(new).data, status=status.HTTP_201_CREATED)
 
@@ -347,8 +328,8 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             page = selectors.events_page(
                 run, request.query_params.get("after", 0), request.query_params.get("limit", 500)
             )
-        except (InvalidInput, ValueError) as exc:
-            raise _invalid(InvalidInput(str(exc))) from None
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
         return Response(page)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

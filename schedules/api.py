@@ -14,7 +14,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from atp_core.errors import InvalidInput
-from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
+from atp_site.api_fields import (
+    AllowedChoiceField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from atp_site.permissions import ViewerReadOperatorWrite
 from scenarios.models import Scenario
 
@@ -162,7 +167,7 @@ class NotificationHookSerializer(StrictModelSerializer):
         help_text="empty: every scenario",
     )
     results = serializers.ListField(
-        child=serializers.ChoiceField(choices=RESULTS),
+        child=AllowedChoiceField(choices=RESULTS),
         required=False,
         max_length=len(RESULTS),
         help_text="only runs ending so; empty: every result",
