@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from atp_core.errors import AtpError, CheckFailed, InfrastructureError, InvalidInput
@@ -10,6 +9,7 @@ from atp_core.protocol.keyboard import parse_key
 
 from .. import schema
 from ..latency import measured
+from ..polling import Polling, poll_until
 from ..runtime import StepCall, require_vm
 from .registry import handles
 
@@ -173,18 +173,20 @@ def verify_input(call: StepCall) -> None:
     def show(value: Any) -> str:  # a secret's text is never shown, not even the typed part
         return f"{len(value)} characters" if secret else repr(value)
 
-    deadline = time.monotonic() + max(0.5, call.remaining() - 0.5)
-    interval = 0.3
-    while True:
+    got: Any = None
+
+    def attempt(_polling: Polling) -> bool | None:
+        nonlocal got
         got = read()
         if got == expected:
-            call.say(f"the guest saw {show(got)}")
-            return
+            return True
         if not prefix(got):
             raise CheckFailed(f"the guest saw {show(got)}, expected {show(expected)}")
-        if time.monotonic() >= deadline:
-            raise CheckFailed(
-                f"after {call.timeout:g} s the guest saw only {show(got)}, expected "
-                f"{show(expected)}"
-            )
-        call.token.wait(min(interval, max(0.0, deadline - time.monotonic())))
+        return None
+
+    seen, _ = poll_until(call, attempt, interval=0.3, margin=0.5, at_least=0.5)
+    if not seen:
+        raise CheckFailed(
+            f"after {call.timeout:g} s the guest saw only {show(got)}, expected {show(expected)}"
+        )
+    call.say(f"the guest saw {show(got)}")

@@ -13,6 +13,7 @@ from atp_core.errors import CheckFailed, InvalidInput, ScreenMismatch
 
 from .. import schema, screen_match
 from ..latency import measured
+from ..polling import Polling, poll_until
 from ..runtime import ReferenceSpec, StepCall, require_vm
 from .input import ensure_mark
 from .registry import handles
@@ -109,22 +110,24 @@ def _poll_reference(call: StepCall, name: str) -> tuple[Seen, bytes, int]:
     method = call.args.get("method")
     interval = float(call.args.get("interval") or DEFAULT_INTERVAL)
     screen = call.session().screen
-    deadline = time.monotonic() + max(0.5, call.remaining() - 1.0)
     best: tuple[Seen, bytes] | None = None
-    polls = 0
-    while True:
-        polls += 1
+
+    def attempt(_polling: Polling) -> tuple[Seen, bytes] | None:
+        nonlocal best
         shot = screen.screenshot()
         seen = match_candidates(
             specs, screen_match.Frame(shot), area=area, threshold=threshold, method=method
         )
         if seen.matched:
-            return seen, shot, polls
+            return seen, shot
         if best is None or seen.result.score > best[0].result.score:
             best = (seen, shot)
-        if time.monotonic() + interval > deadline:
-            break
-        call.token.wait(interval)
+        return None
+
+    found, polling = poll_until(call, attempt, interval=interval, margin=1.0, at_least=0.5)
+    polls = polling.tries
+    if found is not None:
+        return found[0], found[1], polls
     seen, shot = best
     best_info = call.artifact(f"{name}-best", shot, "screenshot", "image/png")
     # the reference as it was checked (it may be fixed later): the report's slider shows it
@@ -213,25 +216,29 @@ def wait_screen_change(call: StepCall) -> None:
     require_vm(call)
     area, exclude, threshold, interval = _change_settings(call)
     screen = call.session().screen
-    started = time.monotonic()
-    deadline = started + max(0.3, call.remaining() - 0.3)
-    base = screen_match.Frame(screen.screenshot()).gray
-    polls, most = 1, 0.0
-    while time.monotonic() + interval <= deadline:
-        call.token.wait(interval)
-        polls += 1
-        shot = screen.screenshot()
-        changed = screen_match.changed_fraction(base, screen_match.Frame(shot).gray, area, exclude)
+    base = None
+    most = 0.0
+
+    def attempt(_polling: Polling) -> float | None:
+        nonlocal base, most
+        gray = screen_match.Frame(screen.screenshot()).gray
+        if base is None:  # the first screenshot is the baseline
+            base = gray
+            return None
+        changed = screen_match.changed_fraction(base, gray, area, exclude)
         most = max(most, changed)
-        if changed > threshold:
-            call.value = round(changed, 6)
-            call.say(
-                f"the screen changed {_where(area)} after {time.monotonic() - started:.2f} s "
-                f"({changed:.4%} of the pixels, > {threshold:g}; {polls} screenshots)"
-            )
-            return
+        return changed if changed > threshold else None
+
+    changed, polling = poll_until(call, attempt, interval=interval, margin=0.3, at_least=0.3)
+    if changed is not None:
+        call.value = round(changed, 6)
+        call.say(
+            f"the screen changed {_where(area)} after {polling.elapsed():.2f} s "
+            f"({changed:.4%} of the pixels, > {threshold:g}; {polling.tries} screenshots)"
+        )
+        return
     raise CheckFailed(
-        f"the screen did not change {_where(area)} within {call.timeout:g} s ({polls} "
+        f"the screen did not change {_where(area)} within {call.timeout:g} s ({polling.tries} "
         f"screenshots; most changed: {most:.4%} of the pixels, needed > {threshold:g})"
     )
 
@@ -245,31 +252,33 @@ def wait_screen_still(call: StepCall) -> None:
     duration = float(call.args.get("duration") or 1.0)
     interval = min(interval, duration)
     screen = call.session().screen
-    started = time.monotonic()
-    deadline = started + max(0.3, call.remaining() - 0.3)
-    base = screen_match.Frame(screen.screenshot()).gray
-    still_since = time.monotonic()
-    polls, changes, last = 1, 0, 0.0
-    while True:
-        if time.monotonic() - still_since >= duration:
-            call.value = round(time.monotonic() - started, 3)
-            call.say(
-                f"the screen was still {_where(area)} for {duration:g} s after "
-                f"{time.monotonic() - started:.2f} s ({changes} change(s) before; {polls} "
-                "screenshots)"
-            )
-            return
-        if time.monotonic() + interval > deadline:
-            break
-        call.token.wait(interval)
-        polls += 1
+    base = None
+    still_since = 0.0
+    changes, last = 0, 0.0
+
+    def attempt(_polling: Polling) -> bool | None:
+        nonlocal base, still_since, changes, last
         gray = screen_match.Frame(screen.screenshot()).gray
-        last = screen_match.changed_fraction(base, gray, area, exclude)
-        if last > threshold:
-            changes += 1
+        if base is None:  # the first screenshot starts the first still stretch
             base, still_since = gray, time.monotonic()
+        else:
+            last = screen_match.changed_fraction(base, gray, area, exclude)
+            if last > threshold:
+                changes += 1
+                base, still_since = gray, time.monotonic()
+        return True if time.monotonic() - still_since >= duration else None
+
+    still, polling = poll_until(call, attempt, interval=interval, margin=0.3, at_least=0.3)
+    if still:
+        call.value = round(polling.elapsed(), 3)
+        call.say(
+            f"the screen was still {_where(area)} for {duration:g} s after "
+            f"{polling.elapsed():.2f} s ({changes} change(s) before; {polling.tries} "
+            "screenshots)"
+        )
+        return
     raise CheckFailed(
         f"the screen did not stay still {_where(area)} for {duration:g} s within "
-        f"{call.timeout:g} s: {changes} change(s) in {polls} screenshots, the last "
+        f"{call.timeout:g} s: {changes} change(s) in {polling.tries} screenshots, the last "
         f"{last:.4%} of the pixels (allowed: {threshold:g})"
     )

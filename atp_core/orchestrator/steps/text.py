@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from atp_core.errors import CheckFailed
 
 from .. import schema, screen_match, screen_text
+from ..polling import Polling, poll_until
 from ..runtime import StepCall, require_vm
 from .registry import handles
 from .screen import _box
@@ -79,22 +79,23 @@ def wait_text(call: StepCall) -> None:
     require_vm(call)
     text, regex, fuzzy, shown = _wanted(call)
     interval = float(call.args.get("interval") or DEFAULT_INTERVAL)
-    started = time.monotonic()
-    deadline = started + max(0.5, call.remaining() - 0.5)
-    reads = 0
     best: tuple[Any, ...] | None = None
-    while True:
-        reads += 1
+
+    def attempt(_polling: Polling) -> Any:
+        nonlocal best
         read, shot = _read(call)
         match = screen_text.find_text(read, text=text, regex=regex, fuzzy=fuzzy)
         if match.matched:
-            _found(call, match, shown, reads)
-            return
+            return match
         if best is None or match.score >= best[2].score:
             best = (read, shot, match)
-        if time.monotonic() + interval > deadline:
-            break
-        call.token.wait(interval)
+        return None
+
+    found, polling = poll_until(call, attempt, interval=interval, margin=0.5, at_least=0.5)
+    reads = polling.tries
+    if found is not None:
+        _found(call, found, shown, reads)
+        return
     read, shot, match = best
     raise _failed(
         call,

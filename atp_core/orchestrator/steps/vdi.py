@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from atp_core.errors import CheckFailed, InvalidInput
 
 from .. import schema
+from ..polling import Polling, poll_until
 from ..runtime import StepCall, StepError
 from .registry import handles
 
@@ -204,15 +204,17 @@ def _status_label(status: Any) -> str:
 
 def _poll(call: StepCall, read, done, describe) -> None:
     interval = float(call.args.get("interval") or 1.0)
-    deadline = time.monotonic() + max(0.0, call.remaining() - 0.5)
-    while True:
+    value = None
+
+    def attempt(_polling: Polling) -> bool | None:
+        nonlocal value
         value = read()
-        if done(value):
-            call.say(describe(value))
-            return
-        if time.monotonic() + interval > deadline:
-            raise CheckFailed(f"after {call.timeout:g} s: {describe(value)}")
-        call.token.wait(interval)
+        return True if done(value) else None
+
+    reached, _ = poll_until(call, attempt, interval=interval, margin=0.5)
+    if not reached:
+        raise CheckFailed(f"after {call.timeout:g} s: {describe(value)}")
+    call.say(describe(value))
 
 
 @handles(schema.VerifyVdiDomainStatus)

@@ -7,6 +7,7 @@ import time
 from atp_core.errors import AtpError, Cancelled, CheckFailed
 
 from .. import schema
+from ..polling import Polling, poll_until
 from ..runtime import ScopeToken, StepCall, require_vm
 from .registry import HANDLERS, handles
 
@@ -24,15 +25,17 @@ def verify_domain_status(call: StepCall) -> None:
     expected = str(call.args["expected"])
     interval = float(call.args.get("interval") or 0.5)
     power = call.session().power
-    deadline = time.monotonic() + max(0.0, call.remaining() - 0.3)
-    while True:
+    current = ""
+
+    def attempt(_polling: Polling) -> bool | None:
+        nonlocal current
         current = power.state()
-        if current == expected:
-            call.say(f"{vm} is {current}")
-            return
-        if time.monotonic() >= deadline:
-            raise CheckFailed(f"{vm} is {current!r}, not {expected!r} after {call.timeout:g} s")
-        call.token.wait(min(interval, max(0.0, deadline - time.monotonic())))
+        return True if current == expected else None
+
+    reached, _ = poll_until(call, attempt, interval=interval, margin=0.3)
+    if not reached:
+        raise CheckFailed(f"{vm} is {current!r}, not {expected!r} after {call.timeout:g} s")
+    call.say(f"{vm} is {current}")
 
 
 @handles(schema.WaitUntil)
@@ -41,13 +44,14 @@ def wait_until(call: StepCall) -> None:
     check = call.model.check
     handler = HANDLERS[check.type]
     interval = float(call.args.get("interval") or 1.0)
-    deadline = time.monotonic() + max(0.0, call.remaining() - 0.3)
-    attempts = 0
     last: AtpError | None = None
-    while True:
-        attempts += 1
+
+    def attempt(polling: Polling) -> bool | None:
+        nonlocal last
+        if last is not None:
+            call.log(f"attempt {polling.tries - 1}: {last}", "debug")
         args = call.variables.render(check.model_dump(by_alias=True))
-        left = max(0.1, deadline - time.monotonic())
+        left = max(0.1, polling.left())
         sub_timeout = min(left, float(check.timeout)) if check.timeout else left
         token = ScopeToken(call.token, time.monotonic() + sub_timeout, "poll")
         sub = type(call)(
@@ -65,17 +69,20 @@ def wait_until(call: StepCall) -> None:
         )
         try:
             handler(sub)
-            call.value = sub.value
-            call.output_parts.extend(sub.output_parts)
-            call.say(f"passed after {attempts} attempt(s)")
-            return
         except Cancelled:
             call.token.raise_if_cancelled()  # the step's own scope: cancel or timeout
             last = CheckFailed(f"the check did not finish within {sub_timeout:g} s")
+            return None
         except AtpError as exc:
             last = exc
-        if time.monotonic() + interval > deadline:
-            message = f"not true after {attempts} attempts in {call.timeout:g} s: {last}"
-            raise (CheckFailed if isinstance(last, CheckFailed) else type(last))(message)
-        call.log(f"attempt {attempts}: {last}", "debug")
-        call.token.wait(interval)
+            return None
+        call.value = sub.value
+        call.output_parts.extend(sub.output_parts)
+        return True
+
+    passed, polling = poll_until(call, attempt, interval=interval, margin=0.3)
+    if passed:
+        call.say(f"passed after {polling.tries} attempt(s)")
+        return
+    message = f"not true after {polling.tries} attempts in {call.timeout:g} s: {last}"
+    raise (CheckFailed if isinstance(last, CheckFailed) else type(last))(message)
