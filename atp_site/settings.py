@@ -264,6 +264,9 @@ ATP_SITE_URL = os.environ.get("ATP_SITE_URL", "http://localhost:8000").rstrip("/
 ATP_WEBHOOK_URLS = [u for u in os.environ.get("ATP_WEBHOOK_URLS", "").split(",") if u]
 ATP_WEBHOOK_TIMEOUT = float(os.environ.get("ATP_WEBHOOK_TIMEOUT", "10"))
 ATP_WEBHOOK_RETRIES = int(os.environ.get("ATP_WEBHOOK_RETRIES", "3"))
+# the pause before a webhook's next attempt: jittered, doubling from this, at most the max (s)
+ATP_WEBHOOK_BACKOFF = int(os.environ.get("ATP_WEBHOOK_BACKOFF", "2"))
+ATP_WEBHOOK_BACKOFF_MAX = int(os.environ.get("ATP_WEBHOOK_BACKOFF_MAX", "600"))
 # Webhooks reach public addresses only; these networks (CIDRs, comma separated) are allowed even
 # though they are loopback/private/link-local (e.g. "10.20.0.0/16" for an in-house chat server).
 ATP_WEBHOOK_ALLOW_NETWORKS = [

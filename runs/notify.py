@@ -15,8 +15,11 @@ Webhook body::
      "attempt": 1, "max_attempts": 1, "schedule": "nightly", "launched_by": "alice",
      "targets": [{"name": "host/vm", "result": "passed", "totals": {...}}]}
 
-Each POST has a timeout (ATP_WEBHOOK_TIMEOUT) and is retried (ATP_WEBHOOK_RETRIES) with a
-growing pause on connection errors, timeouts, 408, 429 and 5xx; other 4xx are final. Where a
+Each POST has a timeout (ATP_WEBHOOK_TIMEOUT). The first is made by the notification task; on a
+connection error, a timeout, 408, 429 or 5xx the task ``runs.retry_webhook`` tries again up to
+ATP_WEBHOOK_RETRIES times through Celery's own retry, after a jittered exponential pause
+(ATP_WEBHOOK_BACKOFF s, doubling, at most ATP_WEBHOOK_BACKOFF_MAX), so no worker sleeps on a slow
+webhook; other 4xx are final. The Notification row counts the attempts. Where a
 webhook may point (public addresses only, unless ATP_WEBHOOK_ALLOW_NETWORKS), redirects, what is
 kept of the answer (its status) and the signature header: ``runs/webhooks.py``.
 """
@@ -28,6 +31,7 @@ import time
 from dataclasses import dataclass
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -85,31 +89,52 @@ def post_webhook(
     secret: str = "",
     event: str = "run_finished",
 ) -> Delivery:
-    """POST ``payload`` as JSON to ``url``: 1 + ``retries`` attempts, ``timeout`` s each, under
-    the outbound policy of ``runs.webhooks`` (public addresses, no redirects, status only)."""
+    """POST ``payload`` as JSON to ``url`` now, in the calling process (the hooks page's Test
+    button sends one attempt): 1 + ``retries`` attempts, ``timeout`` s each, under the outbound
+    policy of ``runs.webhooks`` (public addresses, no redirects, status only). A run's
+    notifications never wait here: their next attempts are the Celery task ``retry_webhook``."""
+    retries = settings.ATP_WEBHOOK_RETRIES if retries is None else retries
+    for attempt in range(1, retries + 2):
+        delivery, retryable = post_attempt(url, payload, attempt, timeout, secret, event)
+        if not retryable or attempt > retries:
+            return delivery
+        time.sleep(backoff * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+def post_attempt(
+    url: str,
+    payload: dict,
+    attempt: int = 1,
+    timeout: float | None = None,
+    secret: str = "",
+    event: str = "run_finished",
+) -> tuple[Delivery, bool]:
+    """One POST of ``payload`` to ``url``: (its Delivery as attempt ``attempt``, whether
+    another attempt may succeed)."""
     from .webhooks import SendError, WebhookRefused, encode, post_once, status_sentence
 
     timeout = settings.ATP_WEBHOOK_TIMEOUT if timeout is None else timeout
-    retries = settings.ATP_WEBHOOK_RETRIES if retries is None else retries
-    body = encode(payload)
-    detail = ""
-    status = None
-    for attempt in range(1, retries + 2):
-        try:
-            status = post_once(url, body, timeout=timeout, secret=secret, event=event)
-        except WebhookRefused as exc:
-            return Delivery(False, attempt, None, str(exc))
-        except SendError as exc:
-            detail = str(exc)
-        else:
-            if 200 <= status < 300:
-                return Delivery(True, attempt, status, "")
-            detail = status_sentence(status)
-            if status not in RETRYABLE_STATUS:
-                return Delivery(False, attempt, status, detail)
-        if attempt <= retries:
-            time.sleep(backoff * 2 ** (attempt - 1))
-    return Delivery(False, retries + 1, status, detail)
+    try:
+        status = post_once(url, encode(payload), timeout=timeout, secret=secret, event=event)
+    except WebhookRefused as exc:
+        return Delivery(False, attempt, None, str(exc)), False
+    except SendError as exc:
+        return Delivery(False, attempt, None, str(exc)), exc.retryable
+    if 200 <= status < 300:
+        return Delivery(True, attempt, status, ""), False
+    return Delivery(False, attempt, status, status_sentence(status)), status in RETRYABLE_STATUS
+
+
+def retry_pause(attempts: int) -> int:
+    """Seconds before the attempt after ``attempts`` failed ones (Celery's jittered
+    exponential backoff)."""
+    return get_exponential_backoff_interval(
+        factor=settings.ATP_WEBHOOK_BACKOFF,
+        retries=attempts - 1,
+        maximum=settings.ATP_WEBHOOK_BACKOFF_MAX,
+        full_jitter=True,
+    )
 
 
 def destinations(run) -> tuple[dict[str, str], list[str]]:
@@ -195,11 +220,14 @@ def notify_run_finished(run_id: int) -> dict:
         row = _claim(run, "webhook", url)
         if row is False:
             continue
-        delivery = post_webhook(url, payload, secret=secret)
+        delivery, retryable = post_attempt(url, payload, secret=secret)
         _store(row, delivery)
         outcome[url] = delivery.ok
         if not delivery.ok:
             log.warning("run %s: webhook %s failed: %s", run.pk, mask_url(url), delivery.detail)
+            if retryable and row and settings.ATP_WEBHOOK_RETRIES > 0:
+                queue = settings.CELERY_TASK_DEFAULT_QUEUE
+                retry_webhook.apply_async(args=[row.pk], countdown=retry_pause(1), queue=queue)
     if emails:
         row = _claim(run, "email", ",".join(emails))
         if row is not False:
@@ -214,6 +242,37 @@ def notify_run_finished(run_id: int) -> dict:
 @shared_task(name="runs.notify_run_finished", ignore_result=True)
 def notify_run_finished_task(run_id: int) -> dict:
     return notify_run_finished(run_id)
+
+
+@shared_task(name="runs.retry_webhook", bind=True, ignore_result=True)
+def retry_webhook(self, notification_id: int) -> bool | None:
+    """The next attempt of a webhook delivery that failed retryably; Celery retries this
+    task (``self.retry``) after a growing pause while attempts are left. The Notification row
+    is the truth: a delivery already made, or out of attempts, is left as it is."""
+    from schedules.models import Notification
+
+    row = Notification.objects.select_related("run").filter(pk=notification_id).first()
+    retries = settings.ATP_WEBHOOK_RETRIES
+    if row is None or row.ok or row.channel != "webhook" or row.attempts > retries:
+        return None
+    run = row.run
+    urls, _ = destinations(run)
+    delivery, retryable = post_attempt(
+        row.target, run_payload(run), row.attempts + 1, secret=urls.get(row.target, "")
+    )
+    _store(row, delivery)
+    if delivery.ok:
+        return True
+    log.warning(
+        "run %s: webhook %s attempt %s failed: %s",
+        run.pk,
+        mask_url(row.target),
+        delivery.attempts,
+        delivery.detail,
+    )
+    if retryable and delivery.attempts <= retries:
+        raise self.retry(countdown=retry_pause(delivery.attempts), max_retries=retries)
+    return False
 
 
 def on_run_finished(run_id: int) -> None:
