@@ -770,6 +770,9 @@ def metric_trends(filters=None, *, days: int = 30, now=None) -> dict:
         runs = list(group.pop("runs").values())
         kinds = sorted({k for r in runs for k in r["latency"]})
         phases = [p for p in (*LOGON_PHASES, "total") if any(p in r["logon"] for r in runs)]
+        if not kinds and not phases:
+            continue  # input steps without a measured latency (the hypervisor display path)
+        runs = [r for r in runs if r["latency"] or r["logon"]]
         group["latency"] = [
             {
                 "kind": kind,

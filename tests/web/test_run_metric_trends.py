@@ -109,3 +109,11 @@ def test_a_group_draws_its_newest_runs_and_counts_them_all(runs, monkeypatch):
     (group,) = presenters.metric_trends({"scenario": "desk", "host": "local"})["groups"]
     assert [p["run_id"] for p in group["run_points"]] == [runs["a2"].pk]
     assert group["runs_total"] == 2 and group["latency"][1]["count"] == 3
+
+
+def test_input_steps_without_a_measured_latency_make_no_group(runs):
+    """The hypervisor display path stores an input step's action with no latency: such a run
+    is not a trend point, and a scenario with only those is no (empty) group."""
+    data.measured_run("console-only", inputs=[("2", "key", [None], None)])
+    out = presenters.metric_trends({}, days=30)
+    assert "console-only" not in [g["scenario"] for g in out["groups"]]
