@@ -243,16 +243,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(
         parameters=[
             OpenApiParameter(name, str, description=f"filter by {name}")
-            for name in (
-                "scenario",
-                "state",
-                "result",
-                "host",
-                "user",
-                "build",
-                "date",
-                "date_from",
-            )
+            for name in selectors.FILTERS
         ]
     )
     def list(self, request, *args, **kwargs):

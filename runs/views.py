@@ -29,18 +29,7 @@ from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
 PAGE_SIZE = 50
 SCREEN_MIN_INTERVAL = 0.4  # seconds between two captures of one VM's screen, whoever asks
 SCREEN_MAX_WIDTH = 1024
-FILTER_KEYS = (
-    "scenario",
-    "state",
-    "result",
-    "host",
-    "user",
-    "build",
-    "date",
-    "date_from",
-    "date_to",
-    "q",
-)
+FILTER_KEYS = selectors.FILTERS  # the runs list's query parameters, as the selector reads them
 
 
 def _fetch(request) -> bool:
