@@ -56,7 +56,13 @@ class DomainRef:
         self._get_conn = connection_getter(connection)
 
     def lookup(self) -> libvirt.virDomain:
+        """The domain, on a live connection. On a ``HostConnection`` a lookup that finds the
+        connection dead (a daemon that just died still looks alive until its socket is read)
+        reconnects, with the connection's backoff, and looks up again: a lookup is safe to
+        repeat, so a call made while the daemon restarts waits for it."""
         try:
+            if isinstance(self.connection, HostConnection):
+                return self.connection.call(lambda conn: conn.lookupByName(self.name))
             return self._get_conn().lookupByName(self.name)
         except libvirt.libvirtError as exc:
             raise translate(exc, self.name, "lookup") from exc

@@ -107,7 +107,7 @@ def test_a_call_made_while_the_daemon_is_down_waits_for_it(daemon, session):
     worker = threading.Thread(target=call)
     worker.start()
     time.sleep(1.5)  # the call is now retrying against a dead socket
-    assert worker.is_alive()
+    assert worker.is_alive(), f"the call ended while the daemon was down: {result}"
     daemon.start()
     worker.join(60)
     assert result == {"value": "still-here\n"}
