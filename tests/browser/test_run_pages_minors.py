@@ -67,7 +67,12 @@ def test_report_live_and_compare(live_server, page, width):
     page.goto(f"{live_server}/runs/{done.pk}/report")
     figure = page.locator("figure.diff-figure")
     assert "reference | actual | difference" in figure.inner_text()
-    assert figure.locator("img").evaluate("(i) => i.complete && i.naturalWidth") == 320 * 3 + 12
+    # the diff image loads lazily: below the reference slider it is off screen on a phone
+    image = figure.locator("img")
+    image.scroll_into_view_if_needed()
+    image.wait_for(state="visible")
+    page.wait_for_function("(i) => i.complete && i.naturalWidth > 0", arg=image.element_handle())
+    assert image.evaluate("(i) => i.naturalWidth") == 320 * 3 + 12
     assert page.locator("button.use-ref").count() == 1, "only on the screenshot, not the diff"
     page.screenshot(path=str(ARTIFACTS / f"run-report-diff-{width}.png"), full_page=True)
     assert _fits(page)
