@@ -2,7 +2,8 @@
 
 Exit code: 0 passed, 1 failed (a check did not hold), 2 error / cancelled / timed out, or the
 scenario could not be loaded. Ctrl-C cancels the run (teardown still runs); a second Ctrl-C
-aborts at once.
+aborts: the running teardown step is cancelled and the rest skipped, the reports are still
+written (exit 2); a third one interrupts at once (exit 130, no report).
 """
 
 from __future__ import annotations
@@ -358,11 +359,16 @@ def run_command(args: argparse.Namespace) -> int:
     env_allowed = {n: os.environ[n] for n in args.env if n in os.environ}
 
     token = CancelToken()
+    abort = CancelToken()
     previous = None
 
-    def on_sigint(signum, frame):  # first Ctrl-C: cancel; second: abort
-        if token.cancelled:
+    def on_sigint(signum, frame):  # first Ctrl-C: cancel; second: abort; third: interrupt
+        if abort.cancelled:
             raise KeyboardInterrupt
+        if token.cancelled:
+            err.print("[yellow]aborting: the teardown is cancelled too…[/]")
+            abort.cancel("aborted from the keyboard")
+            return
         err.print("[yellow]cancelling (teardown still runs; Ctrl-C again to abort)…[/]")
         token.cancel("cancelled from the keyboard")
 
@@ -376,6 +382,7 @@ def run_command(args: argparse.Namespace) -> int:
                 sink=view,
                 variables=variables,
                 cancel=token,
+                abort=abort,
                 run_id=args.run_id,
                 artifact_dir=artifacts,
                 vdi=vdi,

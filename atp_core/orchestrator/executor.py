@@ -121,6 +121,9 @@ class RunState:
         self.pauser: Pauser | None = None
         self.pause_max = 0.0
         self.video = False  # record each target's SPICE display (run_scenario(video=True))
+        # cancelled by an abort only (run_scenario(abort=)): the parent of every teardown scope,
+        # which a cancel leaves running
+        self.teardown_root = ScopeToken(None, None, "abort")
 
     # -- VMs ------------------------------------------------------------------------------
     def session(self, host_uri: str, vm: str, display: str = "hypervisor"):
@@ -353,7 +356,9 @@ class Branch:
                 pass  # the first step that needs the VM says why
         _, _ = self.run_steps(frame, self.numbered(None, scenario.steps))
         fired = token.fired_by if token.cancelled else None
-        teardown = frame.child(token=ScopeToken(None, None, "teardown"), phase="finally")
+        teardown = frame.child(
+            token=ScopeToken(self.run.teardown_root, None, "teardown"), phase="finally"
+        )
         self.run_steps(teardown, self.numbered(None, scenario.finally_, "F"))
         if self.recorder is not None:
             from .video import finish_recording
@@ -719,7 +724,9 @@ class Branch:
     def run_group(self, frame: Frame, sid: str, model: Any) -> tuple[str, bool]:
         status, stopped = self.run_steps(frame, self.numbered(sid, model.steps))
         if model.finally_:
-            teardown = frame.child(token=ScopeToken(None, None, "teardown"), phase="finally")
+            teardown = frame.child(
+                token=ScopeToken(self.run.teardown_root, None, "teardown"), phase="finally"
+            )
             f_status, f_stopped = self.run_steps(teardown, self.numbered(sid, model.finally_, "F"))
             status = worst_status([status, f_status])
             stopped = stopped or f_stopped
@@ -825,10 +832,10 @@ class _LazyUuid:
 class _Watcher(threading.Thread):
     """Copies a caller's cancel token (which may poll a database) onto the run's root token."""
 
-    def __init__(self, source: CancelToken, root: ScopeToken, interval: float = 0.1) -> None:
+    def __init__(self, source: CancelToken, *roots: ScopeToken, interval: float = 0.1) -> None:
         super().__init__(name="atp-cancel-watch", daemon=True)
         self.source = source
-        self.root = root
+        self.roots = roots
         self.interval = interval
         self.done = threading.Event()
 
@@ -836,8 +843,10 @@ class _Watcher(threading.Thread):
         while not self.done.is_set():
             try:
                 if self.source.cancelled:
-                    self.root.fired_by = "cancel"
-                    self.root.cancel(self.source.reason or "cancelled")
+                    for root in self.roots:
+                        if not root.cancelled:
+                            root.fired_by = "cancel"
+                            root.cancel(self.source.reason or "cancelled")
                     return
             except Exception:  # a failing poll (database gone) must not kill the run
                 log.warning("cancel token poll failed", exc_info=True)
@@ -851,6 +860,7 @@ def run_scenario(
     sink: Sink | None = None,
     variables: dict | None = None,
     cancel: CancelToken | None = None,
+    abort: CancelToken | None = None,
     run_id: str = "",
     artifact_dir: str | Path = "artifacts",
     vdi: VdiSettings | None = None,
@@ -875,7 +885,9 @@ def run_scenario(
     a target on a failure, a mismatch or at a step while ``pauser`` can answer, for at most
     ``pause_max`` seconds per target (see ``pause``). ``connections(host_uri)`` gives the
     process's shared libvirt connection of a host (a ``TransportManager``'s), or None: then
-    the run opens its own and closes it at its end. Never raises for scenario or
+    the run opens its own and closes it at its end. ``cancel`` stops the steps (the running
+    one ends ``cancelled``, the rest ``skipped``) and lets teardown run; ``abort`` does that
+    and cancels the teardown too (the CLI's second Ctrl-C). Never raises for scenario or
     infrastructure problems: they end in the report and in the events.
     """
     started = time.monotonic()
@@ -931,9 +943,12 @@ def run_scenario(
         targets=[t.name for t in targets],
         plan=[p.to_dict() for p in run.plan],
     )
-    watcher = None
+    watchers = []
     if cancel is not None:
-        watcher = _Watcher(cancel, root)
+        watchers.append(_Watcher(cancel, root))
+    if abort is not None:  # an abort is a cancel that stops the teardown too
+        watchers.append(_Watcher(abort, root, run.teardown_root))
+    for watcher in watchers:
         watcher.start()
     try:
         branches = [Branch(run, t) for t in targets]
@@ -959,7 +974,7 @@ def run_scenario(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="atp-target") as pool:
             report.targets = list(pool.map(one, branches))
     finally:
-        if watcher is not None:
+        for watcher in watchers:
             watcher.done.set()
         run.close()
     report.duration = time.monotonic() - started

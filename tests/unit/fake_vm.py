@@ -180,8 +180,9 @@ class FakeRig:
         return self.vm(vm)
 
 
-def run_yaml(text: str, vms=("a",), *, rig: FakeRig | None = None, **kwargs):
-    """Run a scenario given as YAML on fake VMs; returns (report, events, rig)."""
+def run_yaml(text: str, vms=("a",), *, rig: FakeRig | None = None, on_event=None, **kwargs):
+    """Run a scenario given as YAML on fake VMs; returns (report, events, rig).
+    ``on_event(event)`` is called with each event as it is emitted."""
     from atp_core.orchestrator import Target, load_scenario, run_scenario
 
     rig = rig or FakeRig()
@@ -191,6 +192,8 @@ def run_yaml(text: str, vms=("a",), *, rig: FakeRig | None = None, **kwargs):
     def sink(event):
         with lock:
             events.append(event)
+        if on_event is not None:
+            on_event(event)
 
     kwargs.setdefault("artifact_dir", "/tmp/atp-unit-artifacts")
     report = run_scenario(
