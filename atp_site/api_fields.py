@@ -41,6 +41,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictFloatField(serializers.FloatField):
+    """A number (JSON integer or fraction, or digits from a form); never a bool."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | list | dict):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """true/false in JSON (form posts send the strings "true"/"false"/"on"/"1"/"0")."""
 

@@ -14,6 +14,7 @@ from accounts.api import UserViewSet
 from accounts.login import obtain_auth_token
 from hosts.api import HostViewSet, VdiEndpointViewSet, VirtualMachineViewSet
 from runs.api import RunViewSet
+from runs.capacity_api import CapacityRunViewSet
 from scenarios.api import ReferenceImageViewSet, ScenarioSecretViewSet, ScenarioViewSet
 from schedules.api import NotificationHookViewSet, NotificationViewSet, ScheduleViewSet
 
@@ -46,6 +47,7 @@ router.register("scenarios", ScenarioViewSet, basename="scenario")
 router.register("references", ReferenceImageViewSet, basename="reference")
 router.register("secrets", ScenarioSecretViewSet, basename="secret")
 router.register("runs", RunViewSet, basename="run")
+router.register("capacity", CapacityRunViewSet, basename="capacity-run")
 router.register("schedules", ScheduleViewSet, basename="schedule")
 router.register("notifications", NotificationHookViewSet, basename="notification")
 router.register("notification-deliveries", NotificationViewSet, basename="notification-delivery")

@@ -327,3 +327,77 @@ def logon_trend_svg(runs: list[dict]) -> SafeString:
         f'height="{height}" role="img" aria-label="logon phase medians per run">'
         f"{''.join(parts)}</svg>"
     )
+
+
+def capacity_curve_svg(steps: list[dict], *, limit_ms: float | None, capacity: int | None):
+    """The latency-vs-desks curve of a capacity run: p95 (solid) and p50 (dashed) per step,
+    the stop line (baseline p95 + threshold, red dashed) and the capacity (a green vertical
+    line). ``steps``: desks, inputs, p50, p95 (ms, None when the step measured nothing), ratio."""
+    drawn = [s for s in steps if s.get("p95") is not None]
+    if not drawn:
+        return mark_safe("")
+    left, plot_w, plot_h, top = 56, 520, 200, 12
+    most = max(s["desks"] for s in steps)
+    scale = nice_ceiling(max([s["p95"] for s in drawn] + [limit_ms or 0]) * 1.1)
+
+    def x_at(desks: float) -> float:
+        return left + (desks - 1) / max(most - 1, 1) * plot_w if most > 1 else left + plot_w / 2
+
+    def y_at(ms: float) -> float:
+        return top + plot_h * (1 - min(ms, scale) / scale)
+
+    bottom = top + plot_h
+    parts = [
+        f'<line class="axis" x1="{left}" x2="{left + plot_w}" y1="{bottom}" y2="{bottom}" '
+        f'stroke="#999"/><line class="axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" '
+        f'stroke="#999"/>'
+        f'<text x="{left - 4}" y="{top + 8}" font-size="11" text-anchor="end">{_num(scale)} ms'
+        f'</text><text x="{left - 4}" y="{bottom}" font-size="11" text-anchor="end">0</text>'
+    ]
+    for n in range(1, most + 1):
+        parts.append(
+            f'<text class="desks-label" x="{x_at(n):.1f}" y="{bottom + 15}" font-size="11" '
+            f'text-anchor="middle">{n}</text>'
+        )
+    if limit_ms is not None:
+        y = y_at(limit_ms)
+        parts.append(
+            f'<line class="stop-line" data-ms="{limit_ms:.0f}" x1="{left}" x2="{left + plot_w}" '
+            f'y1="{y:.1f}" y2="{y:.1f}" stroke="#b00020" stroke-width="1.5" '
+            f'stroke-dasharray="5 3"><title>stop line: p95 {limit_ms:.0f} ms</title></line>'
+        )
+    if capacity:
+        x = x_at(capacity)
+        parts.append(
+            f'<line class="capacity-line" data-desks="{capacity}" x1="{x:.1f}" x2="{x:.1f}" '
+            f'y1="{top}" y2="{bottom}" stroke="#27ae60" stroke-width="2">'
+            f"<title>capacity: {capacity} desks</title></line>"
+        )
+    for stat, dash in (("p50", ' stroke-dasharray="4 3"'), ("p95", "")):
+        coords = " ".join(f"{x_at(s['desks']):.1f},{y_at(s[stat]):.1f}" for s in drawn)
+        parts.append(
+            f'<polyline class="curve-{stat}" fill="none" stroke="{STAT_COLOURS[stat]}" '
+            f'stroke-width="2"{dash} points="{coords}"/>'
+        )
+    for s in drawn:
+        over = limit_ms is not None and s["p95"] > limit_ms
+        ratio = "" if s.get("ratio") is None else f"{s['ratio']:.2f}"
+        parts.append(
+            f'<circle class="curve-point{" over" if over else ""}" data-desks="{s["desks"]}" '
+            f'data-inputs="{s["inputs"]}" data-p50="{s["p50"]:.0f}" data-p95="{s["p95"]:.0f}" '
+            f'data-ratio="{ratio}" cx="{x_at(s["desks"]):.1f}" cy="{y_at(s["p95"]):.1f}" r="5" '
+            f'fill="{"#b00020" if over else STAT_COLOURS["p95"]}"><title>{s["desks"]} desks: '
+            f"p50 {s['p50']:.0f} ms, p95 {s['p95']:.0f} ms"
+            f"{f' ({ratio} x baseline)' if ratio else ''}, {s['inputs']} inputs</title></circle>"
+        )
+    legend_y = bottom + 34
+    parts.append(
+        f'<text x="{left}" y="{legend_y}" font-size="11">x: desks running at once · '
+        f"p95 solid · p50 dashed · red dashed: stop line · green: capacity</text>"
+    )
+    width, height = left + plot_w + 24, legend_y + 8
+    return mark_safe(
+        f'<svg class="chart capacity-curve" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="input-to-display latency vs desks">'
+        f"{''.join(parts)}</svg>"
+    )

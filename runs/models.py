@@ -316,3 +316,67 @@ class Artifact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CapacityRun(models.Model):
+    """One capacity run on a host (``atp_core.orchestrator.capacity``): desks copied from a
+    template VM started one step at a time until the p95 latency rises ``threshold`` above the
+    one-desk baseline. Its life is written by ``runs.capacity_lifecycle`` alone, like a run's:
+    state (queued/running/finished) apart from result (passed: a capacity was measured;
+    error: none could be, with the reason; cancelled)."""
+
+    host = models.ForeignKey(
+        "hosts.Host", on_delete=models.SET_NULL, null=True, related_name="capacity_runs"
+    )
+    host_name = models.CharField(max_length=64, help_text="the host's name at launch")
+    host_uri = models.CharField(max_length=255)
+    template = models.CharField(max_length=255, help_text="the VM each desk is a copy of")
+    max_desks = models.PositiveIntegerField()
+    keys = models.PositiveIntegerField(help_text="measured keys per desk and step")
+    threshold = models.FloatField(default=0.15, help_text="p95 rise over the baseline that stops")
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="capacity_runs",
+    )
+    state = models.CharField(
+        max_length=16, choices=RunStateChoices.choices, default=RunState.QUEUED, db_index=True
+    )
+    result = models.CharField(max_length=16, choices=ResultChoices.choices, null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="why the run stopped")
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    at_least = models.BooleanField(default=False, help_text="max_desks held: at least capacity")
+    baseline_p95 = models.FloatField(null=True, blank=True, help_text="one desk, seconds")
+    verdict = models.CharField(max_length=255, blank=True, help_text='"capacity: N desks on ..."')
+    steps = models.JSONField(
+        default=list, blank=True, help_text="per step: desks, inputs, p50, p95 (s), ratio"
+    )
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    queue = models.CharField(max_length=128, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"capacity run {self.pk} on {self.host_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != RunState.FINISHED
+
+    @property
+    def duration(self) -> float | None:
+        if self.started and self.finished:
+            return (self.finished - self.started).total_seconds()
+        return None
+
+    def get_absolute_url(self) -> str:
+        return reverse("runs:capacity_detail", args=[self.pk])

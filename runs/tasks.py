@@ -69,3 +69,37 @@ def dispatch(run, *, countdown: float | None = None) -> str:
         options["countdown"] = countdown
     execute_run.apply_async(args=[run.pk], task_id=task_id, **options)
     return task_id
+
+
+@shared_task(name="runs.execute_capacity", bind=True, acks_late=True)
+def execute_capacity(self, capacity_id: int) -> str:
+    """Run capacity run ``capacity_id`` on this host's worker (``runs.capacity_runner``)."""
+    from . import capacity_runner
+
+    return capacity_runner.execute(
+        capacity_id,
+        worker=getattr(self.request, "hostname", "") or "",
+        task_id=getattr(self.request, "id", "") or "",
+    )
+
+
+def dispatch_capacity(run) -> str:
+    """Send ``run``'s (a CapacityRun) task to its host's queue, with time limits that cover
+    every desk's start and every step (``capacity_seconds``); returns the task id."""
+    from atp_site.celery import time_limits
+
+    from .models import CapacityRun
+
+    task_id = uuid()
+    CapacityRun.objects.filter(pk=run.pk, state=RunState.QUEUED).update(task_id=task_id)
+    soft, hard = time_limits(capacity_seconds(run.max_desks, run.keys))
+    execute_capacity.apply_async(
+        args=[run.pk], task_id=task_id, queue=run.queue, soft_time_limit=soft, time_limit=hard
+    )
+    return task_id
+
+
+def capacity_seconds(max_desks: int, keys: int) -> float:
+    """The longest a capacity run may take: per desk a start and readiness (at most 400 s) and
+    a step of its workload (per key at most its 20 s timeout and the pause), every step."""
+    return max_desks * 400.0 + max_desks * (5 + keys * 21.0)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import console, pause_views, views
+from . import capacity_views, console, pause_views, views
 
 app_name = "runs"
 urlpatterns = [
@@ -10,6 +10,12 @@ urlpatterns = [
     path("runs/trends", views.trends, name="trends"),
     path("runs/matrix", views.matrix, name="matrix"),
     path("runs/trends/metrics", views.metric_trends, name="metric_trends"),
+    path("capacity/", capacity_views.capacity_list, name="capacity_list"),
+    path("capacity/launch", capacity_views.capacity_launch, name="capacity_launch"),
+    path("capacity/<int:capacity_id>/", capacity_views.capacity_detail, name="capacity_detail"),
+    path(
+        "capacity/<int:capacity_id>/cancel", capacity_views.capacity_cancel, name="capacity_cancel"
+    ),
     path("runs/<int:run_id>/", views.run_detail, name="detail"),
     path("runs/<int:run_id>/report", views.run_report, name="report"),
     path("runs/<int:run_id>/investigate", views.investigate, name="investigate"),

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from atp_core.errors import InvalidInput
+
 from .latency import percentile
+
+# what one capacity run may ask for: each desk is a whole guest booted on the host, and each
+# step runs every started desk's workload once, so both bound the run's length
+MAX_DESKS_LIMIT = 12
+MAX_KEYS_LIMIT = 40
 
 
 @dataclass
@@ -36,8 +43,8 @@ class CapacityStep:
         return {
             "desks": self.desks,
             "inputs": len(self.samples),
-            "p50": round(self.p50, 4),
-            "p95": round(self.p95, 4),
+            "p50": round(self.p50, 4) if self.samples else None,
+            "p95": round(self.p95, 4) if self.samples else None,
         }
 
 
@@ -73,9 +80,43 @@ class CapacityResult:
             "at_least": self.at_least,
             "reason": self.reason,
             "threshold": self.threshold,
-            "baseline_p95": self.baseline_p95,
-            "steps": [s.to_dict() for s in self.steps],
+            "baseline_p95": None if self.baseline_p95 is None else round(self.baseline_p95, 4),
+            "summary": self.summary(),
+            "steps": [{**s.to_dict(), "ratio": self.ratio(s)} for s in self.steps],
         }
+
+    def ratio(self, step: CapacityStep) -> float | None:
+        """The step's p95 over the one-desk baseline (None before there is one)."""
+        if not self.baseline_p95 or not step.samples:
+            return None
+        return round(step.p95 / self.baseline_p95, 3)
+
+
+def check_capacity_inputs(
+    max_desks: Any, keys: Any, threshold: Any = 0.15
+) -> tuple[int, int, float]:
+    """``(max_desks, keys, threshold)`` as numbers, or ``InvalidInput`` saying which one is
+    wrong and what is allowed: 1-``MAX_DESKS_LIMIT`` desks, 1-``MAX_KEYS_LIMIT`` keys per desk
+    and step, a threshold above 0 and at most 1 (100 %)."""
+
+    def whole(name: str, value: Any, high: int) -> int:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{name}: {value!r} is not a whole number (1-{high})") from None
+        if not 1 <= number <= high:
+            raise InvalidInput(f"{name}: {number} is out of range (1-{high})")
+        return number
+
+    desks = whole("max_desks", max_desks, MAX_DESKS_LIMIT)
+    count = whole("keys", keys, MAX_KEYS_LIMIT)
+    try:
+        limit = float(str(threshold).strip().rstrip("%")) / (100 if "%" in str(threshold) else 1)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"threshold: {threshold!r} is not a number (e.g. 0.15 or 15%)") from None
+    if not 0 < limit <= 1:
+        raise InvalidInput(f"threshold: {threshold!r} is out of range (above 0, at most 1 = 100%)")
+    return desks, count, limit
 
 
 def _run_all(desks: list[Any], workload: Callable[[Any, int], list[float]], step: int):
@@ -112,15 +153,21 @@ def run_capacity(
     max_desks: int,
     threshold: float = 0.15,
     on_step: Callable[[CapacityStep], None] | None = None,
+    should_stop: Callable[[], str | None] | None = None,
 ) -> CapacityResult:
     """Start desks one by one (``start_desk(n)`` returns desk ``n``, 1-based) up to
     ``max_desks``; after each start run ``workload(desk, n)`` on every desk at once (it returns
-    the latencies it measured, seconds) and stop as the module says."""
+    the latencies it measured, seconds) and stop as the module says. ``should_stop``, asked
+    before each desk starts, ends the run early when it returns a reason (a cancel)."""
     if max_desks < 1:
         raise ValueError("max_desks must be at least 1")
     result = CapacityResult(host=host, capacity=0, reason="", threshold=threshold)
     desks: list[Any] = []
     for n in range(1, max_desks + 1):
+        stop = should_stop() if should_stop is not None else None
+        if stop:
+            result.reason = stop
+            return result
         try:
             desks.append(start_desk(n))
         except Exception as exc:  # noqa: BLE001 — a desk that cannot start ends the run

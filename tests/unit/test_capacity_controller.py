@@ -29,7 +29,8 @@ def test_stops_at_the_first_step_past_the_threshold():
     assert "p95 130 ms at 4 desks is more than 15% above the baseline 100 ms" in result.reason
     assert result.summary().startswith("capacity: 3 desks on host h1")
     assert result.curve()[4].split()[:4] == ["4", "20", "130", "130"]
-    assert result.to_dict()["steps"][1] == {"desks": 2, "inputs": 10, "p50": 0.105, "p95": 0.105}
+    step = {"desks": 2, "inputs": 10, "p50": 0.105, "p95": 0.105, "ratio": 1.05}
+    assert result.to_dict()["steps"][1] == step
 
 
 def test_a_host_that_holds_up_to_max_desks_carries_at_least_that():

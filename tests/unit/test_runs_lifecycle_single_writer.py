@@ -14,6 +14,10 @@ OWNER = ROOT / "runs" / "lifecycle.py"
 FIELDS = {"state", "result", "reason", "finished", "started"}
 # names a Run is bound to in the project's code (RunTarget/StepResult rows are named otherwise)
 RUN_NAMES = {"run", "locked", "new", "obj", "instance"}
+# a capacity run's life has its own owner (runs.capacity_lifecycle; its row is ``capacity_run``)
+CAPACITY_OWNER = ROOT / "runs" / "capacity_lifecycle.py"
+CAPACITY_FIELDS = FIELDS | {"capacity", "verdict", "steps", "at_least", "baseline_p95"}
+CAPACITY_NAMES = {"capacity_run"}
 
 
 def _root_name(node: ast.AST) -> str | None:
@@ -22,19 +26,21 @@ def _root_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def writes_of_run_fields(tree: ast.AST) -> list[tuple[int, str]]:
-    """(line, what) of every write to a Run's lifecycle fields outside the owner."""
+def writes_of_run_fields(
+    tree: ast.AST, model: str = "Run", names: set[str] = RUN_NAMES, fields: set[str] = FIELDS
+) -> list[tuple[int, str]]:
+    """(line, what) of every write to a ``model``'s lifecycle fields (rows bound to ``names``)."""
     found = []
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in ("update", "create", "update_or_create", "get_or_create")
-            and _root_name(node.func.value) == "Run"
+            and _root_name(node.func.value) == model
         ):
-            hit = sorted(FIELDS & {k.arg for k in node.keywords if k.arg})
+            hit = sorted(fields & {k.arg for k in node.keywords if k.arg})
             if hit:
-                found.append((node.lineno, f"Run.objects...{node.func.attr}({hit[0]}=)"))
+                found.append((node.lineno, f"{model}.objects...{node.func.attr}({hit[0]}=)"))
         targets = []
         if isinstance(node, ast.Assign):
             targets = node.targets
@@ -43,9 +49,9 @@ def writes_of_run_fields(tree: ast.AST) -> list[tuple[int, str]]:
         for target in targets:
             if (
                 isinstance(target, ast.Attribute)
-                and target.attr in FIELDS
+                and target.attr in fields
                 and isinstance(target.value, ast.Name)
-                and target.value.id in RUN_NAMES
+                and target.value.id in names
             ):
                 found.append((node.lineno, f"{target.value.id}.{target.attr} ="))
     return found
@@ -71,3 +77,17 @@ def test_only_runs_lifecycle_writes_a_runs_state_result_reason_and_times():
             for line, what in writes_of_run_fields(ast.parse(path.read_text(), str(path))):
                 writers.append(f"{path.relative_to(ROOT)}:{line}: {what}")
     assert writers == [], "write these through runs.lifecycle:\n" + "\n".join(writers)
+
+
+def test_only_capacity_lifecycle_writes_a_capacity_runs_life():
+    writers = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if path == CAPACITY_OWNER or "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(), str(path))
+            for line, what in writes_of_run_fields(
+                tree, "CapacityRun", CAPACITY_NAMES, CAPACITY_FIELDS
+            ):
+                writers.append(f"{path.relative_to(ROOT)}:{line}: {what}")
+    assert writers == [], "write these through runs.capacity_lifecycle:\n" + "\n".join(writers)

@@ -18,6 +18,7 @@ import sys
 import pytest
 
 from tests.fixtures.web import ARTIFACTS, ROOT, make_user
+from tests.web.capacity_data import finished_run
 from tests.web.runs_core_data import revision
 
 pytestmark = [pytest.mark.redis, pytest.mark.long_once]
@@ -53,6 +54,7 @@ def fuzz_rows(live_server, monkeypatch, settings, tmp_path):
     rev = revision("demo")
     run = launch_run(rev, [{"vm": "demo-1", "host": "local"}], {}, None)
     vm = VirtualMachine.objects.get(name="demo-1")
+    capacity = finished_run(host, template="demo-1")
     return {
         "^/api/hosts/[{]": {"path.name": "local"},
         "^/api/vdi-endpoints/[{]": {"path.name": "vdi"},
@@ -60,6 +62,7 @@ def fuzz_rows(live_server, monkeypatch, settings, tmp_path):
         "^/api/references/[{]": {"path.name": "banner"},
         "^/api/runs/[{]": {"path.id": run.pk},
         "^/api/vms/[{]": {"path.id": vm.pk},
+        "^/api/capacity/[{]": {"path.id": capacity.pk},
     }
 
 
