@@ -317,6 +317,8 @@ ATP_LIBVIRT_CONNECT_TIMEOUT = float(os.environ.get("ATP_LIBVIRT_CONNECT_TIMEOUT"
 ATP_HOST_DOWN_SECONDS = float(os.environ.get("ATP_HOST_DOWN_SECONDS", "30"))
 # the VM console (noVNC): how long the proxy waits for QEMU's VNC port to accept
 ATP_CONSOLE_CONNECT_TIMEOUT = float(os.environ.get("ATP_CONSOLE_CONNECT_TIMEOUT", "10"))
+# the reference editor's live score (docs/developer-mode.md): the most a VM screenshot may take
+ATP_SCORE_CAPTURE_TIMEOUT = float(os.environ.get("ATP_SCORE_CAPTURE_TIMEOUT", "15"))
 
 # ATP_LOG: a root level and levels per logger (atp_core/logconfig.py, docs/logging.md)
 LOGGING = logging_dict(default="INFO")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from django.conf import settings
@@ -170,6 +171,33 @@ def take_screenshot(host: Host, vm_name: str) -> bytes:
         _live_screens = LiveScreens()
     connection = connections.connection(host)
     return _live_screens.screenshot(connection, vm_name, key=host.pk)
+
+
+_capture_pool = None
+_capture_guard = threading.Lock()
+
+
+def take_screenshot_within(host: Host, vm_name: str, timeout: float) -> bytes:
+    """``take_screenshot`` bounded by ``timeout`` seconds in all (OperationTimeout after it):
+    for a request that must answer while a hypervisor hangs. The capture itself goes on in a
+    small pool (its own connect and keepalive bounds end it); a full pool times out too."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from atp_core.errors import OperationTimeout
+
+    global _capture_pool
+    with _capture_guard:
+        if _capture_pool is None:
+            _capture_pool = ThreadPoolExecutor(4, thread_name_prefix="screen-capture")
+    future = _capture_pool.submit(take_screenshot, host, vm_name)
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        raise OperationTimeout(
+            f"no screenshot of {vm_name} on {host.name} within {timeout:g} s"
+        ) from None
 
 
 def capture_thumbnail(host: Host, vm: VirtualMachine) -> bool:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("secrets/<str:name>/delete", views.secret_delete, name="secret_delete"),
     path("references/", views.reference_list, name="references"),
     path("references/new", views.reference_new, name="reference_new"),
+    path("references/score", views.reference_score, name="reference_score"),
     path("references/<slug:name>/", views.reference_detail, name="reference"),
     path("references/<slug:name>/image.png", views.reference_image, name="reference_image"),
     path(

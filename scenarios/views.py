@@ -367,6 +367,7 @@ def reference_detail(request, name: str):
             "image_url": reverse("scenarios:reference_image", args=[ref.name]),
             "areas_json": ref.areas,
             "can_edit": has_role(request.user, "operator"),
+            **_score_context(),
         },
     )
 
@@ -516,6 +517,7 @@ def reference_new(request):
             "form": form,
             "next": request.GET.get("next", ""),
             "can_edit": True,
+            **_score_context(request.GET.get("vm") if png else None),
         },
     )
 
@@ -535,6 +537,7 @@ def _reference_form_again(request, png: bytes, error: str):
             "image_data": "data:image/png;base64," + base64.b64encode(png).decode(),
             "source": request.POST.get("source", ""),
             "areas_json": areas if isinstance(areas, list) else [],
+            **_score_context(),
             "form_error": f"Not saved: {error}",
             "form": {
                 "name": request.POST.get("name", ""),
@@ -545,6 +548,39 @@ def _reference_form_again(request, png: bytes, error: str):
         },
         status=400,
     )
+
+
+def _score_context(vm_id: str | None = None) -> dict:
+    """The live score's sources; ``vm_id``: the VM the screenshot came from, chosen first
+    (developer mode: does the paused screen still match while the areas are fixed?)."""
+    from . import scoring
+
+    try:
+        default = int(vm_id) if vm_id else None
+    except ValueError:
+        default = None
+    return {"score_sources": scoring.source_choices(), "score_default": default}
+
+
+@require_POST
+@role_required("viewer")
+def reference_score(request):
+    """The live score of the areas being edited (JSON in and out, scenarios/scoring.py).
+
+    A viewer may ask too: it writes nothing and reads only screens a viewer may already watch
+    (a VM's screen, a run's screenshots), so the read-only reference page scores as well."""
+    from . import scoring
+
+    try:
+        data = json.loads(request.body or b"null")
+    except ValueError as exc:
+        return JsonResponse({"ok": False, "error": f"the body is not JSON: {exc}"}, status=400)
+    try:
+        return JsonResponse(scoring.score(data))
+    except InvalidInput as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    except scoring.ScoreRefused as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=exc.status)
 
 
 @role_required("admin")

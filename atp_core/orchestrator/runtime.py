@@ -56,7 +56,7 @@ class ReferenceSpec:
     ``references`` map a name to one spec or to a list of them, and a check passes when any
     candidate matches; ``label`` names the candidate in the report."""
 
-    path: str | Path
+    path: str | Path | bytes  # a file, or the PNG itself (a screenshot not saved yet)
     areas: list[tuple[int, int, int, int]] = field(default_factory=list)
     threshold: float | None = None
     method: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 from PIL import Image
@@ -28,9 +29,15 @@ def test_pick_area_and_save_reference(live_server, page, tmp_path):
     border = canvas.evaluate("(c) => c.clientLeft")
     scale = canvas.evaluate("(c) => c.clientWidth") / 400  # may be drawn smaller than the image
     x0, y0 = box["x"] + border, box["y"] + border
-    page.mouse.move(x0 + 50 * scale, y0 + 40 * scale)
+
+    def at(x: int, y: int) -> tuple[int, int]:
+        """Whole CSS pixels (the browser drops fractions of the pointer's position) that the
+        editor rounds to image pixel (x, y), wherever the layout puts the canvas."""
+        return math.ceil(x0 + x * scale - 0.5), math.ceil(y0 + y * scale - 0.5)
+
+    page.mouse.move(*at(50, 40))
     page.mouse.down()
-    page.mouse.move(x0 + 150 * scale, y0 + 100 * scale, steps=5)
+    page.mouse.move(*at(150, 100), steps=5)
     page.mouse.up()
     assert "match 100×60 at (50, 40)" in page.locator("#area-list").inner_text()
 

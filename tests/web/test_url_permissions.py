@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 # the favicon (a redirect to a static file, asked for by the login page too).
 ANONYMOUS_OK = {"/accounts/login/", "/healthz", "/api/token/", "/favicon.ico"}
 # Requests that change nothing shared, so a viewer may send them: log in/out, the health
-# check and the home redirect, validate editor text, (re)generate one's own API token.
+# check and the home redirect, validate editor text, (re)generate one's own API token, score
+# a reference's areas against a screen (the reference editor's live score writes nothing).
 VIEWER_POST_OK = {
     "/",
     "/healthz",
@@ -31,6 +32,7 @@ VIEWER_POST_OK = {
     "/accounts/token/",
     "/api/token/",
     "/scenarios/validate",
+    "/references/score",
     "/api/scenarios/validate/",
 }
 SAMPLE = "1"
