@@ -19,12 +19,17 @@ from tests.web.runs_core_data import inventory, revision
 pytestmark = pytest.mark.django_db
 
 
+# The session's Celery worker (tests/fixtures/web.py) consumes host.local: a message the test
+# reads there could be taken first. The host whose queue is read is one no worker consumes.
+UNCONSUMED = "launch-probe"
+
+
 @pytest.fixture
 def broker(redis_url):
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("host.local", "host.other")
+    client.delete(f"host.{UNCONSUMED}", "host.other")
     yield client
-    client.delete("host.local", "host.other")
+    client.delete(f"host.{UNCONSUMED}", "host.other")
 
 
 def _queued_run_ids(client, queue: str) -> list[int]:
@@ -39,23 +44,24 @@ def _queued_run_ids(client, queue: str) -> list[int]:
 
 def test_launch_resolves_vm_and_queues_to_host_queue(broker, django_capture_on_commit_callbacks):
     host, _ = inventory()
+    Host.objects.filter(pk=host.pk).update(name=UNCONSUMED)
     user = make_user("olga", "operator")
     rev = revision()
     with django_capture_on_commit_callbacks(execute=True):
-        run = launch_run(rev, [{"vm": "demo-1", "host": "local"}], {"who": "x"}, user)
+        run = launch_run(rev, [{"vm": "demo-1", "host": UNCONSUMED}], {"who": "x"}, user)
     run.refresh_from_db()
-    assert run.state == "queued" and run.queue == "host.local"
+    assert run.state == "queued" and run.queue == f"host.{UNCONSUMED}"
     assert run.source == rev.content and run.name == "demo" and run.launched_by == user
     assert run.variables == {"who": "x"} and run.max_attempts == 1
     targets = list(run.run_targets.all())
     assert [(t.name, t.vm_name, t.host_uri, t.host_id) for t in targets] == [
-        ("local/demo-1", "demo-1", "qemu:///system", host.pk)
+        (f"{UNCONSUMED}/demo-1", "demo-1", "qemu:///system", host.pk)
     ]
     assert run.task_id, "the task id of the sent message is stored"
-    assert _queued_run_ids(broker, "host.local") == [run.pk]
+    assert _queued_run_ids(broker, f"host.{UNCONSUMED}") == [run.pk]
     first = RunEvent.objects.get(run=run)
     assert (first.seq, first.type) == (1, "queued")
-    assert first.payload["targets"] == ["local/demo-1"] and run.last_seq == 1
+    assert first.payload["targets"] == [f"{UNCONSUMED}/demo-1"] and run.last_seq == 1
 
 
 def test_tags_duplicates_and_ambiguous_vm_names():
