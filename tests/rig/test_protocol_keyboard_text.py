@@ -28,6 +28,18 @@ def test_exact_text_arrives_in_key_log(rig_vm, vm_session):
     assert log[len(before) :] == HARD + "\n"
 
 
+def test_every_us_character_arrives_through_the_guests_own_keymap(rig_vm, vm_session):
+    """All 95 printable US characters, read back from the tty line (the guest kernel's keymap
+    and line discipline turn the key codes into characters), not decoded with the sender's
+    own layout table as the evdev read-back below is."""
+    text = "".join(chr(c) for c in range(0x20, 0x7F))
+    fresh_line(vm_session)
+    before = key_log(rig_vm)
+    vm_session.keyboard.send_text(text + "\n")
+    log = poll(lambda: key_log(rig_vm), lambda t: t.count("\n") > before.count("\n"), 90)
+    assert log[len(before) :] == text + "\n"
+
+
 def test_every_us_character_round_trips_through_evdev(rig_vm, vm_session):
     """The full printable US set, read back from the kernel's key events (not the tty)."""
     text = "".join(chr(c) for c in range(0x20, 0x7F))
