@@ -12,7 +12,8 @@ run's row lock it refuses a run already finished (a late worker after the reaper
 cancel), otherwise it writes the result, closes what is still open, stores the one
 ``run_finished`` event (the last of the run) and queues the one notification after the commit.
 Everything that ends a run (the worker, the reaper, a cancel, a broker that refused the task)
-calls ``finish``; nothing else writes these fields (``tests/web/test_runs_lifecycle.py``).
+calls ``finish``; nothing else writes these fields
+(``tests/unit/test_runs_lifecycle_single_writer.py``).
 """
 
 from __future__ import annotations

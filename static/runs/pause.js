@@ -6,6 +6,8 @@
   const root = document.getElementById("run");
   if (!root) return;
   const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  // The status words (atp_core/status.py), rendered into the page by the server.
+  const RUN = JSON.parse(document.getElementById("status-vocabulary").textContent).run_state;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -98,7 +100,7 @@
   }
 
   window.atpPause = { refresh };
-  if (root.dataset.state !== "finished") {
+  if (root.dataset.state !== RUN.FINISHED) {
     root.querySelectorAll("section.target").forEach((s) => refresh(s.dataset.target));
   }
 })();
