@@ -6,9 +6,11 @@ measured over SPICE by the engine like every input step). The run stops when the
 than 15 % above the one-desk baseline, or a desk fails (``atp_core/orchestrator/capacity.py``),
 and prints "capacity: N desks on host X" with the latency-vs-desks curve and why it stopped.
 
-Run: ``.venv/bin/python bench/p15_capacity.py [--max-desks 4] [--keys 10] [--runs 1]``. Desks
-are named ``<ATP_RIG_PREFIX>cap-<n>`` and removed at the end. The short version in the suite
-is tests/rig/test_capacity_short.py (2 desks).
+Run: ``.venv/bin/python bench/p15_capacity.py [--max-desks 4] [--keys 10] [--runs 1]``.
+``--controller-overhead ROUNDS`` measures instead whether the controller adds latency (issue 14
+section 6): one desk, the same workload run directly and through ``run_capacity``,
+interleaved. Desks are named ``<ATP_RIG_PREFIX>cap-<n>`` and removed at the end. The short
+version in the suite is tests/rig/test_capacity_short.py (2 desks).
 """
 
 from __future__ import annotations
@@ -30,30 +32,13 @@ from rig_guest import ROOT  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
-from atp_core.orchestrator import Target, load_scenario, run_scenario  # noqa: E402
 from atp_core.orchestrator.capacity import CapacityResult, run_capacity  # noqa: E402
+from atp_core.orchestrator.capacity_desks import Desk, typing_workload  # noqa: E402
+from atp_core.orchestrator.latency import percentile  # noqa: E402
 from tests.vm_pool import LIBVIRT_URI, DesktopVm  # noqa: E402
 
 RIG_PREFIX = os.environ.get("ATP_RIG_PREFIX", "atp-bench-")
 SETTLE_TIMEOUT = 60.0  # a started desk waits at most this long to be idle before it measures
-
-
-# xdm's name field on the desktop guest's 1024x768 login screen: the latency ends when it redraws
-NAME_FIELD = "{x: 276, y: 270, width: 388, height: 48}"
-
-
-def greeter_scenario(keys: int) -> str:
-    """``keys`` measured key presses at the login screen: a letter, then backspace, in turns
-    (the name field never grows), each followed by a pause as a user types; first a pause for
-    the SPICE connection's first full-screen updates to pass."""
-    steps = ["  - type: wait\n    duration: 2s"]
-    for n in range(keys):
-        key = "backspace" if n % 2 else "a"
-        steps.append(
-            f"  - type: send_key\n    key: {key}\n    area: {NAME_FIELD}\n    timeout: 20s"
-        )
-        steps.append("  - type: wait\n    duration: 300ms")
-    return "name: capacity-workload\ndisplay: spice\nsteps:\n" + "\n".join(steps) + "\n"
 
 
 class Desks:
@@ -65,6 +50,7 @@ class Desks:
         self.started: list[DesktopVm] = []
 
     def start(self, n: int) -> DesktopVm:
+        """Boot desk ``n`` (a plain desktop guest VM) and wait until it is idle."""
         vm = DesktopVm(f"{self.prefix}cap-{n}", self.uri, self.conn)
         self.started.append(vm)
         vm.boot()  # defined, started, agent up, login screen up
@@ -95,28 +81,10 @@ class Desks:
 
 
 def greeter_workload(keys: int, artifacts: Path):
-    """The workload of one desk: the greeter scenario through the engine; its latencies."""
-    scenario = load_scenario(greeter_scenario(keys))
-
-    def workload(vm: DesktopVm, step: int) -> list[float]:
-        report = run_scenario(
-            scenario,
-            [Target("desk", vm.uri, vm.name)],
-            artifact_dir=artifacts / f"{vm.name}-{step}",
-        )
-        target = report.targets[0]
-        if target.result != "passed":
-            bad = [(s.id, s.status, s.error) for s in target.steps if s.status != "passed"]
-            raise RuntimeError(f"{vm.name}: workload {target.result}: {bad[:2]}")
-        values = [s.metrics.get("latency") for s in target.steps if s.type == "send_key"]
-        missing = [n for n, v in enumerate(values, 1) if v is None]
-        if missing:
-            raise RuntimeError(
-                f"{vm.name}: keys {missing} of {len(values)} drew nothing in the name field"
-            )
-        return [float(v) for v in values]
-
-    return workload
+    """The workload of one desk: ``keys`` keys at its login screen through the engine
+    (``capacity_desks.typing_workload``, the one the web's capacity runs use); its latencies."""
+    work = typing_workload(keys, artifacts)
+    return lambda vm, step: work(Desk(vm.name, vm.uri), step)
 
 
 def capacity_run(*, max_desks: int, keys: int, threshold: float = 0.15, echo=print):
@@ -139,12 +107,80 @@ def capacity_run(*, max_desks: int, keys: int, threshold: float = 0.15, echo=pri
         desks.close()
 
 
+def controller_overhead(*, rounds: int, keys: int, echo=print) -> dict:
+    """Issue 14 section 6: the same one-desk workload run directly and through
+    ``run_capacity`` (max_desks 1, the desk already up), interleaved (A B, B A, ...) on one
+    booted desk; p50/p95 of every key of each way and their ratio (controller / direct)."""
+    desks = Desks()
+    samples: dict[str, list[float]] = {"direct": [], "controller": []}
+    per_round: dict[str, list[float]] = {"direct": [], "controller": []}
+    try:
+        vm = desks.start(1)
+        with tempfile.TemporaryDirectory() as tmp:
+            work = greeter_workload(keys, Path(tmp))
+
+            def direct(n: int) -> list[float]:
+                return work(vm, n)
+
+            def controlled(n: int) -> list[float]:
+                result = run_capacity(
+                    lambda _n: vm, lambda d, _s: work(d, n), host="local", max_desks=1
+                )
+                if not result.steps or not result.steps[0].samples:
+                    raise RuntimeError(f"round {n}: {result.reason}")
+                return result.steps[0].samples
+
+            for n in range(1, rounds + 1):
+                order = [("direct", direct), ("controller", controlled)]
+                for name, way in order if n % 2 else order[::-1]:
+                    got = way(n)
+                    samples[name] += got
+                    per_round[name].append(percentile(got, 95))
+                    p50, p95 = percentile(got, 50) * 1000, percentile(got, 95) * 1000
+                    echo(
+                        f"  round {n} {name:<10}: {len(got)} keys, p50 {p50:.0f}, p95 {p95:.0f} ms"
+                    )
+    finally:
+        desks.close()
+    out = {}
+    for name, values in samples.items():
+        out[name] = {
+            "keys": len(values),
+            "p50_ms": round(percentile(values, 50) * 1000, 1),
+            "p95_ms": round(percentile(values, 95) * 1000, 1),
+            "median_round_p95_ms": round(percentile(per_round[name], 50) * 1000, 1),
+        }
+    for stat in ("p50_ms", "p95_ms", "median_round_p95_ms"):
+        out[f"ratio_{stat[:-3]}"] = round(out["controller"][stat] / out["direct"][stat], 3)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-desks", type=int, default=4)
     parser.add_argument("--keys", type=int, default=10, help="measured keys per desk and step")
     parser.add_argument("--runs", type=int, default=1, help="repeat the whole run")
+    parser.add_argument(
+        "--controller-overhead",
+        type=int,
+        metavar="ROUNDS",
+        help="instead: one desk, its workload directly vs through run_capacity, ROUNDS rounds",
+    )
     args = parser.parse_args()
+    if args.controller_overhead:
+        announce("P15b capacity controller overhead")
+        out = controller_overhead(rounds=args.controller_overhead, keys=args.keys)
+        d, c = out["direct"], out["controller"]
+        print(
+            f"direct: {d['keys']} keys p50 {d['p50_ms']} ms p95 {d['p95_ms']} ms; "
+            f"through run_capacity: {c['keys']} keys p50 {c['p50_ms']} ms p95 {c['p95_ms']} ms"
+        )
+        print(
+            f"ratio controller/direct: p50 {out['ratio_p50']}, p95 {out['ratio_p95']}, "
+            f"median round p95 {out['ratio_median_round_p95']}"
+        )
+        print(json.dumps(out))
+        return
     announce("P15 capacity")
     results: list[CapacityResult] = []
     for n in range(args.runs):
