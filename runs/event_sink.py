@@ -35,7 +35,7 @@ from atp_site.channel_send import close_thread_loop
 from . import lifecycle
 from .event_store import FINISHED_EVENT, NewEvent, store_event, store_events
 from .models import Artifact, Run
-from .projection import _target
+from .projection import Targets, _target
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ class RunEventSink:
         self.batches = 0  # transactions that stored them (fewer than ``stored`` when behind)
         self.errors = 0
         self._queue: queue.Queue = queue.Queue()
+        self._targets = Targets(run_id)  # read once per run, not once per event
         self._batch: list[NewEvent] = []
         self._pending: dict[tuple, _Pending] = {}
         self._last: dict[tuple, float] = {}
@@ -355,7 +356,7 @@ class RunEventSink:
             return
         for attempt in range(2):
             try:
-                store_events(self.run_id, batch)
+                store_events(self.run_id, batch, self._targets)
                 self.stored += len(batch)
                 self.batches += 1
                 return
@@ -377,7 +378,13 @@ class RunEventSink:
         for e in batch:  # one bad event does not take the others with it
             try:
                 store_event(
-                    self.run_id, e.type, e.data, target=e.target, step_id=e.step_id, ts=e.ts
+                    self.run_id,
+                    e.type,
+                    e.data,
+                    target=e.target,
+                    step_id=e.step_id,
+                    ts=e.ts,
+                    targets=self._targets,
                 )
                 self.stored += 1
             except Exception:

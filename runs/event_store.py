@@ -25,15 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from atp_core.text import without_nul
 
 from . import broadcast as _broadcast
 from .models import Run, RunEvent
-from .projection import project
+from .projection import Targets, project
 
 FINISHED_EVENT = "run_finished"
 
@@ -64,17 +63,36 @@ class NewEvent:
     ts: float | None = None
 
 
-def store_events(run_id: int, events: Sequence[NewEvent]) -> list[RunEvent]:
+def _reserve(run_id: int, count: int) -> int:
+    """Add ``count`` to the run's ``last_seq`` and answer the new value, in one round trip
+    (``UPDATE ... RETURNING``: PostgreSQL, SQLite >= 3.35; Django's ``update()`` answers a row
+    count only, so the number would cost a second query). The row stays locked until the
+    transaction ends."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Run._meta.db_table)} SET {quote('last_seq')} = {quote('last_seq')} + %s"
+        f" WHERE {quote('id')} = %s RETURNING {quote('last_seq')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, run_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Run.DoesNotExist(f"run {run_id} does not exist")
+    return int(row[0])
+
+
+def store_events(
+    run_id: int, events: Sequence[NewEvent], targets: Targets | None = None
+) -> list[RunEvent]:
     """The next ``len(events)`` seqs, the RunEvent rows and their projections, in one
-    transaction; each broadcast on commit, in order. Raises ``Run.DoesNotExist``."""
+    transaction; each broadcast on commit, in order. Raises ``Run.DoesNotExist``.
+    ``targets``: the writer's kept map of the run's targets (``projection.Targets``)."""
     if not events:
         return []
+    targets = targets if targets is not None else Targets(run_id)
     with transaction.atomic():
         count = len(events)
-        updated = Run.objects.filter(pk=run_id).update(last_seq=F("last_seq") + count)
-        if not updated:
-            raise Run.DoesNotExist(f"run {run_id} does not exist")
-        last = Run.objects.filter(pk=run_id).values_list("last_seq", flat=True).get()
+        last = _reserve(run_id, count)
         rows = [
             RunEvent(
                 run_id=run_id,
@@ -90,7 +108,7 @@ def store_events(run_id: int, events: Sequence[NewEvent]) -> list[RunEvent]:
         ]
         RunEvent.objects.bulk_create(rows)
         for ev in rows:
-            project(run_id, ev)
+            project(run_id, ev, targets)
         payloads = [ev.to_client() for ev in rows]
         transaction.on_commit(lambda: _broadcast_all(run_id, payloads))
     return rows
@@ -109,9 +127,10 @@ def store_event(
     target: str = "",
     step_id: str = "",
     ts: float | None = None,
+    targets: Targets | None = None,
 ) -> RunEvent:
     """One event: ``store_events`` with a batch of one."""
-    return store_events(run_id, [NewEvent(type, data, target, step_id, ts)])[0]
+    return store_events(run_id, [NewEvent(type, data, target, step_id, ts)], targets)[0]
 
 
 def record_event(run: Run | int, type: str, data: dict | None = None, target="", step_id=""):

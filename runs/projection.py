@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
+
 from atp_core.status import RunState, StepStatus
 
 from .models import NOT_IN_LOOP, RunEvent, RunTarget, StepResult
@@ -22,6 +25,28 @@ def _target(run_id: int, name: str) -> RunTarget | None:
     qs = RunTarget.objects.filter(run_id=run_id)
     found = qs.filter(name=name).first() if name else None
     return found or qs.order_by("ordinal").first()
+
+
+class Targets:
+    """A run's targets by name, read once: what ``_target`` answers, without a query per event.
+
+    A run's targets are made at launch and never change, so the event writer keeps one of these
+    for the whole run (``RunEventSink``); an empty answer is not kept (asked again next time).
+    """
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self._by_name: dict[str, RunTarget] = {}
+        self._first: RunTarget | None = None
+
+    def get(self, name: str) -> RunTarget | None:
+        if self._first is None:
+            rows = list(RunTarget.objects.filter(run_id=self.run_id).order_by("ordinal"))
+            if not rows:
+                return None
+            self._by_name = {t.name: t for t in rows}
+            self._first = rows[0]
+        return self._by_name.get(name, self._first) if name else self._first
 
 
 def _step_row(run_id: int, target: RunTarget, step_id: str, iteration: int) -> StepResult:
@@ -49,14 +74,56 @@ def _next_ordinal(target: RunTarget) -> int:
     return (last.ordinal + 1) if last else 0
 
 
-def project(run_id: int, ev: RunEvent) -> None:
+def _step_fields(kind: str, data: dict, now) -> dict:
+    """The columns a step_started/step_finished event sets on its step row."""
+    fields: dict[str, Any] = {}
+    if data.get("name"):
+        fields["name"] = str(data["name"])[:255]
+    if data.get("type"):
+        fields["type"] = str(data["type"])[:64]
+    if kind == "step_started":
+        fields["status"] = StepStatus.RUNNING
+        fields["attempt"] = int(data.get("attempt") or 1)
+        # the first attempt's start stays (a retry does not move it)
+        fields["started"] = Coalesce(F("started"), Value(now, output_field=DateTimeField()))
+        fields["finished"] = None
+        return fields
+    fields["status"] = data.get("status") or StepStatus.ERROR
+    fields["finished"] = now
+    fields["duration"] = data.get("duration")
+    fields["error"] = str(data.get("error") or "")
+    metrics = data.get("metrics")
+    fields["metrics"] = _metrics(metrics) if isinstance(metrics, dict) else {}
+    output = data.get("output")
+    if output not in (None, ""):
+        fields["output"] = StepResult.cap_output(
+            output if isinstance(output, str) else _text(output)
+        )
+    return fields
+
+
+def _project_step(run_id: int, target: RunTarget, ev: RunEvent, data: dict) -> None:
+    """One ``UPDATE`` of the step's row; the row is made first when it is not there yet (a
+    loop iteration, a step the plan did not list)."""
+    iteration = _iteration(data.get("iteration"))
+    fields = _step_fields(ev.type, data, ev.created)
+    rows = StepResult.objects.filter(target=target, step_id=ev.step_id, iteration=iteration)
+    if not rows.update(**fields):
+        _step_row(run_id, target, ev.step_id, iteration)
+        rows.update(**fields)
+
+
+def project(run_id: int, ev: RunEvent, targets: Targets | None = None) -> None:
     """What an event changes on a run's targets and steps (the report's tables); the Run's own
-    fields are written by ``runs.lifecycle`` only."""
+    fields are written by ``runs.lifecycle`` only. ``targets``: the writer's kept answers of
+    which target an event names (one query per event without it)."""
     data, now = ev.payload or {}, ev.created
     kind = ev.type
+    if targets is None:
+        targets = Targets(run_id)
     if kind == "run_started":
         plan = data.get("plan") or []
-        targets = list(RunTarget.objects.filter(run_id=run_id))
+        run_targets = list(RunTarget.objects.filter(run_id=run_id))
         StepResult.objects.bulk_create(
             [
                 StepResult(
@@ -70,44 +137,22 @@ def project(run_id: int, ev: RunEvent) -> None:
                     depth=int(p.get("depth") or 0),
                     phase=p.get("phase") or "main",
                 )
-                for t in targets
+                for t in run_targets
                 for i, p in enumerate(plan)
             ],
             ignore_conflicts=True,
         )
     elif kind == "target_started":
-        target = _target(run_id, ev.target)
+        target = targets.get(ev.target)
         if target:
             RunTarget.objects.filter(pk=target.pk).update(state=RunState.RUNNING, started=now)
     elif kind in ("step_started", "step_finished") and ev.step_id:
-        target = _target(run_id, ev.target)
+        target = targets.get(ev.target)
         if target is None:
             return
-        row = _step_row(run_id, target, ev.step_id, _iteration(data.get("iteration")))
-        if data.get("name"):
-            row.name = str(data["name"])[:255]
-        if data.get("type"):
-            row.type = str(data["type"])[:64]
-        if kind == "step_started":
-            row.status = StepStatus.RUNNING
-            row.attempt = int(data.get("attempt") or 1)
-            row.started = row.started or now
-            row.finished = None
-        else:
-            row.status = data.get("status") or StepStatus.ERROR
-            row.finished = now
-            row.duration = data.get("duration")
-            row.error = str(data.get("error") or "")
-            metrics = data.get("metrics")
-            row.metrics = _metrics(metrics) if isinstance(metrics, dict) else {}
-            output = data.get("output")
-            if output not in (None, ""):
-                row.output = StepResult.cap_output(
-                    output if isinstance(output, str) else _text(output)
-                )
-        row.save()
+        _project_step(run_id, target, ev, data)
     elif kind == "target_finished":
-        target = _target(run_id, ev.target)
+        target = targets.get(ev.target)
         if target:
             RunTarget.objects.filter(pk=target.pk).update(
                 state=RunState.FINISHED,

@@ -88,10 +88,10 @@ def test_the_webs_own_events_keep_the_numbers_consecutive(run, broadcasts):
 def test_a_batch_that_cannot_be_stored_is_stored_event_by_event(run, broadcasts, monkeypatch):
     real_project = projection.project
 
-    def refusing(run_id, ev):
+    def refusing(run_id, ev, *args):
         if ev.payload.get("poison"):
             raise ValueError("this event cannot be projected")
-        real_project(run_id, ev)
+        real_project(run_id, ev, *args)
 
     monkeypatch.setattr(event_store, "project", refusing)
     sink = RunEventSink(run.pk)
