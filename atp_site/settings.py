@@ -182,21 +182,31 @@ _UNDER_PYTEST = "pytest" in sys.modules
 REDIS_URL = os.environ.get(
     "REDIS_URL", "redis://127.0.0.1:6379/14" if _UNDER_PYTEST else "redis://127.0.0.1:6379/0"
 )
-# The layer's receive is a blocking BZPOPMIN of up to ``brpop_timeout`` (5 s) seconds. redis-py
-# 8 gives every connection a 5 s socket timeout by default, so that read timed out exactly when
-# the pop did and every websocket was dropped each 5-6 s ("Timeout reading from ..."). The read
-# timeout must stay well above the pop; a dead server is still noticed after it.
+# The channel layer is Redis pub/sub (docs/live-view.md, "Broadcast"): a group_send is one
+# PUBLISH; each daphne process subscribes once per group and hands the message to its own
+# consumers of that group. The core layer (channels_redis.core.RedisChannelLayer) pushed one
+# copy per consumer into Redis and each process read them back one BZPOPMIN round trip at a
+# time: at 200 events/s to 50 viewers that receive path was the backlog of P3 (bench/README.md).
+# Pub/sub keeps nothing for a subscriber that is reconnecting: the consumers fill gaps and
+# catch up from the database by seq (runs/consumers.py, ATP_LIVE_CATCHUP_SECONDS).
+# Read timeout: redis-py 8 gives every connection a 5 s socket timeout by default, which broke
+# the core layer's blocking reader (its 5 s BZPOPMIN timed out exactly when the pop did: every
+# websocket dropped each 5-6 s). The pub/sub reader polls with its own 0.1 s read timeout, so
+# the socket timeout only bounds command replies (PUBLISH, SUBSCRIBE on reconnect); it stays
+# well above any blocking read the layer might do. Sends from synchronous code are bounded by
+# ATP_BROADCAST_TIMEOUT on top of it (atp_site/channel_send.py).
 CHANNEL_LAYER_SOCKET_TIMEOUT = float(os.environ.get("ATP_CHANNEL_LAYER_SOCKET_TIMEOUT", "30"))
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
-            "capacity": 1500,
-            "expiry": 60,
         },
     }
 }
+# A live viewer that got no event for this long reads what was stored after its last seq
+# (a broadcast lost while Redis restarted or the breaker was open).
+ATP_LIVE_CATCHUP_SECONDS = float(os.environ.get("ATP_LIVE_CATCHUP_SECONDS", "3"))
 
 # --- Celery: long runs on workers near the hypervisors (docs/deployment.md) -------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)

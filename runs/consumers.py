@@ -5,17 +5,31 @@ consumer joins the run's group, then sends every stored event after ``after`` fr
 database, then relays live events. Each client gets every event exactly once and in order:
 a live event whose ``seq`` is not above the last one sent is dropped, and when a live event's
 ``seq`` jumps, the missing ones are read from the database first.
+
+A broadcast is a wake-up and may be lost (the pub/sub channel layer keeps nothing for a
+subscriber whose Redis connection is being re-made after a Redis restart; a sender's breaker
+skips broadcasts while Redis is down). So while no live event has come for
+``ATP_LIVE_CATCHUP_SECONDS`` (3 s) and the run has not finished, the consumer reads what was
+stored after its last seq: a lost tail reaches the viewer a few seconds late, never not at all,
+and the websocket stays open through a Redis restart.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from .broadcast import group_name
+from .event_store import FINISHED_EVENT
 from .selectors import EVENTS_MAX, events_between, events_since
+
+log = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -47,6 +61,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     run_id: int = 0
     last_sent: int = 0
     group: str = ""
+    finished: bool = False
+    _catch_up_task: asyncio.Task | None = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -59,23 +75,55 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             return
         self.last_sent = _after(self.scope)
         self.group = group_name(self.run_id)
+        # one writer of the socket at a time: the handlers below and the catch-up task
+        self._sending = asyncio.Lock()
+        self._live_at = time.monotonic()
         # join first: live events queue up behind this handler, so none falls in between
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self._replay()
+        async with self._sending:
+            await self._replay()
+        if not self.finished:
+            self._catch_up_task = asyncio.create_task(self._catch_up())
 
     async def disconnect(self, code):
+        if self._catch_up_task is not None:
+            self._catch_up_task.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def _catch_up(self) -> None:
+        """Read what was stored after the last seq sent whenever no live event came for a
+        while (a lost broadcast), until the run's end has been sent."""
+        interval = float(getattr(settings, "ATP_LIVE_CATCHUP_SECONDS", 3.0))
+        while not self.finished:
+            await asyncio.sleep(max(0.0, self._live_at + interval - time.monotonic()))
+            if time.monotonic() - self._live_at < interval:
+                continue  # a live event came meanwhile
+            self._live_at = time.monotonic()
+            try:
+                async with self._sending:
+                    await self._replay()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: try again next time; the socket stays
+                log.warning(
+                    "run %s: catching up after #%s failed",
+                    self.run_id,
+                    self.last_sent,
+                    exc_info=True,
+                )
+
     async def receive_json(self, content, **kwargs):
         """``{"after": N}`` asks for a resend after ``N`` (e.g. after the page lost events)."""
-        if isinstance(content, dict) and "after" in content:
+        if self.group and isinstance(content, dict) and "after" in content:
             try:
-                self.last_sent = max(0, int(content["after"]))
+                after = max(0, int(content["after"]))
             except (TypeError, ValueError):
                 return
-            await self._replay()
+            async with self._sending:
+                self.last_sent = after
+                await self._replay()
 
     async def _replay(self) -> None:
         while True:
@@ -88,13 +136,17 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def _send(self, event: dict) -> None:
         await self.send_json(event)
         self.last_sent = event["seq"]
+        if event.get("type") == FINISHED_EVENT:
+            self.finished = True
 
     async def run_event(self, message):
         event = message["event"]
         seq = int(event["seq"])
-        if seq <= self.last_sent:
-            return
-        if seq > self.last_sent + 1:
-            for missing in await _between(self.run_id, self.last_sent, seq):
-                await self._send(missing)
-        await self._send(event)
+        self._live_at = time.monotonic()
+        async with self._sending:
+            if seq <= self.last_sent:
+                return
+            if seq > self.last_sent + 1:
+                for missing in await _between(self.run_id, self.last_sent, seq):
+                    await self._send(missing)
+            await self._send(event)

@@ -13,16 +13,19 @@ heartbeat/reaper periods so a lost worker is noticed in seconds (see DIST_ENV).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.web import ARTIFACTS, ROOT, _child_env
+from tests.fixtures.web import ARTIFACTS, ROOT, _child_env, channel_layers_on
+from tests.prereq import free_port, require, tcp_port_open
 
 # Short periods for the tests; production defaults are in atp_site/settings.py.
 DIST_ENV = {
@@ -125,7 +128,6 @@ def broker(request, _redis_for_web, settings):
     """The Celery broker of this test (Redis unless parametrized with BROKERS): this process
     sends to it and the workers and beat started by ``dist_processes`` use it."""
     from atp_site.celery import app
-    from tests.prereq import require, tcp_port_open
 
     kind = getattr(request, "param", "redis")
     if kind == "redis":
@@ -296,3 +298,56 @@ def assert_full_event_sequence(run_id: int) -> list[tuple[int, str]]:
     assert types[-1] == "run_finished", types
     assert types.count("run_finished") == 1, types
     return events
+
+
+# ------------------------------------------------------------------ a Redis of the test's own
+
+
+class OwnRedis:
+    """A private redis-server with an append-only file, restartable on the same port."""
+
+    def __init__(self):
+        require(shutil.which("redis-server") is not None, "redis-server binary")
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="atp-hd-redis-")
+        self.proc = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "yes", "--dir", self.dir],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: tcp_port_open("127.0.0.1", self.port), 10, "redis-server to listen")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_redis():
+    r = OwnRedis()
+    r.start()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def layer_on(settings):
+    """Point this process's channel layer at another Redis."""
+    from channels.layers import channel_layers
+
+    def use(url):
+        settings.CHANNEL_LAYERS = channel_layers_on(url)
+        channel_layers.backends = {}
+
+    yield use
+    channel_layers.backends = {}

@@ -3,9 +3,6 @@ worker): the run finishes, its events are complete, and a live view that reconne
 restart catches up (replay after its last seq, then live) with no gap and no duplicate."""
 
 import asyncio
-import shutil
-import subprocess
-import tempfile
 import time
 
 import pytest
@@ -16,7 +13,6 @@ from runs.models import Run
 from runs.services import launch_run
 from tests.dist.conftest import assert_full_event_sequence, events_of, make_scenario, wait_for
 from tests.fixtures.web import make_user
-from tests.prereq import free_port, require, tcp_port_open
 
 pytestmark = [pytest.mark.rig, pytest.mark.redis]
 
@@ -28,61 +24,6 @@ STEPS = """\
   - {type: wait, duration: 4s}
   - {type: exec_command, command: echo done}
 """
-
-
-class OwnRedis:
-    """A private redis-server with an append-only file, restartable on the same port."""
-
-    def __init__(self):
-        require(shutil.which("redis-server") is not None, "redis-server binary")
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="atp-hd-redis-")
-        self.proc = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "yes", "--dir", self.dir],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(lambda: tcp_port_open("127.0.0.1", self.port), 10, "redis-server to listen")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture
-def own_redis():
-    r = OwnRedis()
-    r.start()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def layer_on(settings):
-    """Point this process's channel layer at another Redis."""
-    from channels.layers import channel_layers
-
-    def use(url):
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [url], "capacity": 1500, "expiry": 60},
-            }
-        }
-        channel_layers.backends = {}
-
-    yield use
-    channel_layers.backends = {}
 
 
 def watch(run_id, user, after, until_seq=None, until_type="run_finished", timeout=60):

@@ -3,12 +3,11 @@
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from hosts import tasks
 from hosts.models import AgentPing, Host
 from hosts.services import INVENTORY_GROUP
+from tests.layer_listener import GroupListener
 
 pytestmark = [pytest.mark.rig, pytest.mark.redis]
 
@@ -17,9 +16,7 @@ def test_worker_pings_guest_agent_and_stores_result(
     transactional_db, celery_worker_process, rig_vm
 ):
     host = Host.objects.create(name="local", uri=rig_vm.uri)
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(INVENTORY_GROUP, channel)
+    listener = GroupListener(INVENTORY_GROUP)
 
     tasks.ping_guest_agent.delay(host.pk, rig_vm.name)
 
@@ -30,7 +27,8 @@ def test_worker_pings_guest_agent_and_stores_result(
     ping = AgentPing.objects.get(vm__name=rig_vm.name)
     assert ping.ok, ping.error
     assert ping.latency_ms > 0
-    message = async_to_sync(layer.receive)(channel)
+    message = listener.receive(timeout=30)
+    listener.close()
     assert message["kind"] == "agent_ping"
     assert message["vm"] == rig_vm.name and message["ok"] is True
 

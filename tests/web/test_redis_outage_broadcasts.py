@@ -18,7 +18,7 @@ from atp_site import channel_send
 from hosts.models import Host
 from runs.event_sink import RunEventSink
 from runs.models import RunEvent
-from tests.fixtures.web import make_user
+from tests.fixtures.web import channel_layers_on, make_user
 from tests.web.runs_core_data import event, inventory, revision
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,12 +32,7 @@ def black_hole_redis(settings):
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     port = listener.getsockname()[1]
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [f"redis://127.0.0.1:{port}/0"]},
-        }
-    }
+    settings.CHANNEL_LAYERS = channel_layers_on(f"redis://127.0.0.1:{port}/0")
     settings.ATP_BROADCAST_TIMEOUT = 0.5
     settings.ATP_BROADCAST_BREAKER_SECONDS = 600
     channel_layers.backends = {}

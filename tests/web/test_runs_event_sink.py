@@ -3,11 +3,7 @@ real Redis channel layer; logs are coalesced without losing text; artifacts are 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 import runs.event_store as events_module
 from runs.broadcast import group_name
@@ -15,6 +11,7 @@ from runs.event_sink import RunEventSink
 from runs.event_store import record_event
 from runs.models import Artifact, Run, RunEvent, StepResult
 from runs.services import launch_run
+from tests.layer_listener import GroupListener
 from tests.web.runs_core_data import PLAN, event, inventory, revision
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,22 +25,11 @@ def run(redis_url, monkeypatch, settings, tmp_path):
     return launch_run(revision(), [{"tag": "demo"}], {}, None)
 
 
-class Listener:
+class Listener(GroupListener):
     """A channel in the run's group, read with a timeout."""
 
     def __init__(self, run_id: int):
-        self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(group_name(run_id), self.channel)
-
-    def receive(self, timeout: float = 5.0) -> dict:
-        async def one():
-            return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
-
-        return async_to_sync(one)()
-
-    def receive_all(self, count: int) -> list[dict]:
-        return [self.receive() for _ in range(count)]
+        super().__init__(group_name(run_id))
 
 
 def test_store_then_broadcast_consecutive_seqs_and_projection(run, monkeypatch):
@@ -74,6 +60,7 @@ def test_store_then_broadcast_consecutive_seqs_and_projection(run, monkeypatch):
     sink.close()
     # seq 1 is the "queued" event of launch_run
     messages = listener.receive_all(len(feed))
+    listener.close()
     assert [m["type"] for m in messages] == ["run.event"] * len(feed)
     got = [m["event"] for m in messages]
     assert [e["seq"] for e in got] == list(range(2, 2 + len(feed)))
@@ -177,4 +164,5 @@ def test_record_event_from_the_web_layer_shares_the_numbering(run):
     ev = record_event(run, "cancel_requested", {"by": "olga"})
     assert ev.seq == 2
     message = listener.receive()
+    listener.close()
     assert message["event"]["seq"] == 2 and message["event"]["data"] == {"by": "olga"}
