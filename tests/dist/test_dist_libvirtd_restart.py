@@ -1,4 +1,5 @@
-"""libvirtd restarted mid-run: the run goes on or ends `error` with a clear reason, never hangs.
+"""libvirtd restarted mid-run, stopped (SIGTERM) or killed (SIGKILL): the run goes on through
+the restart and passes, with every event stored.
 
 The machine's libvirtd serves every engineer's guests, so this test restarts a private one: a
 libvirtd in its own mount namespace with its own /run, /var/lib, /etc and /var/log of libvirt
@@ -77,9 +78,9 @@ class PrivateLibvirtd:
 
         wait_for(answers, 30, "the private libvirtd")
 
-    def stop(self):
+    def stop(self, sig: int = signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             self.proc.wait(30)
 
     def close(self):
@@ -131,7 +132,8 @@ def private_guest(libvirt_uri):
         daemon.close()
 
 
-def test_libvirtd_restart_mid_run_never_hangs(dist_processes, private_guest):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["term", "kill"])
+def test_libvirtd_restart_mid_run_the_run_passes(dist_processes, private_guest, sig):
     from hosts.models import Host, VirtualMachine
 
     daemon, vm_name = private_guest
@@ -146,14 +148,12 @@ def test_libvirtd_restart_mid_run_never_hangs(dist_processes, private_guest):
         120,
         "the wait step",
     )
-    daemon.stop()
-    time.sleep(2)
+    daemon.stop(sig)
+    time.sleep(2)  # the outage: the daemon stays down for 2 s of the 6 s wait step
     daemon.start()
 
     wait_for(lambda: Run.objects.get(pk=run.pk).state == "finished", 150, "the run to end")
     run.refresh_from_db()
-    assert run.result in ("passed", "error"), (run.result, run.reason)
-    if run.result == "error":
-        assert run.reason.strip() and "libvirt" in run.reason.lower(), run.reason
-    assert run.duration < 150
+    assert run.result == "passed", (run.result, run.reason)
+    assert list(run.steps.order_by("ordinal").values_list("status", flat=True)) == ["passed"] * 5
     assert_full_event_sequence(run.pk)
