@@ -12,10 +12,10 @@ from django.db import models
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 
+from atp_core.orchestrator.schema import MAX_TAGS, TAG_MAX_LENGTH
+
 # Integers are stored in 64-bit columns at most (PostgreSQL bigint, SQLite integer).
 INT64_MAX = 2**63 - 1
-TAG_MAX_LENGTH = 64
-MAX_TAGS = 50
 
 
 class StrictCharField(serializers.CharField):

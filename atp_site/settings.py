@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",
     "django_celery_beat",
     "hosts",
     "scenarios",

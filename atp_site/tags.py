@@ -2,7 +2,8 @@
 
 One definition for the models (validators), the forms, the API (``atp_site.api_fields.TagsField``
 has the same limits), the selectors (``filter_tagged``) and the data migration that cleaned the
-rows stored before (``normalise_tags``).
+rows stored before (``normalise_tags``). Scenarios and reference images keep their tags in a
+table (``scenarios.models.Tag``) under the same limits (``checked_tags``).
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from atp_site.api_fields import StrictCharField, StrictModelSerializer, TagsField
+from atp_site.filters import ListFilterBackend
 from atp_site.permissions import ViewerReadAdminWrite, ViewerReadOperatorWrite
-from atp_site.tags import filter_tagged
 
-from . import tasks
+from . import selectors, tasks
+from .filters import VmFilter
 from .models import Host, VdiEndpoint, VirtualMachine
 
 
@@ -207,25 +208,17 @@ class VirtualMachineViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """VMs as last synced; only ``tags`` can be changed (operators)."""
+    """VMs as last synced, filtered by ``hosts.filters.VmFilter`` (the /vms/ page's filters);
+    only ``tags`` can be changed (operators)."""
 
     serializer_class = VirtualMachineSerializer
     permission_classes = [ViewerReadOperatorWrite]
 
+    filter_backends = [ListFilterBackend]
+    filterset_class = VmFilter
+
     def get_queryset(self):
-        qs = VirtualMachine.objects.select_related("host", "vdi_endpoint").order_by(
-            "host__name", "name"
-        )
-        params = self.request.query_params
-        if params.get("host"):
-            qs = qs.filter(host__name=params["host"])
-        if params.get("name"):
-            qs = qs.filter(name=params["name"])
-        if params.get("tag"):
-            qs = filter_tagged(qs, params["tag"])
-        if params.get("source"):
-            qs = qs.filter(source=params["source"])
-        return qs
+        return selectors.vms()
 
 
 class VdiEndpointViewSet(OperatorActionMixin, viewsets.ModelViewSet):

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max
 
-from atp_site.tags import filter_tagged
-
+from .filters import VmFilter
 from .models import AgentPing, Host, VdiEndpoint, VirtualMachine
 
 
@@ -81,10 +80,14 @@ def vdi_vms(endpoint: VdiEndpoint):
     return VirtualMachine.objects.filter(vdi_endpoint=endpoint).order_by("name")
 
 
-def vm_list(query: str = "", tag: str = ""):
-    qs = VirtualMachine.objects.select_related("host", "vdi_endpoint")
-    if query:
-        qs = qs.filter(name__icontains=query)
-    if tag:
-        qs = filter_tagged(qs, tag)
-    return qs.order_by("host__name", "name")
+def vms():
+    """Every stored VM with its host and VDI endpoint, by host then name."""
+    return VirtualMachine.objects.select_related("host", "vdi_endpoint").order_by(
+        "host__name", "name"
+    )
+
+
+def vm_list(filters=None):
+    """VMs filtered by ``hosts.filters.VmFilter`` (q, tag, host, name, source); a bad value
+    raises InvalidInput."""
+    return VmFilter(filters or {}, queryset=vms()).checked_qs()

@@ -20,6 +20,7 @@ from atp_core.errors import AtpError
 from atp_site.permissions import has_role, role_required
 
 from . import selectors, services, tasks, vdi
+from .filters import VmFilter
 from .forms import HostForm, VdiEndpointForm
 from .models import Host, VdiEndpoint, VirtualMachine
 
@@ -197,10 +198,10 @@ def vm_console_status(request, vm_id: int):
 @require_GET
 def vm_list(request):
     """The stored VMs, ATP_VMS_PAGE_SIZE a page; the filters stay in the pager's links."""
+    found = VmFilter(request.GET, queryset=selectors.vms())
+    errors = [f"{problem} (this filter is not applied)" for problem in found.problems()]
     query, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip()
-    page = Paginator(selectors.vm_list(query, tag), settings.ATP_VMS_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(found.qs, settings.ATP_VMS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "hosts/vm_list.html",
@@ -209,8 +210,12 @@ def vm_list(request):
             "page": page,
             "query": query,
             "tag": tag,
-            "filter_query": urlencode({k: v for k, v in (("q", query), ("tag", tag)) if v}),
+            "filter_query": urlencode(
+                [(k, v) for k in VmFilter.base_filters for v in request.GET.getlist(k) if v.strip()]
+            ),
+            "filter_errors": errors,
         },
+        status=400 if errors else 200,
     )
 
 

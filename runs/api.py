@@ -22,9 +22,11 @@ from rest_framework.settings import api_settings
 
 from atp_core.errors import InvalidInput
 from atp_site.api_fields import AllowedChoiceField, StrictCharField, StrictIntegerField
+from atp_site.filters import ListFilterBackend
 from atp_site.permissions import ViewerReadOperatorWrite
 
 from . import presenters, reports, selectors, services
+from .filters import RunFilter
 from .models import BUILD_MAX, Artifact, Run, RunTarget, StepResult
 
 
@@ -217,15 +219,16 @@ class ReportNegotiation(DefaultContentNegotiation):
 
 
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Runs, newest first. Filters: ``scenario``, ``state``, ``result``, ``host``, ``user``,
-    ``build``, ``date`` (YYYY-MM-DD), ``date_from``, ``date_to``."""
+    """Runs, newest first, filtered by ``runs.filters.RunFilter`` (the runs page's filters)."""
 
     permission_classes = [ViewerReadOperatorWrite]
     serializer_class = RunSerializer
+    filter_backends = [ListFilterBackend]
+    filterset_class = RunFilter
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.run_list(self.request.query_params).select_related("revision")
+            return selectors.runs().select_related("revision")
         return Run.objects.select_related("scenario", "revision", "launched_by")
 
     def get_serializer_class(self):
@@ -239,15 +242,6 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         except (Run.DoesNotExist, ValueError):
             raise NotFound("no such run") from None
         return Response(RunDetailSerializer(run, context={"request": request}).data)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(name, str, description=f"filter by {name}")
-            for name in selectors.FILTERS
-        ]
-    )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=LaunchSerializer, responses={201: RunSerializer})
     def create(self, request):

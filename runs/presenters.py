@@ -15,6 +15,7 @@ from django.utils import timezone
 from atp_core.errors import InvalidInput
 from atp_core.status import ACTIVE_STATES, BAD_STATUSES, OPEN_STATUSES, Result, RunState, StepStatus
 
+from .filters import start_of_day
 from .models import (
     Artifact,
     Run,
@@ -22,7 +23,7 @@ from .models import (
     RunTarget,
     StepResult,
 )
-from .selectors import MATRIX_BUILDS, last_passed_before, recent_builds, start_of_day
+from .selectors import MATRIX_BUILDS, last_passed_before, recent_builds
 
 PAGE_STEP_EVENT_TYPES = ("step_started", "step_log", "step_output", "artifact")
 # Pass rates count runs (and targets) that ended passed, failed, error or timed out; a

@@ -5,100 +5,43 @@ Every function issues a fixed number of queries whatever the number of runs, tar
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Max, Prefetch, Q, QuerySet
 
 from atp_core.errors import InvalidInput
 from atp_core.status import Result
 
+from .filters import RunFilter
 from .models import (
     Artifact,
-    ResultChoices,
     Run,
     RunEvent,
-    RunStateChoices,
     RunTarget,
     StepResult,
 )
 
-FILTERS = (
-    "scenario",
-    "state",
-    "result",
-    "host",
-    "user",
-    "build",
-    "date",
-    "date_from",
-    "date_to",
-    "q",
-)
 EVENTS_MAX = 500
 
 
-def _day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
-
-
-def start_of_day(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _choice(value: str, name: str, choices) -> str:
-    allowed = [c for c, _ in choices]
-    if value not in allowed:
-        raise InvalidInput(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-    return value
+def runs() -> QuerySet[Run]:
+    """Every run, newest first, with ``scenario``, ``launched_by`` (one join) and its targets
+    (one prefetch query per page): the rows the runs list filters."""
+    return (
+        Run.objects.select_related("scenario", "launched_by")
+        .prefetch_related(
+            Prefetch(
+                "run_targets",
+                queryset=RunTarget.objects.select_related("host").order_by("ordinal"),
+            )
+        )
+        .order_by("-created", "-id")
+    )
 
 
 def run_list(filters=None) -> QuerySet[Run]:
-    """Runs, newest first, filtered by any of: ``scenario`` (name or id), ``state``,
-    ``result``, ``host`` (name of a target's host), ``user`` (username of who launched it),
-    ``build`` (the build label, exactly), ``date`` (one day) or ``date_from``/``date_to``
-    (inclusive days), ``q`` (name contains).
-
-    ``filters`` is a dict or a QueryDict; empty values are ignored; a bad value raises
-    ``InvalidInput``. Rows carry ``scenario``, ``launched_by`` (one join) and their targets
-    (one prefetch query per page).
-    """
-    filters = filters or {}
-    get = filters.get
-    qs = Run.objects.select_related("scenario", "launched_by").prefetch_related(
-        Prefetch(
-            "run_targets",
-            queryset=RunTarget.objects.select_related("host").order_by("ordinal"),
-        )
-    )
-    if value := str(get("scenario") or "").strip():
-        by = {"scenario_id": int(value)} if value.isdigit() else {"scenario__name": value}
-        qs = qs.filter(**by)
-    if value := get("state"):
-        qs = qs.filter(state=_choice(value, "state", RunStateChoices.choices))
-    if value := get("result"):
-        qs = qs.filter(result=_choice(value, "result", ResultChoices.choices))
-    if value := get("host"):
-        qs = qs.filter(
-            Exists(RunTarget.objects.filter(run_id=OuterRef("pk"), host__name=str(value)))
-        )
-    if value := get("user"):
-        qs = qs.filter(launched_by__username=str(value))
-    if value := str(get("build") or "").strip():
-        qs = qs.filter(build=value)
-    if value := get("date"):
-        day = _day(value, "date")
-        qs = qs.filter(created__gte=start_of_day(day), created__lt=start_of_day(day + timedelta(1)))
-    if value := get("date_from"):
-        qs = qs.filter(created__gte=start_of_day(_day(value, "date_from")))
-    if value := get("date_to"):
-        qs = qs.filter(created__lt=start_of_day(_day(value, "date_to") + timedelta(1)))
-    if value := get("q"):
-        qs = qs.filter(Q(name__icontains=value) | Q(reason__icontains=value))
-    return qs.order_by("-created", "-id")
+    """Runs, newest first, filtered by ``runs.filters.RunFilter`` (scenario, state, result,
+    host, user, build, date, date_from/date_to, q); ``filters`` is a dict or a QueryDict;
+    empty values are ignored; a bad value raises ``InvalidInput``."""
+    return RunFilter(filters or {}, queryset=runs()).checked_qs()
 
 
 def run_detail(run_id: int) -> Run:

@@ -24,12 +24,12 @@ from atp_core.status import vocabulary
 from atp_site.permissions import has_role, role_required
 
 from . import presenters, reports, selectors
+from .filters import RunFilter
 from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
 
 PAGE_SIZE = 50
 SCREEN_MIN_INTERVAL = 0.4  # seconds between two captures of one VM's screen, whoever asks
 SCREEN_MAX_WIDTH = 1024
-FILTER_KEYS = selectors.FILTERS  # the runs list's query parameters, as the selector reads them
 
 
 def _fetch(request) -> bool:
@@ -95,17 +95,12 @@ def _trend_svg(trend: list[dict], width: int = 560, height: int = 120, pad: int 
 
 @require_GET
 def run_list(request):
-    filters = {k: request.GET.get(k, "").strip() for k in FILTER_KEYS}
     # Each bad value is named and left out; the good filters still apply (never silently all).
-    errors, bad = [], {}
-    for key, value in filters.items():
-        if value:
-            try:
-                selectors.run_list({key: value})
-            except InvalidInput as exc:
-                errors.append(f"{exc} (this filter is not applied)")
-                bad[key] = value
-    qs = selectors.run_list({k: v for k, v in filters.items() if k not in bad})
+    found = RunFilter(request.GET, queryset=selectors.runs())
+    errors = [f"{problem} (this filter is not applied)" for problem in found.problems()]
+    bad = found.bad_values()
+    filters = {k: request.GET.get(k, "").strip() for k in RunFilter.base_filters}
+    qs = found.qs
     qs = qs.defer("source", "variables", "reason")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in filters.items() if v})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -10,11 +9,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictSlugField
+from atp_site.filters import ListFilterBackend
 from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
 from runs.services import launch_run
 
 from . import engine, name_check, selectors, services
 from . import secrets as secret_service
+from .filters import ReferenceFilter, ScenarioFilter
 from .models import ReferenceImage, Scenario, ScenarioRevision, ScenarioSecret
 
 ValidateResponse = inline_serializer(
@@ -95,6 +96,9 @@ class ScenarioSerializer(serializers.ModelSerializer):
         write_only=True, trim_whitespace=False, max_length=services.MAX_SCENARIO_BYTES
     )
     name = StrictSlugField(max_length=120, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="from the content's tags:"
+    )
 
     class Meta:
         model = Scenario
@@ -126,15 +130,11 @@ class ScenarioViewSet(
     permission_classes = [ViewerReadOperatorWrite]
     lookup_field = "name"
 
+    filter_backends = [ListFilterBackend]
+    filterset_class = ScenarioFilter
+
     def get_queryset(self):
-        params = self.request.query_params
-        if self.action == "list":
-            return selectors.scenario_list(
-                params.get("q", ""), params.get("tag", ""), params.get("archived") == "1"
-            )
-        return Scenario.objects.select_related(
-            "current_revision", "current_revision__author"
-        ).annotate(revision_count=Count("revisions"))
+        return selectors.scenarios()
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -217,6 +217,7 @@ class ScenarioViewSet(
 class ReferenceImageSerializer(serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField()
     candidates = serializers.SerializerMethodField()
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = ReferenceImage
@@ -254,7 +255,11 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
 
 
 class ReferenceImageViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = ReferenceImage.objects.prefetch_related("candidates").order_by("name")
+    """Reference images, filtered by ``scenarios.filters.ReferenceFilter`` (``q``, ``tag``)."""
+
+    queryset = ReferenceImage.objects.prefetch_related("candidates", "tagged_with").order_by("name")
+    filter_backends = [ListFilterBackend]
+    filterset_class = ReferenceFilter
     serializer_class = ReferenceImageSerializer
     permission_classes = [ViewerReadOperatorWrite]
     lookup_field = "name"

@@ -9,12 +9,39 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from atp_core.orchestrator.schema import TAG_MAX_LENGTH
 
-class Scenario(models.Model):
+
+class Tag(models.Model):
+    """One label of the library, shared by scenarios and reference images, matched exactly.
+
+    Names are trimmed, non-empty and at most TAG_MAX_LENGTH characters (the scenario loader's
+    rule, atp_core.orchestrator.schema); ``scenarios.services.set_tags`` is the one writer."""
+
+    name = models.CharField(max_length=TAG_MAX_LENGTH, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaggedMixin:
+    """``tags``: the names of the row's tags, sorted (from the prefetch cache when loaded)."""
+
+    @property
+    def tags(self) -> list[str]:
+        return [tag.name for tag in self.tagged_with.all()]
+
+
+class Scenario(TaggedMixin, models.Model):
     name = models.SlugField(max_length=120, unique=True)
     title = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    tagged_with = models.ManyToManyField(
+        Tag, blank=True, related_name="scenarios", help_text="from the scenario's tags:"
+    )
     current_revision = models.ForeignKey(
         "ScenarioRevision",
         on_delete=models.SET_NULL,
@@ -66,7 +93,7 @@ class ScenarioRevision(models.Model):
         return f"{self.scenario.name}@{self.number}"
 
 
-class ReferenceImage(models.Model):
+class ReferenceImage(TaggedMixin, models.Model):
     """A screen-check reference ("needle"): a full screenshot plus the areas that must match.
 
     ``areas`` is a list of ``{"x", "y", "width", "height", "type": "match"|"exclude",
@@ -74,7 +101,7 @@ class ReferenceImage(models.Model):
     """
 
     name = models.SlugField(max_length=120, unique=True)
-    tags = models.JSONField(default=list, blank=True)
+    tagged_with = models.ManyToManyField(Tag, blank=True, related_name="references")
     image = models.ImageField(upload_to="references/")
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -5,36 +5,35 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from atp_core.errors import InvalidInput
-from atp_site.tags import filter_tagged
 
-from .models import ReferenceImage, Scenario, ScenarioRevision
+from .filters import ReferenceFilter, ScenarioFilter
+from .models import ReferenceImage, Scenario, ScenarioRevision, Tag
 
 
-def scenario_list(query: str = "", tag: str = "", include_archived: bool = False) -> QuerySet:
-    qs = Scenario.objects.select_related("current_revision", "current_revision__author").annotate(
-        revision_count=Count("revisions")
+def scenarios() -> QuerySet:
+    """Every scenario with its current revision, revision count and tags (fixed queries)."""
+    return (
+        Scenario.objects.select_related("current_revision", "current_revision__author")
+        .annotate(revision_count=Count("revisions"))
+        .prefetch_related("tagged_with")
+        .order_by("name")
     )
-    if not include_archived:
-        qs = qs.filter(archived=False)
-    if query:
-        qs = qs.filter(
-            Q(name__icontains=query)
-            | Q(title__icontains=query)
-            | Q(description__icontains=query)
-            | Q(tags__icontains=query)
-        )
-    if tag:
-        qs = filter_tagged(qs, tag)
-    return qs.order_by("name")
+
+
+def scenario_list(filters=None) -> QuerySet:
+    """Scenarios, by name, filtered by ``ScenarioFilter`` (``q``, ``tag``, ``archived``);
+    ``filters`` a dict or QueryDict; a bad value raises InvalidInput."""
+    return ScenarioFilter(filters or {}, queryset=scenarios()).checked_qs()
 
 
 def all_tags() -> list[tuple[str, int]]:
-    """Every tag in use with its scenario count, most used first."""
-    counts: dict[str, int] = {}
-    for tags in Scenario.objects.filter(archived=False).values_list("tags", flat=True):
-        for t in tags or []:
-            counts[t] = counts.get(t, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    """Every tag of a listed (not archived) scenario with its scenario count, most used first."""
+    rows = (
+        Tag.objects.annotate(uses=Count("scenarios", filter=Q(scenarios__archived=False)))
+        .filter(uses__gt=0)
+        .values_list("name", "uses")
+    )
+    return sorted(rows, key=lambda kv: (-kv[1], kv[0]))
 
 
 class RevisionNotFound(LookupError):
@@ -80,10 +79,15 @@ def revisions_of(scenario: Scenario) -> QuerySet:
     )
 
 
-def reference_list(query: str = "") -> QuerySet:
-    qs = ReferenceImage.objects.select_related("created_by").annotate(
-        candidate_count=Count("candidates")
+def references() -> QuerySet:
+    return (
+        ReferenceImage.objects.select_related("created_by")
+        .annotate(candidate_count=Count("candidates"))
+        .prefetch_related("tagged_with")
+        .order_by("name")
     )
-    if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(tags__icontains=query))
-    return qs.order_by("name")
+
+
+def reference_list(filters=None) -> QuerySet:
+    """Reference images, by name, filtered by ``ReferenceFilter`` (``q``, ``tag``)."""
+    return ReferenceFilter(filters or {}, queryset=references()).checked_qs()

@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from atp_core.errors import InvalidInput
+from atp_site.tags import checked_tags
 from atp_site.uploads import check_pixels
 
 from . import engine
-from .models import ReferenceCandidate, ReferenceImage, Scenario, ScenarioRevision
+from .models import ReferenceCandidate, ReferenceImage, Scenario, ScenarioRevision, Tag
 
 MAX_SCENARIO_BYTES = 512 * 1024
 MAX_REFERENCE_BYTES = 8 * 1024 * 1024
@@ -60,8 +61,31 @@ def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
+def clean_tags(names) -> list[str]:
+    """``names`` as tags: trimmed, empty ones and duplicates dropped, at most MAX_TAGS of at
+    most TAG_MAX_LENGTH characters (InvalidInput naming the bad one otherwise)."""
+    clean: list[str] = []
+    for raw in names or []:
+        if not isinstance(raw, str):
+            raise InvalidInput(f"tags: {raw!r} is not text")
+        tag = raw.strip()
+        if tag and tag not in clean:
+            clean.append(tag)
+    return checked_tags(clean)
+
+
+def set_tags(row: Scenario | ReferenceImage, names) -> list[str]:
+    """Give ``row`` (a saved scenario or reference image) exactly the tags ``names``
+    (``clean_tags``); tags no row holds any more are deleted. The one writer of tags; returns
+    the names as stored (sorted)."""
+    clean = clean_tags(names)
+    tags = [Tag.objects.get_or_create(name=name)[0] for name in clean]
+    row.tagged_with.set(tags)
+    Tag.objects.filter(scenarios=None, references=None).delete()
+    return sorted(clean)
+
+
 def _apply_metadata(scenario: Scenario, result: engine.Validation) -> None:
-    scenario.tags = result.tags
     scenario.title = result.name[:255]
     scenario.description = result.description
 
@@ -110,6 +134,7 @@ def save_revision(
     _apply_metadata(scenario, result)
     scenario.current_revision = revision
     scenario.save()
+    set_tags(scenario, result.tags)
     return SaveResult(revision, created=True)
 
 
@@ -244,6 +269,7 @@ def save_reference_image(
     slug = slugify(name)[:120]
     if not slug:
         raise InvalidInput("name: use letters, digits, '-' or '_'")
+    tags = clean_tags(tags)
     data, width, height = _clean_png(png)
     if not 0 < float(threshold) <= 1:
         raise InvalidInput(f"threshold: {threshold}; allowed 0 < t <= 1")
@@ -255,9 +281,9 @@ def save_reference_image(
     ref.width, ref.height = width, height
     ref.areas = cleaned
     ref.threshold = float(threshold)
-    ref.tags = [str(t) for t in (tags or [])]
     ref.source = source[:255]
     ref.save()
+    set_tags(ref, tags)
     return ref
 
 

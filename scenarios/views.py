@@ -25,6 +25,7 @@ from hosts.models import VirtualMachine
 from runs.services import launch_run, parse_pause_on, parse_targets, parse_variables
 
 from . import engine, name_check, selectors, services
+from .filters import ReferenceFilter, ScenarioFilter
 from .models import ReferenceImage, Scenario, ScenarioRevision
 
 NEW_SCENARIO_TEMPLATE = """\
@@ -51,21 +52,24 @@ def _editor_context(request) -> dict:
 
 @require_GET
 def scenario_list(request):
-    query = request.GET.get("q", "").strip()
-    tag = request.GET.get("tag", "").strip()
-    show_archived = request.GET.get("archived", "") in ("1", "on", "true")
+    # A bad filter value is named above the list and left out; the good ones still apply.
+    found = ScenarioFilter(request.GET, queryset=selectors.scenarios())
+    errors = [f"{problem} (this filter is not applied)" for problem in found.problems()]
+    chosen = found.form.cleaned_data
     return render(
         request,
         "scenarios/scenario_list.html",
         {
-            "scenarios": selectors.scenario_list(query, tag, include_archived=show_archived),
-            "show_archived": show_archived,
+            "scenarios": found.qs,
+            "show_archived": bool(chosen.get("archived")),
             "archived_count": Scenario.objects.filter(archived=True).count(),
             "tags": selectors.all_tags(),
-            "query": query,
-            "tag": tag,
+            "query": request.GET.get("q", "").strip(),
+            "chosen_tags": chosen.get("tag") or [],
+            "filter_errors": errors,
             "can_edit": has_role(request.user, "operator"),
         },
+        status=400 if errors else 200,
     )
 
 
@@ -343,15 +347,19 @@ def scenario_archive(request, name: str):
 
 @require_GET
 def reference_list(request):
-    query = request.GET.get("q", "").strip()
+    found = ReferenceFilter(request.GET, queryset=selectors.references())
+    errors = [f"{problem} (this filter is not applied)" for problem in found.problems()]
     return render(
         request,
         "scenarios/reference_list.html",
         {
-            "references": selectors.reference_list(query),
-            "query": query,
+            "references": found.qs,
+            "query": request.GET.get("q", "").strip(),
+            "chosen_tags": found.form.cleaned_data.get("tag") or [],
+            "filter_errors": errors,
             "can_edit": has_role(request.user, "operator"),
         },
+        status=400 if errors else 200,
     )
 
 

@@ -24,6 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -35,6 +36,11 @@ from atp_core.protocol.keyboard import parse_key, validate_text
 
 VARIABLE = re.compile(r"\$\{[^}]*\}")
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# A tag (of a scenario, a reference image, a VM): trimmed, non-empty, at most TAG_MAX_LENGTH
+# characters, matched exactly; at most MAX_TAGS of them on one thing. The web side stores
+# them in one table (scenarios.models.Tag) and checks VM tags with the same limits.
+TAG_MAX_LENGTH = 64
+MAX_TAGS = 50
 
 
 def has_variables(value: object) -> bool:
@@ -1050,7 +1056,15 @@ class Scenario(_Model):
     version: Literal[1] = Field(1, description="format version; absent = 1")
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
-    tags: list[str] = Field(default_factory=list)
+    tags: list[
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TAG_MAX_LENGTH)
+        ]
+    ] = Field(
+        default_factory=list,
+        max_length=MAX_TAGS,
+        description="labels to find the scenario by (exact match)",
+    )
     timeout: Duration = Field(3600.0, description="whole run per target; default 1h")
     display: Literal["hypervisor", "spice"] = Field(
         "hypervisor",

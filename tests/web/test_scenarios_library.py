@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scenarios.models import Scenario
+from scenarios.services import set_tags
 from tests.fixtures.web import make_user
 
 pytestmark = pytest.mark.django_db
@@ -13,10 +14,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def library(client):
     client.force_login(make_user("vera", "viewer"))
-    Scenario.objects.create(name="login-win10", description="log in", tags=["win10", "smoke"])
-    Scenario.objects.create(name="notepad", description="type in notepad", tags=["win10"])
-    Scenario.objects.create(name="pool-create", description="desk pool", tags=["vdi"])
-    Scenario.objects.create(name="old", tags=["smoke"], archived=True)
+    rows = [
+        ({"name": "login-win10", "description": "log in"}, ["win10", "smoke"]),
+        ({"name": "notepad", "description": "type in notepad"}, ["win10"]),
+        ({"name": "pool-create", "description": "desk pool"}, ["vdi"]),
+        ({"name": "old", "archived": True}, ["smoke"]),
+    ]
+    for fields, tags in rows:
+        set_tags(Scenario.objects.create(**fields), tags)
     return client
 
 

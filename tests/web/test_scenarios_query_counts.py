@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from hosts.models import Host, VirtualMachine
 from scenarios.models import Scenario, ScenarioRevision
+from scenarios.services import set_tags
 from tests.fixtures.web import make_user
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +21,8 @@ def _grow(count: int, author) -> None:
     start = Scenario.objects.count()
     host, _ = Host.objects.get_or_create(name="h", uri="test:///default")
     for i in range(start, start + count):
-        scenario = Scenario.objects.create(
-            name=f"s-{i}", title=f"S {i}", tags=["smoke", f"t{i % 7}"], created_by=author
-        )
+        scenario = Scenario.objects.create(name=f"s-{i}", title=f"S {i}", created_by=author)
+        set_tags(scenario, ["smoke", f"t{i % 7}"])
         for n in (1, 2, 3):
             text = f"name: s-{i}\nsteps: []\n# {n}\n"
             rev = ScenarioRevision.objects.create(
