@@ -9,8 +9,11 @@ and prints "capacity: N desks on host X" with the latency-vs-desks curve and why
 Run: ``.venv/bin/python bench/p15_capacity.py [--max-desks 4] [--keys 10] [--runs 1]``.
 ``--controller-overhead ROUNDS`` measures instead whether the controller adds latency (issue 14
 section 6): one desk, the same workload run directly and through ``run_capacity``,
-interleaved. Desks are named ``<ATP_RIG_PREFIX>cap-<n>`` and removed at the end. The short
-version in the suite is tests/rig/test_capacity_short.py (2 desks).
+interleaved. ``--vdi``: the desks are clones of the VDI simulator's desktop template (its
+libvirt backend on the local libvirtd), created and started through the VDI API client. Desks
+are named ``<ATP_RIG_PREFIX>cap-<n>`` (``<ATP_RIG_PREFIX>vdcap-d<nnn>`` with ``--vdi``) and
+removed at the end. The short versions in the suite are tests/rig/test_capacity_short.py (2
+desks) and tests/rig/test_capacity_vdi.py (2 desks through the platform).
 """
 
 from __future__ import annotations
@@ -107,6 +110,70 @@ def capacity_run(*, max_desks: int, keys: int, threshold: float = 0.15, echo=pri
         desks.close()
 
 
+def vdi_capacity_run(*, max_desks: int, keys: int, threshold: float = 0.15, echo=print):
+    """One capacity run whose desks are created and started through the VDI platform: the
+    simulator (``python -m vdisim --backend libvirt``) on the local libvirtd, a desk pool of
+    ``max_desks`` clones of its desktop template (``capacity_desks.VdiDesks``); pool and
+    simulator removed at the end."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from atp_core.orchestrator.capacity_desks import VdiDesks
+    from atp_core.vdiplatform import VdiClient
+    from vdisim.backends import DESKTOP_TEMPLATE
+
+    prefix = f"{RIG_PREFIX}vdcap-"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "vdisim", "--port", str(port), "--backend", "libvirt"]
+        + ["--libvirt-uri", LIBVIRT_URI, "--prefix", prefix],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(base + "/_sim/health", timeout=1).close()
+                break
+            if time.monotonic() > deadline or sim.poll() is not None:
+                raise RuntimeError("the VDI simulator did not answer within 30 s")
+            time.sleep(0.2)
+        client = VdiClient(base, "admin", "11111111", timeout=30)
+        with tempfile.TemporaryDirectory() as tmp:
+            desks = VdiDesks(
+                client,
+                LIBVIRT_URI,
+                template=DESKTOP_TEMPLATE,
+                pool="capacity",
+                count=max_desks,
+                domain_prefix=f"{prefix}d",
+                artifacts=Path(tmp),
+            )
+            try:
+                return run_capacity(
+                    desks.start,
+                    typing_workload(keys, Path(tmp)),
+                    host=f"{os.uname().nodename} (VDI)",
+                    max_desks=max_desks,
+                    threshold=threshold,
+                    on_step=lambda s: echo(
+                        f"  {s.desks} desk(s): {len(s.samples)} inputs, "
+                        f"p50 {s.p50 * 1000:.0f} ms, p95 {s.p95 * 1000:.0f} ms"
+                    ),
+                )
+            finally:
+                desks.close()
+    finally:
+        sim.terminate()
+        sim.wait(15)
+
+
 def controller_overhead(*, rounds: int, keys: int, echo=print) -> dict:
     """Issue 14 section 6: the same one-desk workload run directly and through
     ``run_capacity`` (max_desks 1, the desk already up), interleaved (A B, B A, ...) on one
@@ -161,6 +228,11 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=10, help="measured keys per desk and step")
     parser.add_argument("--runs", type=int, default=1, help="repeat the whole run")
     parser.add_argument(
+        "--vdi",
+        action="store_true",
+        help="desks created and started through the VDI simulator's libvirt backend",
+    )
+    parser.add_argument(
         "--controller-overhead",
         type=int,
         metavar="ROUNDS",
@@ -181,11 +253,12 @@ def main() -> None:
         )
         print(json.dumps(out))
         return
-    announce("P15 capacity")
+    announce("P15 capacity" + (" (desks through the VDI platform)" if args.vdi else ""))
     results: list[CapacityResult] = []
     for n in range(args.runs):
         print(f"run {n + 1}/{args.runs}:")
-        result = capacity_run(max_desks=args.max_desks, keys=args.keys)
+        run = vdi_capacity_run if args.vdi else capacity_run
+        result = run(max_desks=args.max_desks, keys=args.keys)
         results.append(result)
         print(result.summary())
         print("\n".join(result.curve()))

@@ -20,6 +20,10 @@ from atp_core.vdiplatform.enums import DomainStatus, libvirt_to_platform
 log = logging.getLogger(__name__)
 
 
+# the libvirt backend's second model: its clones are desktop guests (guest.domain.define_desktop)
+DESKTOP_TEMPLATE = "atp-desktop-guest"
+
+
 class BackendError(Exception):
     """The hypervisor refused or failed an operation (ends up in an event's errorReason)."""
 
@@ -85,7 +89,7 @@ class MemoryBackend:
         time.sleep(self.op_delay)
         return FINAL_STATUS[op]
 
-    def create_vm(self, name: str, cpu: int, memory_mb: int) -> str:
+    def create_vm(self, name: str, cpu: int, memory_mb: int, model: str | None = None) -> str:
         time.sleep(self.op_delay / 4)
         return str(uuid.uuid4())
 
@@ -104,7 +108,8 @@ class LibvirtBackend:
 
     Only domains named ``<prefix>...`` are ever created, changed or removed; the others are
     listed (mirrored read-only) and every operation on them is refused. New VMs are the ATP test
-    guest (``guest.domain.define_guest``).
+    guest (``guest.domain.define_guest``), or the desktop guest when cloned from the
+    ``DESKTOP_TEMPLATE`` model (``guest.domain.define_desktop``).
     """
 
     name = "libvirt"
@@ -209,8 +214,12 @@ class LibvirtBackend:
             time.sleep(0.2)
         return False
 
-    def create_vm(self, name: str, cpu: int, memory_mb: int) -> str:
-        from guest.domain import define_guest
+    def create_vm(self, name: str, cpu: int, memory_mb: int, model: str | None = None) -> str:
+        """Define ``name``: a desktop guest (SPICE with a fresh ticket) when cloned from
+        ``DESKTOP_TEMPLATE``, else the text guest."""
+        import secrets
+
+        from guest.domain import define_desktop, define_guest
 
         if not self.manages(name):
             raise BackendError(f"{name} is outside the simulator's prefix {self.prefix!r}")
@@ -218,6 +227,8 @@ class LibvirtBackend:
             self.conn.lookupByName(name)
             raise BackendError(f"libvirt already has a domain called {name}")
         try:
+            if model == DESKTOP_TEMPLATE:
+                return define_desktop(self.conn, name, ticket=secrets.token_hex(8)).UUIDString()
             return define_guest(self.conn, name).UUIDString()
         except self.libvirt.libvirtError as exc:
             raise BackendError(f"defining {name} failed: {exc.get_error_message()}") from None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from atp_core.vdiplatform.enums import DomainStatus
-from vdisim.backends import BackendError, MemoryBackend
+from vdisim.backends import DESKTOP_TEMPLATE, BackendError, MemoryBackend
 from vdisim.errors import NOT_FOUND, TOKEN_INVALID, SimError
 from vdisim.vo import now
 
@@ -132,6 +132,18 @@ class Platform:
             osType="linux",
             remark="template of the ATP test guest" if self.backend.name != "memory" else None,
         )
+        if self.backend.name == "libvirt":
+            # the desktop guest (Xorg, xdm, SPICE): desks a user sees, for capacity runs
+            self.add_domain(
+                DESKTOP_TEMPLATE,
+                cpu=1,
+                memory=256,
+                status=DomainStatus.OFF,
+                vm_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vdisim:template:{DESKTOP_TEMPLATE}")),
+                isModel=1,
+                osType="linux",
+                remark="template of the ATP desktop guest (SPICE, xdm)",
+            )
         for dn, ou, parent in (("ou=atp", "atp", None), ("ou=qa,ou=atp", "qa", "ou=atp")):
             self.groups[dn] = {"id": new_id(), "ou": ou, "distinguishedName": dn, "parent": parent}
         for name, group in (("alice", "ou=qa,ou=atp"), ("bob", "ou=atp")):

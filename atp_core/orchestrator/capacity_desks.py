@@ -1,11 +1,15 @@
 """The desks and the workload of a capacity run on a libvirt host (``capacity.run_capacity``).
 
-A desk is a transient copy of a *template* domain on the host (its XML with a new name, no
-UUID, no MAC addresses and a fresh SPICE ticket), so destroying it leaves nothing behind. A
-template whose disks are writable is refused: every desk would write the same disk. Once
-started, a desk is ready when the engine's ``READY`` scenario passed on it: the login screen is
-up (the desktop guest's ``/run/atp-greeter`` marker, through the guest agent) and the guest has
-been idle for three reads in a row, so its own boot is not taken for the host's load.
+Two kinds of desks: ``TemplateDesks`` (copies of a template VM, made with libvirt; what the
+web's capacity runs use) and ``VdiDesks`` (linked clones of a VDI platform template, created
+and started through the platform's API; ``bench/p15_capacity.py --vdi``).
+
+A ``TemplateDesks`` desk is a transient copy of a *template* domain on the host (its XML with
+a new name, no UUID, no MAC addresses and a fresh SPICE ticket), so destroying it leaves
+nothing behind. A template whose disks are writable is refused: every desk would write the same
+disk. Once started, a desk is ready when the engine's ``READY`` scenario passed on it: the login
+screen is up (the desktop guest's ``/run/atp-greeter`` marker, through the guest agent) and the
+guest has been idle for three reads in a row, so its own boot is not taken for the host's load.
 
 The workload (``typing_scenario``) types ``keys`` keys at the login screen over SPICE: a
 letter, then backspace, in turns (the name field never grows), each one's input-to-display
@@ -21,6 +25,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import libvirt
 
@@ -163,6 +168,69 @@ class TemplateDesks:
             with contextlib.suppress(libvirt.libvirtError):
                 self.conn.lookupByName(name).destroy()
         self.conn.close()
+
+
+class VdiDesks:
+    """Desks created through the VDI platform's API (``atp_core.vdiplatform``): one desk pool
+    of ``count`` linked clones of the platform template ``template``, named
+    ``<domain_prefix>001``..., created (shut off) up front; ``start(n)`` starts clone ``n``
+    through the platform, waits until the platform reports it running, then runs ``READY`` on
+    it over libvirt (``host_uri``: the hypervisor the platform's VMs run on). ``close``
+    deletes the pool, and its VMs with it."""
+
+    def __init__(
+        self,
+        client: Any,
+        host_uri: str,
+        *,
+        template: str,
+        pool: str,
+        count: int,
+        domain_prefix: str,
+        artifacts: Path,
+        timeout: float = 120.0,
+    ) -> None:
+        self.client, self.host_uri, self.artifacts = client, host_uri, artifacts
+        self.timeout = timeout
+        model = client.models.find(template)
+        if model is None or not model.is_model:
+            raise InvalidInput(f"template {template}: the VDI platform has no such template")
+        event = client.desk_pools.create(pool, count, model.id, domain_prefix=domain_prefix)
+        client.events.wait(event, timeout=timeout)
+        found = client.desk_pools.find(pool)
+        if found is None:
+            raise InfrastructureError(f"desk pool {pool}: created, then not found")
+        self.pool_id = found.id
+        self.vms = sorted(client.desk_pools.domains(self.pool_id), key=lambda vm: vm.name)
+        if len(self.vms) != count:
+            self.close()
+            raise InfrastructureError(f"desk pool {pool}: {len(self.vms)} VMs, not {count}")
+        self._ready = load_scenario(READY)
+
+    def start(self, n: int) -> Desk:
+        from atp_core.vdiplatform import DomainStatus
+
+        from .executor import run_scenario
+
+        vm = self.vms[n - 1]
+        started = self.client.domains.start([vm.id])
+        self.client.events.wait_all(started.event_ids, timeout=self.timeout)
+        self.client.domains.wait_status([vm.id], DomainStatus.RUNNING, timeout=self.timeout)
+        report = run_scenario(
+            self._ready,
+            [Target("desk", self.host_uri, vm.name)],
+            artifact_dir=self.artifacts / f"{vm.name}-ready",
+        )
+        target = report.targets[0]
+        if target.result != "passed":
+            bad = [f"{s.name or s.type}: {s.error}" for s in target.steps if s.status != "passed"]
+            raise InfrastructureError(
+                f"{vm.name}: not ready ({'; '.join(bad[:2]) or target.error})"
+            )
+        return Desk(vm.name, self.host_uri)
+
+    def close(self) -> None:
+        self.client.desk_pools.delete(self.pool_id)
 
 
 def typing_workload(keys: int, artifacts: Path) -> Callable[[Desk, int], list[float]]:
