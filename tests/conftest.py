@@ -171,3 +171,14 @@ def pytest_collection_modifyitems(config, items):
     needs_browser = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
     others = [item for item in items if "browser" not in getattr(item, "fixturenames", ())]
     items[:] = others + needs_browser
+
+
+def pytest_runtest_setup(item):
+    """The guard of that order: a test without the browser that would run once the browser has
+    started (another plugin reordered the tests) fails with the reason, not an obscure
+    "You cannot use AsyncToSync in the same thread as an async event loop"."""
+    from tests.fixtures.web import browser_order_problem
+
+    problem = browser_order_problem(getattr(item, "fixturenames", ()))
+    if problem:
+        pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
