@@ -25,7 +25,9 @@ class CapacityStepSerializer(serializers.Serializer):
 
 
 class CapacityRunSerializer(serializers.ModelSerializer):
-    launched_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    launched_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     steps = CapacityStepSerializer(many=True, read_only=True)
     stop_line = serializers.SerializerMethodField(help_text="p95 (s) that stops the run")
     url = serializers.SerializerMethodField()

@@ -32,6 +32,7 @@ def test_capacity_page_draws_the_curve(live_server, page, redis_url):
     page.goto(f"{live_server}/hosts/")
     page.click('section[data-host="capview"] a.capacity-link')
     page.wait_for_url("**/capacity/?host=capview")
+    page.screenshot(path=str(ARTIFACTS / "capacity-list.png"), full_page=True)
     page.click(f'tr[data-capacity="{run.pk}"] a')
     page.wait_for_url(f"**/capacity/{run.pk}/")
 
