@@ -136,3 +136,25 @@ class FlagFilter(django_filters.Filter):
     """A yes/no filter; the FilterSet's ``method`` (``value: bool``) applies it."""
 
     field_class = FlagField
+
+
+class RowIdField(forms.Field):
+    """A row's id: a whole number from 1 to 2**63 - 1 (what the database stores)."""
+
+    def __init__(self, *args, what: str = "id", **kwargs):
+        self.what = what
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        if not text.isdigit() or not 0 < int(text) < 2**63:
+            raise ValidationError(f"{text[:40]!r} is not a {self.what}")
+        return int(text)
+
+
+class RowIdFilter(django_filters.Filter):
+    """Rows pointing at the row of that id; ``what`` names it in the refusal ("a run id")."""
+
+    field_class = RowIdField

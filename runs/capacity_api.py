@@ -10,9 +10,11 @@ from rest_framework.response import Response
 
 from atp_core.orchestrator.capacity import MAX_DESKS_LIMIT, MAX_KEYS_LIMIT
 from atp_site.api_fields import StrictCharField, StrictFloatField, StrictIntegerField
+from atp_site.filters import ListFilterBackend
 from atp_site.permissions import ViewerReadOperatorWrite
 
 from . import capacity_presenters, capacity_services
+from .filters import CapacityRunFilter
 from .models import CapacityRun
 
 
@@ -85,15 +87,16 @@ class CapacityLaunchSerializer(serializers.Serializer):
 
 
 class CapacityRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Capacity runs, newest first; ``?host=NAME`` narrows to one host."""
+    """Capacity runs, newest first; ``?host=NAME`` narrows to one host (``CapacityRunFilter``,
+    the /capacity/ page's filter)."""
 
     permission_classes = [ViewerReadOperatorWrite]
     serializer_class = CapacityRunSerializer
+    filter_backends = [ListFilterBackend]
+    filterset_class = CapacityRunFilter
 
     def get_queryset(self):
-        runs = CapacityRun.objects.select_related("launched_by")
-        host = self.request.query_params.get("host")
-        return runs.filter(host_name=host) if host else runs
+        return CapacityRun.objects.select_related("launched_by")
 
     @extend_schema(request=CapacityLaunchSerializer, responses={201: CapacityRunSerializer})
     def create(self, request):

@@ -15,16 +15,16 @@ from atp_site.permissions import has_role, role_required
 from hosts.models import Host, VirtualMachine
 
 from . import capacity_presenters, capacity_services
+from .filters import CapacityRunFilter
 from .models import CapacityRun
 
 
 @require_GET
 def capacity_list(request):
-    runs = CapacityRun.objects.all()
-    host = request.GET.get("host", "")[:64]
-    if host:
-        runs = runs.filter(host_name=host)
-    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    found = CapacityRunFilter(request.GET, queryset=CapacityRun.objects.all())
+    errors = [f"{problem} (this filter is not applied)" for problem in found.problems()]
+    host = found.form.cleaned_data.get("host") or ""
+    page = Paginator(found.qs, 50).get_page(request.GET.get("page"))
     hosts = list(Host.objects.filter(enabled=True).order_by("name"))
     templates = VirtualMachine.objects.filter(host__in=hosts).order_by("host__name", "name")
     return render(
@@ -38,7 +38,9 @@ def capacity_list(request):
             "can_operate": has_role(request.user, "operator"),
             "max_desks_limit": MAX_DESKS_LIMIT,
             "max_keys_limit": MAX_KEYS_LIMIT,
+            "filter_errors": errors,
         },
+        status=400 if errors else 200,
     )
 
 

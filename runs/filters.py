@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from atp_site.filters import AllowedChoiceFilter, DayFilter, ListFilterSet
 
-from .models import ResultChoices, Run, RunStateChoices, RunTarget
+from .models import CapacityRun, ResultChoices, Run, RunStateChoices, RunTarget
 
 
 def start_of_day(day: date) -> datetime:
@@ -71,3 +71,18 @@ class RunFilter(ListFilterSet):
 
     def search(self, qs, name, value):
         return qs.filter(Q(name__icontains=value) | Q(reason__icontains=value))
+
+
+class CapacityRunFilter(ListFilterSet):
+    """``host``: the capacity runs of that host (by the name it had at launch)."""
+
+    host = django_filters.CharFilter(
+        field_name="host_name",
+        max_length=64,
+        help_text="host name, exactly",
+        error_messages={"max_length": "%(show_value)d characters; at most %(limit_value)d"},
+    )
+
+    class Meta:
+        model = CapacityRun
+        fields = ["host"]

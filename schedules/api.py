@@ -20,6 +20,7 @@ from atp_site.api_fields import (
     StrictIntegerField,
     StrictModelSerializer,
 )
+from atp_site.filters import ListFilterBackend, ListFilterSet, RowIdFilter
 from atp_site.permissions import ViewerReadOperatorWrite
 from scenarios.models import Scenario
 
@@ -256,6 +257,19 @@ def _may_manage(request) -> bool:
     return request is not None and has_role(request.user, "operator")
 
 
+class NotificationFilter(ListFilterSet):
+    """``run``: the deliveries of that run."""
+
+    run = RowIdFilter(method="of_run", what="run id", help_text="a run's id")
+
+    class Meta:
+        model = Notification
+        fields = ["run"]
+
+    def of_run(self, qs, name, value: int):
+        return qs.filter(run_id=value)
+
+
 class NotificationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -263,12 +277,8 @@ class NotificationViewSet(
 
     serializer_class = NotificationSerializer
     permission_classes = [ViewerReadOperatorWrite]
+    filter_backends = [ListFilterBackend]
+    filterset_class = NotificationFilter
 
     def get_queryset(self):
-        qs = Notification.objects.order_by("-created", "-id")
-        run = self.request.query_params.get("run", "")
-        if run:
-            if not run.isdigit():
-                raise serializers.ValidationError({"run": f"{run!r} is not a run id"})
-            qs = qs.filter(run_id=int(run))
-        return qs
+        return Notification.objects.order_by("-created", "-id")

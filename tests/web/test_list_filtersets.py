@@ -49,6 +49,13 @@ LISTS = {
         "tag=" + "x" * 65,
         "has 65 characters (at most 64)",
     ),
+    "capacity": (
+        "/capacity/",
+        "/api/capacity/",
+        ["host"],
+        "host=" + "h" * 65,
+        "host: 65 characters; at most 64",
+    ),
     "vms": (
         "/vms/",
         "/api/vms/",
@@ -106,6 +113,19 @@ def test_a_bad_value_is_a_400_in_the_api_and_a_message_on_the_page(viewer, name)
     assert shown.status_code == 400
     errors = shown.content.decode().split('id="filter-errors"')[1].split("</ul>")[0]
     assert message.replace("'", "&#x27;") in errors and "not applied" in errors
+
+
+def test_notification_deliveries_filter_by_run_id(viewer):
+    schema = viewer.get("/api/schema/?format=json").json()
+    params = schema["paths"]["/api/notification-deliveries/"]["get"]["parameters"]
+    assert {"name": "run", "type": "integer"} in [
+        {"name": p["name"], "type": p["schema"]["type"]} for p in params
+    ]
+    for bad in ("abc", "-1", "0", "9" * 30):
+        answer = viewer.get(f"/api/notification-deliveries/?run={bad}")
+        assert answer.status_code == 400
+        assert answer.json() == {"detail": f"run: {bad!r} is not a run id"}
+    assert viewer.get("/api/notification-deliveries/?run=12").json()["results"] == []
 
 
 def test_the_api_names_every_bad_value_at_once(viewer):
