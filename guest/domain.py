@@ -20,10 +20,23 @@ def render_domain_xml(
     memory_mib: int = 192,
     tb_cache_mib: int = 64,
     guest_dir: str = DEFAULT_GUEST_DIR,
+    vnc_listen: str = "127.0.0.1",
+    vnc_password: str = "",
 ) -> str:
-    """Return the domain XML of one text guest called ``name``."""
+    """Return the domain XML of one text guest called ``name``: VNC on ``vnc_listen``
+    (loopback unless a remote host's console must reach it), with ``vnc_password`` if given."""
+    if vnc_password and (not vnc_password.isalnum() or len(vnc_password) > 8):
+        raise ValueError("the VNC password must be 1-8 letters or digits (VNC uses 8 bytes)")
+    if not all(part.isdigit() for part in vnc_listen.split(".")):
+        raise ValueError(f"the VNC listen address must be an IPv4 address: {vnc_listen!r}")
+    passwd = f" passwd='{vnc_password}'" if vnc_password else ""
+    graphics = f"<graphics type='vnc' listen='{vnc_listen}' autoport='yes'{passwd}/>"
     return Template(TEMPLATE.read_text()).substitute(
-        name=name, memory_mib=memory_mib, tb_cache_mib=tb_cache_mib, guest_dir=guest_dir
+        name=name,
+        memory_mib=memory_mib,
+        tb_cache_mib=tb_cache_mib,
+        guest_dir=guest_dir,
+        graphics=graphics,
     )
 
 

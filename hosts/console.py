@@ -1,7 +1,12 @@
 """The VM console: noVNC in the browser, relayed to QEMU's VNC server by a websocket consumer.
 
 ``ws/vms/<vm_id>/console/`` (and, in runs, a run target's console) carries raw RFB bytes both
-ways. Any signed-in role may watch; only operators (and admins) may type: a viewer's stream goes
+ways, after a handshake the proxy does with QEMU itself (``atp_core.protocol.vnc.authenticate``:
+the domain's VNC password, read from its live XML with VIR_DOMAIN_XML_SECURE, answers QEMU's
+challenge; the browser is offered security None and never sees the password). Local and remote
+hosts take the same path: a remote host's QEMU listens on that host's address.
+
+Any signed-in role may watch; only operators (and admins) may type: a viewer's stream goes
 through ``atp_core.protocol.vnc.ClientStream(view_only=True)``, which drops key, pointer and
 clipboard messages server-side. When QEMU closes the VNC connection (the VM stopped) the
 websocket closes with code 1000, so the page's noVNC ends cleanly.
@@ -22,7 +27,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from atp_core.errors import AtpError
-from atp_core.protocol.vnc import ClientStream, VncAddress, vnc_address
+from atp_core.protocol.vnc import (
+    ClientStream,
+    VncAddress,
+    authenticate,
+    vnc_address,
+    vnc_password,
+)
 from atp_site.permissions import has_role
 
 from .models import Host, VirtualMachine
@@ -34,6 +45,12 @@ READ_CHUNK = 64 * 1024
 
 def console_address(host: Host, vm_name: str) -> VncAddress:
     """Where the VM's VNC server listens (live domain XML); raises AtpError."""
+    return console_endpoint(host, vm_name)[0]
+
+
+def console_endpoint(host: Host, vm_name: str) -> tuple[VncAddress, str]:
+    """Where the VM's VNC server listens and its VNC password (``""``: none), from the live
+    domain XML read with VIR_DOMAIN_XML_SECURE; raises AtpError."""
     from . import connections
 
     def lookup(conn):
@@ -49,9 +66,10 @@ def console_address(host: Host, vm_name: str) -> VncAddress:
             from atp_core.errors import DomainNotRunning
 
             raise DomainNotRunning(f"{vm_name} is not running")
-        return dom.XMLDesc(0)
+        return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
 
-    return vnc_address(connections.call(host, lookup), host.uri, vm_name)
+    xml = connections.call(host, lookup)
+    return vnc_address(xml, host.uri, vm_name), vnc_password(xml)
 
 
 def console_status(host: Host | None, vm_name: str) -> dict:
@@ -114,15 +132,24 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         try:
             if host is None:
                 raise AtpError(f"{vm_name} has no libvirt host")
-            address = await sync_to_async(console_address, thread_sensitive=False)(host, vm_name)
-            self.reader, self.writer = await asyncio.wait_for(
-                asyncio.open_connection(address.host, address.port),
-                timeout=float(settings.ATP_CONSOLE_CONNECT_TIMEOUT),
+            address, password = await sync_to_async(console_endpoint, thread_sensitive=False)(
+                host, vm_name
             )
+            timeout = float(settings.ATP_CONSOLE_CONNECT_TIMEOUT)
+            self.reader, self.writer = await asyncio.wait_for(
+                asyncio.open_connection(address.host, address.port), timeout=timeout
+            )
+            # the proxy does the RFB handshake with QEMU (answering its password challenge)
+            # and offers the browser security None: a VNC password never reaches a browser
+            await authenticate(self.reader, self.writer, password, timeout)
         except (AtpError, OSError, TimeoutError) as exc:
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
             await self.close(code=4409, reason=_reason(f"no console of {vm_name}: {exc}"))
             return
-        self.stream = ClientStream(view_only=self.view_only)
+        self.stream = ClientStream(view_only=self.view_only, answer_handshake=True)
+        await self.send(bytes_data=b"RFB 003.008\n")
         self.pump = asyncio.create_task(self._pump())
         if not self.view_only:
             await self.taken_over()
@@ -150,6 +177,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         except AtpError as exc:
             await self.close(code=4400, reason=_reason(str(exc)))
             return
+        replies = self.stream.take_replies()
+        if replies:
+            await self.send(bytes_data=replies)
         if forward:
             self.writer.write(forward)
             try:

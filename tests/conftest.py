@@ -107,16 +107,31 @@ def remote_hosts():
 
 @pytest.fixture(scope="session")
 def remote_vm_pools(remote_hosts):
-    """One booted text guest on each remote host (defined over qemu+tcp), for the session."""
+    """One booted text guest on each remote host (defined over qemu+tcp), for the session.
+
+    Their VNC listens on the host's own address with a password of the session
+    (``vm.domain_options["vnc_password"]``), as a lab's remote console needs
+    (docs/console.md)."""
+    import secrets
+
     from guest.domain import define_guest
     from tests.vm_pool import VmPool, guest_built
 
     require(guest_built(), "the test guest (run guest/build.sh)")
-    pools = [VmPool(1, f"{RIG_PREFIX}r{i}-", h.tcp_uri) for i, h in enumerate(remote_hosts, 1)]
+    pools = [
+        VmPool(
+            1,
+            f"{RIG_PREFIX}r{i}-",
+            h.tcp_uri,
+            vnc_listen=h.address,
+            vnc_password=secrets.token_hex(4),
+        )
+        for i, h in enumerate(remote_hosts, 1)
+    ]
     for pool in pools:  # both boot at once
         for vm in pool.vms:
             vm.remove()
-            define_guest(pool.conn, vm.name).create()
+            define_guest(pool.conn, vm.name, **vm.domain_options).create()
     for pool in pools:
         for vm in pool.vms:
             vm.wait_agent()

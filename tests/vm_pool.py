@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libvirt
 import libvirt_qemu
@@ -41,6 +41,7 @@ class RigVm:
     name: str
     uri: str
     conn: libvirt.virConnect
+    domain_options: dict = field(default_factory=dict)  # render_domain_xml's (VNC listen...)
 
     @property
     def domain(self) -> libvirt.virDomain:
@@ -91,17 +92,17 @@ class RigVm:
         try:
             dom = self.domain
         except libvirt.libvirtError:
-            dom = define_guest(self.conn, self.name)
+            dom = define_guest(self.conn, self.name, **self.domain_options)
         if dom.isActive() and self.agent_answers():
             return
         if dom.isActive():
             dom.destroy()
         try:
-            define_guest(self.conn, self.name)
+            define_guest(self.conn, self.name, **self.domain_options)
         except libvirt.libvirtError:
             # defined with another UUID (a redefinition without one is refused): recreate it
             dom.undefine()
-            define_guest(self.conn, self.name)
+            define_guest(self.conn, self.name, **self.domain_options)
         self.domain.create()
         self.wait_agent()
 
@@ -116,17 +117,17 @@ class RigVm:
 class VmPool:
     """A fixed set of booted guests named ``<prefix><n>``, lent out one test at a time."""
 
-    def __init__(self, size: int, prefix: str, uri: str = LIBVIRT_URI) -> None:
+    def __init__(self, size: int, prefix: str, uri: str = LIBVIRT_URI, **domain_options) -> None:
         self.uri = uri
         self.conn = libvirt.open(uri)
-        self.vms = [RigVm(f"{prefix}{i}", uri, self.conn) for i in range(size)]
+        self.vms = [RigVm(f"{prefix}{i}", uri, self.conn, domain_options) for i in range(size)]
         self._free = list(self.vms)
         self._cond = threading.Condition()
 
     def boot(self) -> None:
         for vm in self.vms:
             vm.remove()
-            define_guest(self.conn, vm.name).create()
+            define_guest(self.conn, vm.name, **vm.domain_options).create()
         for vm in self.vms:
             vm.wait_agent()
 
