@@ -4,11 +4,17 @@
   (OpenCV ``TM_CCOEFF_NORMED``; a flat area, which that measure cannot score, is compared pixel
   by pixel at its own position). The score is the worst area's best match, 0..1. The search
   goes from cheap to dear and stops once the area matches: at its own position, then over the
-  whole screen on a scaled-down copy (the few best spots refined at full size). A full-size
-  correlation over a 1024x768 screen costs ~100 ms; this way a check of 50 candidate
-  references costs a fraction of one (``bench/p7_screen_checks.py``). A reference file is
-  decoded once and each of its areas prepared once (template, mask, scaled-down template),
-  cached by path, mtime and size; PNG screenshots are decoded by OpenCV (faster than PIL).
+  whole screen on a copy scaled down 2x or 4x (exact 2x2 box averages of the screen and of the
+  template; the 3 best spots refined at full size, within 2 scaled pixels). A full-size
+  correlation over a 1024x768 screen costs ~10 ms; this way a check of 50 candidate
+  references costs a few (``bench/p7_screen_checks.py``). The scaled-down correlations of
+  the candidates share the frame's Fourier transform and window norms: each costs one product
+  of transforms and one inverse transform (OpenCV's ``matchTemplate`` would transform the
+  screen again per call, ~3x dearer). Exclude areas are masked at full size only: scaled down,
+  excluded pixels take the kept pixels' mean (OpenCV's masked matching is 4-6x slower). A
+  reference file is decoded once and each of its areas prepared once (template, mask,
+  scaled-down template and its transform), cached by path, mtime and size; PNG screenshots
+  are decoded by OpenCV (faster than PIL).
 - ``ssim``: structural similarity of each area at its own position (the screenshot is scaled to
   the reference's size first). The score is the worst area's SSIM.
 
@@ -32,6 +38,7 @@ from atp_core.errors import InvalidInput
 DEFAULT_THRESHOLD = 0.9
 METHODS = ("template", "ssim")
 COARSE_PEAKS = 3  # best spots of the scaled-down search refined at full size
+FLT_EPSILON = float(np.finfo(np.float32).eps)
 
 Area = tuple[int, int, int, int]
 
@@ -123,20 +130,77 @@ def _finite(result: np.ndarray) -> np.ndarray:
 
 
 class Frame:
-    """A screenshot prepared once for many comparisons: grey, and scaled-down copies."""
+    """A screenshot prepared once for many comparisons: grey, its scaled-down levels, and what
+    every candidate of a check can share (each level's Fourier transform, its window sums);
+    each reference area's score at its own position, kept for the whole-screen pass."""
 
     def __init__(self, screenshot: bytes | np.ndarray) -> None:
         self.image = load_image(screenshot)
         self.gray = cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY)
-        self._scaled: dict[int, np.ndarray] = {}
+        self._scaled: dict[int, np.ndarray] = {1: self.gray}
+        self._spectra: dict[int, np.ndarray] = {}
+        self._sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._norms: dict[tuple[int, int, int], np.ndarray] = {}
+        self._in_place: dict[int, tuple[_Prepared, tuple[float, tuple[int, int]]]] = {}
 
     def scaled(self, factor: int) -> np.ndarray:
+        """The grey screenshot scaled down by ``factor`` (a power of 2), halved step by step
+        (a 2x box average is exact and ~10x cheaper than one 4x resize)."""
         if factor not in self._scaled:
-            h, w = self.gray.shape[:2]
-            self._scaled[factor] = cv2.resize(
-                self.gray, (w // factor, h // factor), interpolation=cv2.INTER_AREA
-            )
+            if factor < 2 or factor & (factor - 1):
+                raise ValueError(f"scale factor {factor} is not a power of 2")
+            self._scaled[factor] = _halve(self.scaled(factor // 2))
         return self._scaled[factor]
+
+    def spectrum(self, factor: int) -> np.ndarray:
+        """The Fourier transform of level ``factor`` less its mean, zero-padded to a fast size:
+        one transform per frame for the coarse correlations of all the candidates."""
+        if factor not in self._spectra:
+            level = self.scaled(factor)
+            h, w = level.shape
+            padded = np.zeros((cv2.getOptimalDFTSize(h), cv2.getOptimalDFTSize(w)), np.float32)
+            padded[:h, :w] = level
+            padded[:h, :w] -= float(level.mean())
+            self._spectra[factor] = cv2.dft(padded, nonzeroRows=h)
+        return self._spectra[factor]
+
+    def inverse_norms(self, factor: int, h: int, w: int) -> np.ndarray:
+        """For every h x w window of level ``factor``: 1 / the root of its pixels' summed
+        squared deviation, 0 where the window is flat (as OpenCV scores it). Shared by the
+        candidates of that size."""
+        key = (factor, h, w)
+        if key not in self._norms:
+            if factor not in self._sums:
+                self._sums[factor] = cv2.integral2(self.scaled(factor), sdepth=cv2.CV_64F)
+            s, sq = self._sums[factor]
+            s1 = s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
+            s2 = sq[h:, w:] - sq[:-h, w:] - sq[h:, :-w] + sq[:-h, :-w]
+            var = s2 - s1 * s1 / (h * w)
+            flat = var <= np.minimum(0.5, 10 * FLT_EPSILON * s2)
+            var[flat] = 1.0
+            inv = (1.0 / np.sqrt(var)).astype(np.float32)
+            inv[flat] = 0.0
+            self._norms[key] = inv
+        return self._norms[key]
+
+    def in_place(self, prep: _Prepared, x: int, y: int) -> tuple[float, tuple[int, int]]:
+        """An area's score at its own position, once per frame (the first pass over the
+        candidates computes it, the whole-screen pass reuses it)."""
+        kept = self._in_place.get(id(prep))
+        if kept is None or kept[0] is not prep:
+            kept = self._in_place[id(prep)] = (
+                prep,
+                _search(self.gray, prep.templ, prep.mask, x, y, x, y),
+            )
+        return kept[1]
+
+
+def _halve(image: np.ndarray) -> np.ndarray:
+    """``image`` at half size, each pixel the mean of 2x2 (an odd last row or column dropped)."""
+    h, w = image.shape[:2]
+    return cv2.resize(
+        image[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA
+    )
 
 
 def _coarse_factor(w: int, h: int) -> int:
@@ -144,17 +208,35 @@ def _coarse_factor(w: int, h: int) -> int:
     return 4 if side >= 32 else 2 if side >= 10 else 1
 
 
-@dataclass
+@dataclass(eq=False)
 class _Prepared:
-    """One area of a reference, ready to search: its template, mask and scaled-down copies.
-    Made once per reference file and area (cached with the reference), not per check."""
+    """One area of a reference, ready to search: its template and mask, and its scaled-down
+    copy for the whole-screen search. Made once per reference file and area (cached with the
+    reference), not per check.
+
+    The scaled-down copy (``coarse``, at 1/``factor``, less its mean) is unmasked: excluded
+    pixels take the mean of the kept ones, so they add nothing to a correlation (OpenCV's
+    masked matching is 4-6x slower; the mask applies at full size). It is correlated with the
+    whole screen through the frame's Fourier transform and its own (``spectrum``)."""
 
     templ: np.ndarray
     mask: np.ndarray | None
     flat: bool  # correlation is undefined: compare pixel by pixel in place
     factor: int = 1
-    small_templ: np.ndarray | None = None
-    small_mask: np.ndarray | None = None
+    coarse: np.ndarray | None = None
+    coarse_norm: float = 0.0
+    spectra: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+
+    def spectrum(self, shape: tuple[int, int]) -> np.ndarray:
+        """The transform of ``coarse`` zero-padded to ``shape`` (a frame level's)."""
+        spectrum = self.spectra.get(shape)
+        if spectrum is None:
+            h, w = self.coarse.shape
+            padded = np.zeros(shape, np.float32)
+            padded[:h, :w] = self.coarse
+            spectrum = cv2.dft(padded, nonzeroRows=h)
+            self.spectra = {shape: spectrum}  # one screen size at a time (one atomic swap)
+        return spectrum
 
 
 def _prepare(ref_gray: np.ndarray, area: Area, keep: np.ndarray | None) -> _Prepared:
@@ -166,17 +248,39 @@ def _prepare(ref_gray: np.ndarray, area: Area, keep: np.ndarray | None) -> _Prep
     kept = templ if mask is None else templ[mask > 0]
     if kept.size == 0 or float(kept.std()) < 1.0:
         return _Prepared(templ, mask, True)
-    prep = _Prepared(templ, mask, False, _coarse_factor(w, h))
-    if prep.factor > 1:
-        size = (w // prep.factor, h // prep.factor)
-        small = cv2.resize(templ, size, interpolation=cv2.INTER_AREA)
-        if small.std() < 1.0:
-            prep.factor = 1  # nothing left to find at that scale: search at full size
-        else:
-            prep.small_templ = small
-            if mask is not None:
-                prep.small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    level = templ if mask is None else np.where(mask > 0, templ, round(float(kept.mean())))
+    level, factor, coarse = level.astype(np.uint8), 1, None
+    while factor < _coarse_factor(w, h):
+        level = _halve(level)
+        if level.std() < 1.0:
+            break  # nothing left to find at that scale: search at the one above
+        factor, coarse = factor * 2, level
+    prep = _Prepared(templ, mask, False, factor)
+    if coarse is not None:
+        prep.coarse = coarse.astype(np.float32) - np.float32(coarse.mean())
+        prep.coarse_norm = float(np.sqrt((prep.coarse * prep.coarse).sum()))
     return prep
+
+
+def _coarse_scores(prep: _Prepared, frame: Frame) -> np.ndarray:
+    """TM_CCOEFF_NORMED of the scaled-down template at every position of the frame's level of
+    the same scale, by one product of transforms and one inverse transform (OpenCV's
+    matchTemplate transforms the screen and the template again on every call); the frame's
+    transform and its window norms are shared by all the candidates."""
+    factor = prep.factor
+    spectrum = frame.spectrum(factor)
+    sh, sw = frame.scaled(factor).shape
+    th, tw = prep.coarse.shape
+    product = cv2.mulSpectrums(spectrum, prep.spectrum(spectrum.shape), 0, conjB=True)
+    corr = cv2.dft(product, flags=cv2.DFT_INVERSE | cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
+    scores = cv2.multiply(
+        corr[: sh - th + 1, : sw - tw + 1],
+        frame.inverse_norms(factor, th, tw),
+        scale=1 / prep.coarse_norm,
+    )
+    # a score well above 1 is rounding in a nearly flat window: 0, as OpenCV scores it
+    cv2.threshold(scores, 1.125, 0.0, cv2.THRESH_TOZERO_INV, dst=scores)
+    return scores
 
 
 def _template(prep: _Prepared, frame: Frame, area: Area, limit: float, search: str) -> AreaScore:
@@ -193,27 +297,21 @@ def _template(prep: _Prepared, frame: Frame, area: Area, limit: float, search: s
                 here = np.where(mask > 0, here, templ)
             return AreaScore(area, _flat_score(templ, here), (x, y))
         return AreaScore(area, 0.0, (0, 0))
-    best = _search(shot_gray, templ, mask, x, y, x, y)  # in place
+    best = frame.in_place(prep, x, y)
     if best[0] >= limit or search == "place":
         return AreaScore(area, best[0], best[1])
     factor = prep.factor
     if factor == 1:
         best = max(best, _search(shot_gray, templ, mask, 0, 0, sw, sh))
         return AreaScore(area, best[0], best[1])
-    small = frame.scaled(factor)
-    small_templ, small_mask = prep.small_templ, prep.small_mask
-    if small_mask is None:
-        coarse = cv2.matchTemplate(small, small_templ, cv2.TM_CCOEFF_NORMED)
-    else:
-        coarse = cv2.matchTemplate(small, small_templ, cv2.TM_CCOEFF_NORMED, mask=small_mask)
-    coarse = _finite(coarse)
-    ch, cw = small_templ.shape[:2]
+    coarse = _coarse_scores(prep, frame)
+    ch, cw = prep.coarse.shape
+    pad = 2 * factor
     for _ in range(COARSE_PEAKS):
         _, value, _, loc = cv2.minMaxLoc(coarse)
         if value <= 0:
             break
         cx, cy = loc[0] * factor, loc[1] * factor
-        pad = 2 * factor
         best = max(best, _search(shot_gray, templ, mask, cx - pad, cy - pad, cx + pad, cy + pad))
         if best[0] >= limit:
             break
