@@ -4,17 +4,17 @@
   (OpenCV ``TM_CCOEFF_NORMED``; a flat area, which that measure cannot score, is compared pixel
   by pixel at its own position). The score is the worst area's best match, 0..1. The search
   goes from cheap to dear and stops once the area matches: at its own position, then over the
-  whole screen on a copy scaled down 2x or 4x (exact 2x2 box averages of the screen and of the
-  template; the 3 best spots refined at full size, within 2 scaled pixels). A full-size
-  correlation over a 1024x768 screen costs ~10 ms; this way a check of 50 candidate
-  references costs a few (``bench/p7_screen_checks.py``). The scaled-down correlations of
-  the candidates share the frame's Fourier transform and window norms: each costs one product
-  of transforms and one inverse transform (OpenCV's ``matchTemplate`` would transform the
-  screen again per call, ~3x dearer). Exclude areas are masked at full size only: scaled down,
-  excluded pixels take the kept pixels' mean (OpenCV's masked matching is 4-6x slower). A
-  reference file is decoded once and each of its areas prepared once (template, mask,
-  scaled-down template and its transform), cached by path, mtime and size; PNG screenshots
-  are decoded by OpenCV (faster than PIL).
+  whole screen on a copy scaled down 2x or 4x (exact 2x2 box averages of the screen and of
+  the template), the 3 best spots refined at full size within 2 scaled pixels, in one call.
+  A full-size correlation over a 1024x768 screen costs ~10 ms; this way a check of 50
+  candidate references costs a few (``bench/p7_screen_checks.py``). The scaled-down
+  correlations of the candidates share the frame's Fourier transform and window norms: each
+  costs one product of transforms and one inverse transform (OpenCV's ``matchTemplate``
+  transforms the screen again on every call, ~3x dearer). Exclude areas are masked at full
+  size only: scaled down, excluded pixels take the kept pixels' mean (OpenCV's masked
+  matching is 4-6x slower). A reference file is decoded once and each of its areas prepared
+  once (template, mask, scaled-down template and its transform), cached by path, mtime and
+  size; PNG screenshots are decoded by OpenCV (faster than PIL).
 - ``ssim``: structural similarity of each area at its own position (the screenshot is scaled to
   the reference's size first). The score is the worst area's SSIM.
 
@@ -306,20 +306,59 @@ def _template(prep: _Prepared, frame: Frame, area: Area, limit: float, search: s
         return AreaScore(area, best[0], best[1])
     coarse = _coarse_scores(prep, frame)
     ch, cw = prep.coarse.shape
-    pad = 2 * factor
+    spots = []
     for _ in range(COARSE_PEAKS):
         _, value, _, loc = cv2.minMaxLoc(coarse)
         if value <= 0:
             break
-        cx, cy = loc[0] * factor, loc[1] * factor
-        best = max(best, _search(shot_gray, templ, mask, cx - pad, cy - pad, cx + pad, cy + pad))
-        if best[0] >= limit:
-            break
+        spots.append((loc[0] * factor, loc[1] * factor))
         lx, ly = loc  # suppress this peak's neighbourhood before the next one
         coarse[
             max(0, ly - ch // 2) : ly + ch // 2 + 1, max(0, lx - cw // 2) : lx + cw // 2 + 1
         ] = -1
+    found = _search_near(shot_gray, templ, mask, spots, 2 * factor)
+    # the first spot (in the coarse order) that matches, else the best score of all
+    best = next((f for f in found if f[0] >= limit), max([best, *found]))
     return AreaScore(area, best[0], best[1])
+
+
+def _search_near(
+    shot: np.ndarray, templ: np.ndarray, mask: np.ndarray | None, spots: list, pad: int
+) -> list[tuple[float, tuple[int, int]]]:
+    """The best match of ``templ`` within ``pad`` pixels of each spot (top-left corners; a
+    spot with no window on the screen is left out), by one ``matchTemplate`` over the windows
+    stacked: OpenCV transforms the template on every call, so 3 windows cost ~1.7x one, not
+    3x. The scores are those of each window alone (to rounding, ~1e-6)."""
+    h, w = templ.shape[:2]
+    sh, sw = shot.shape[:2]
+    windows = []
+    for cx, cy in spots:
+        x0, y0 = max(0, cx - pad), max(0, cy - pad)
+        x1, y1 = min(sw - w, cx + pad), min(sh - h, cy + pad)
+        if x1 >= x0 and y1 >= y0:
+            windows.append((x0, y0, shot[y0 : y1 + h, x0 : x1 + w]))
+    if not windows:
+        return [(0.0, (0, 0))]
+    canvas = np.zeros(
+        (sum(win.shape[0] for _, _, win in windows), max(win.shape[1] for _, _, win in windows)),
+        np.uint8,
+    )
+    row = 0
+    for _, _, win in windows:
+        canvas[row : row + win.shape[0], : win.shape[1]] = win
+        row += win.shape[0]
+    if mask is None:
+        result = cv2.matchTemplate(canvas, templ, cv2.TM_CCOEFF_NORMED)
+    else:
+        result = cv2.matchTemplate(canvas, templ, cv2.TM_CCOEFF_NORMED, mask=mask)
+    result = _finite(result)  # positions across two windows are never read
+    found, row = [], 0
+    for x0, y0, win in windows:
+        wh, ww = win.shape[:2]
+        _, best, _, loc = cv2.minMaxLoc(result[row : row + wh - h + 1, : ww - w + 1])
+        found.append((float(max(0.0, min(1.0, best))), (int(loc[0]) + x0, int(loc[1]) + y0)))
+        row += wh
+    return found
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:

@@ -107,3 +107,22 @@ def test_scaled_levels_are_box_averages_and_only_powers_of_two():
     assert np.abs(frame.scaled(4).astype(np.float32) - blocks).max() <= 1.0
     with pytest.raises(ValueError, match="not a power of 2"):
         frame.scaled(3)
+
+
+def test_spots_refined_together_score_as_one_window_each():
+    shot = cv2.cvtColor(desktop((603, 522), "Save As"), cv2.COLOR_BGR2GRAY)
+    templ = shot[522 : 522 + 35, 603 : 603 + 91].copy()
+    mask = np.full(templ.shape, 255, np.uint8)
+    mask[:, 45:] = 0
+    # spots near the button, in a window, and at the screen's edges (their windows clipped)
+    spots = [(600, 520), (30, 60), (0, 0), (1024 - 91, 768 - 35), (2000, 10)]
+    for m in (None, mask):
+        together = screen_match._search_near(shot, templ, m, spots, 8)
+        alone = [
+            screen_match._search(shot, templ, m, x - 8, y - 8, x + 8, y + 8) for x, y in spots[:4]
+        ]
+        assert len(together) == 4  # the spot off the screen has no window
+        for (score, at), (score_alone, at_alone) in zip(together, alone, strict=True):
+            assert at == at_alone and abs(score - score_alone) < 1e-5
+        assert together[0] == (pytest.approx(1.0, abs=1e-5), (603, 522))
+    assert screen_match._search_near(shot, templ, None, [(5000, 5000)], 8) == [(0.0, (0, 0))]
