@@ -9,6 +9,12 @@ from a watcher thread, stores the JSON and JUnit reports as artifacts, and ends 
 Whatever goes wrong outside the engine (scenario no longer loads, database hiccup, a bug
 here) ends the run ``error`` with the reason: a worker never crashes on a run
 and a run never stays ``running``.
+
+``execute_part(part_id, worker=...)`` does the same for one part of a run on several hosts
+(``RunPart``): the engine runs that host's targets only, into the run's one event stream (the
+engine's own ``run_finished`` of the part is held back, not stored), the part ends through
+``lifecycle.finish_part``, and the worker whose part ended the run writes the run's one report
+from the stored rows (``runs.reports``).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from atp_core.text import without_nul
 from . import lifecycle
 from .event_sink import RunEventSink
 from .event_store import record_event
-from .models import Artifact, Run
+from .models import Artifact, Run, RunPart
 from .pausing import EventPauser, pause_max
 from .run_facts import record_target_facts
 
@@ -45,8 +51,16 @@ class RunWatcher:
     ``cancel_requested`` every ``poll`` seconds, so engine threads never touch the database
     for it. ``cancelled`` is what the engine's CancelToken polls."""
 
-    def __init__(self, run_id: int, *, interval: float | None = None, poll: float = 0.5):
+    def __init__(
+        self,
+        run_id: int,
+        *,
+        interval: float | None = None,
+        poll: float = 0.5,
+        part_id: int | None = None,
+    ):
         self.run_id = run_id
+        self.part_id = part_id  # a part of a run on several hosts: its heartbeat and its end
         self.interval = interval or float(getattr(settings, "ATP_HEARTBEAT_INTERVAL", 5))
         self.poll = poll
         self._cancel = threading.Event()
@@ -75,7 +89,10 @@ class RunWatcher:
                 now = time.monotonic()
                 try:
                     if now >= next_beat:
-                        lifecycle.heartbeat(self.run_id)
+                        if self.part_id is None:
+                            lifecycle.heartbeat(self.run_id)
+                        else:
+                            lifecycle.heartbeat_part(self.part_id)
                         self.beats += 1
                         next_beat = now + self.interval
                     row = (
@@ -83,6 +100,14 @@ class RunWatcher:
                         .values_list("cancel_requested", "state")
                         .first()
                     )
+                    if row is not None and self.part_id is not None and not row[0]:
+                        part_state = (
+                            RunPart.objects.filter(pk=self.part_id)
+                            .values_list("state", flat=True)
+                            .first()
+                        )
+                        if part_state in (None, RunState.FINISHED):  # the part was reaped
+                            row = (row[0], RunState.FINISHED)
                     # cancel asked, or the run was ended elsewhere (reaped while this worker
                     # was cut off, cancel escalated, deleted): stop the engine
                     if row is None or row[0] or row[1] == RunState.FINISHED:
@@ -101,11 +126,13 @@ class RunWatcher:
 # ---------------------------------------------------------------------------- engine inputs
 
 
-def build_targets(run: Run) -> list:
+def build_targets(run: Run, part: RunPart | None = None) -> list:
+    """The engine's targets of ``run`` (of ``part`` only, for a part)."""
     from atp_core.orchestrator import Target
 
     targets = []
-    for rt in run.run_targets.select_related("host").order_by("ordinal"):
+    rows = part.targets if part is not None else run.run_targets
+    for rt in rows.select_related("host").order_by("ordinal"):
         if not rt.host_id and not rt.host_uri and not rt.vm_name:
             # a VDI-only run: the engine's branch on no VM
             targets.append(Target(name=rt.name, host_uri="", vm="", host_name=""))
@@ -126,14 +153,15 @@ def build_targets(run: Run) -> list:
     return targets
 
 
-def shared_connections(run: Run):
+def shared_connections(run: Run, part: RunPart | None = None):
     """``host URI -> connection`` from this process's TransportManager (hosts/connections.py)
-    for the run's hosts: a run uses the worker's kept-alive connections, not its own."""
+    for the run's hosts (``part``'s only): a run uses the worker's kept-alive connections."""
     from hosts.connections import ensure_host, transport
 
+    rows = part.targets if part is not None else run.run_targets
     names = {
         rt.host.uri: ensure_host(rt.host)
-        for rt in run.run_targets.select_related("host")
+        for rt in rows.select_related("host")
         if rt.host_id and rt.host.uri
     }
 
@@ -281,10 +309,16 @@ def execute(run_id: int, *, worker: str = "") -> str:
         shutil.rmtree(artifact_dir, ignore_errors=True)
 
 
-def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Path) -> str:
+def _execute(
+    run: Run,
+    sink: RunEventSink,
+    watcher: RunWatcher,
+    artifact_dir: Path,
+    part: RunPart | None = None,
+) -> str:
     scenario = orchestrator.load_scenario(run.source, filename=f"{run.name}.yaml")
-    targets = build_targets(run)
-    record_target_facts(run)
+    targets = build_targets(run, part)
+    record_target_facts(run, part.targets if part is not None else None)
     kwargs: dict[str, Any] = {
         "sink": sink,
         "variables": dict(run.variables or {}),
@@ -299,7 +333,7 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
         "pauser": EventPauser(run.pk, references=build_references),
         "pause_max": pause_max(),
         "video": bool(getattr(settings, "ATP_VIDEO", True)),
-        "connections": shared_connections(run),
+        "connections": shared_connections(run, part),
     }
     max_parallel = getattr(settings, "ATP_RUN_MAX_PARALLEL", None)
     if max_parallel:
@@ -310,6 +344,8 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     sink.flush()
     result = report.result
     totals = dict(report.totals)
+    if part is not None:
+        return _end_part(run, part, sink, watcher, report)
     for name, render, mime in (
         ("report.json", report.to_json, "application/json"),
         ("junit.xml", report.to_junit_xml, "application/xml"),
@@ -341,6 +377,92 @@ def _execute(run: Run, sink: RunEventSink, watcher: RunWatcher, artifact_dir: Pa
     if ended[0] != RunState.FINISHED:  # the writer gave up: the reaper ends it
         return result
     return ended[1] or Result.ERROR
+
+
+def execute_part(part_id: int, *, worker: str = "") -> str:
+    """Run a claimed part of a run on several hosts to its end; returns the part's result.
+    Never raises."""
+    part = RunPart.objects.select_related("run__revision", "run__scenario").get(pk=part_id)
+    run = part.run
+    record_event(
+        run.pk,
+        "worker_started",
+        {"worker": worker, "attempt": run.attempt, "host": part.host_name},
+    )
+    watcher = RunWatcher(run.pk, part_id=part_id).start()
+    sink = RunEventSink(run.pk, hold=("run_finished",))
+    artifact_dir = Path(tempfile.mkdtemp(prefix=f"atp-run{run.pk}-{part.host_name}-"))
+    try:
+        return _execute(run, sink, watcher, artifact_dir, part)
+    except Exception as exc:
+        log.exception("run %s part %s: failed outside the engine", run.pk, part.host_name)
+        reason = without_nul(f"{type(exc).__name__}: {exc}".strip())
+        try:
+            sink.close()
+        except Exception:
+            log.exception("run %s: event sink close failed", run.pk)
+        try:
+            if lifecycle.finish_part(part_id, Result.ERROR, reason) == lifecycle.RUN_ENDED:
+                store_run_reports(run.pk)
+        except Exception:
+            log.exception("run %s: could not record the part's error", run.pk)
+        return Result.ERROR
+    finally:
+        watcher.stop()
+        sink.close()
+        shutil.rmtree(artifact_dir, ignore_errors=True)
+
+
+def _end_part(
+    run: Run, part: RunPart, sink: RunEventSink, watcher: RunWatcher, report: RunReport
+) -> str:
+    """End ``part`` behind its events; the part that ends the run writes the run's report."""
+    result = report.result
+    reason = ""
+    if result == Result.CANCELLED:
+        reason = "cancelled on request" if watcher.cancelled() else "cancelled"
+    elif result in (Result.ERROR, Result.TIMED_OUT):
+        reason = report.error or _first_error(report) or result.replace("_", " ")
+    data = {"result": result, "totals": dict(report.totals), "duration": report.duration}
+    outcome: list[str] = []
+
+    def end() -> None:  # in the sink's writer, behind every event of the part
+        ended = lifecycle.finish_part(part.pk, result, reason, data=data, close_open=False)
+        outcome.append(ended)
+        if not ended:
+            record_event(
+                run.pk,
+                "worker_stopped",
+                {"engine_result": result, "worker": part.worker, "host": part.host_name},
+            )
+
+    sink.call_last(end)
+    sink.close()
+    if outcome and outcome[0] == lifecycle.RUN_ENDED:
+        store_run_reports(run.pk)
+    return result
+
+
+def store_run_reports(run_id: int) -> None:
+    """The run's one ``report.json`` and ``junit.xml``, built from its stored rows (a run on
+    several hosts: after its last part ended)."""
+    from .reports import build_report
+    from .selectors import run_detail
+
+    run = Run.objects.get(pk=run_id)
+    try:
+        report = build_report(run_detail(run_id))
+    except Exception:
+        log.exception("run %s: report could not be built", run_id)
+        return
+    for name, render, mime in (
+        ("report.json", report.to_json, "application/json"),
+        ("junit.xml", report.to_junit_xml, "application/xml"),
+    ):
+        try:
+            _store_report(run, name, render(), mime)
+        except Exception:
+            log.exception("run %s: %s could not be written", run_id, name)
 
 
 def _first_error(report: RunReport) -> str:

@@ -14,6 +14,14 @@ cancel), otherwise it writes the result, closes what is still open, stores the o
 Everything that ends a run (the worker, the reaper, a cancel, a broker that refused the task)
 calls ``finish``; nothing else writes these fields
 (``tests/unit/test_runs_lifecycle_single_writer.py``).
+
+A run whose targets sit on several hosts runs as parts (``RunPart``, one per host), and each
+part has the same small life, written here only: ``claim_part`` (a slot of its host; the first
+part claimed marks the run running), ``heartbeat_part``, ``finish_part`` (event
+``part_finished``). The part that ends last ends the run through ``finish`` with the worst of
+the parts' results (``atp_core.status.combine_results``): still one ``run_finished``, one
+notification. ``finish`` of the whole run (a cancel before it started, the reaper) ends its
+open parts with it (``tests/dist/test_dist_run_parts.py``).
 """
 
 from __future__ import annotations
@@ -23,12 +31,12 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from atp_core.status import Result, RunState, StepStatus
+from atp_core.status import Result, RunState, StepStatus, combine_results
 from atp_core.text import without_nul
 
 from . import notify, slots
 from .event_store import FINISHED_EVENT, store_event
-from .models import Run, StepResult
+from .models import Run, RunPart, StepResult
 from .projection import drop_planned_loop_rows
 
 log = logging.getLogger(__name__)
@@ -50,6 +58,8 @@ def claim(
             return slots.Claim(slots.STALE, f"run {run_id} does not exist")
         if run.state != RunState.QUEUED:
             return slots.Claim(slots.STALE, f"run {run_id} is {run.state}, not queued")
+        if run.parts.exists():  # a run on several hosts is claimed part by part
+            return slots.Claim(slots.STALE, f"run {run_id} runs as parts, one per host")
         refused = slots.take_slots(run)
         if refused is not None:
             return refused
@@ -116,6 +126,10 @@ def finish(
             locked.run_targets.filter(finished__isnull=True).update(
                 state=RunState.FINISHED, result=result, finished=now
             )
+        # a run on several hosts ended as a whole (a cancel, the reaper): its open parts end too
+        locked.parts.exclude(state=RunState.FINISHED).update(
+            state=RunState.FINISHED, result=result, reason=reason[:4000], finished=now
+        )
         drop_planned_loop_rows(run_id)
         locked.state = RunState.FINISHED
         locked.result = result
@@ -134,10 +148,132 @@ def finish(
     return True
 
 
+PART_ENDED = "part"  # finish_part: the part ended, other parts still run
+RUN_ENDED = "run"  # finish_part: it was the last part, the run ended with it
+
+
+def claim_part(
+    part_id: int, *, worker: str = "", task_id: str = "", worker_env_id: int | None = None
+) -> slots.Claim:
+    """Mark a queued part ``running`` if its host has a free slot; the first part claimed
+    marks its run ``running`` too (started, worker, worker environment). Outcomes as
+    ``claim``: STALE when the part or its run is not queued/running any more."""
+    run_id = RunPart.objects.filter(pk=part_id).values_list("run_id", flat=True).first()
+    if run_id is None:
+        return slots.Claim(slots.STALE, f"part {part_id} does not exist")
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        part = RunPart.objects.select_for_update().filter(pk=part_id).first()
+        if run is None or part is None or run.state == RunState.FINISHED:
+            return slots.Claim(slots.STALE, f"run {run_id} has ended")
+        if part.state != RunState.QUEUED:
+            return slots.Claim(slots.STALE, f"part {part_id} is {part.state}, not queued")
+        refused = slots.take_slots(run, part=part)
+        if refused is not None:
+            return refused
+        now = timezone.now()
+        part.state = RunState.RUNNING
+        part.started = part.heartbeat = now
+        part.worker = worker or part.worker
+        part.task_id = task_id or part.task_id
+        part.save(update_fields=["state", "started", "heartbeat", "worker", "task_id"])
+        if run.state == RunState.QUEUED:
+            run.state = RunState.RUNNING
+            run.started = run.heartbeat = now
+            run.worker = worker or run.worker
+            run.worker_env_id = worker_env_id or run.worker_env_id
+            run.save(update_fields=["state", "started", "heartbeat", "worker", "worker_env"])
+        return slots.Claim(slots.CLAIMED)
+
+
+def heartbeat_part(part_id: int) -> bool:
+    """The worker of a running part is alive (its run's heartbeat too); False when the part
+    is not running any more."""
+    now = timezone.now()
+    alive = RunPart.objects.filter(pk=part_id, state=RunState.RUNNING).update(heartbeat=now)
+    if alive:
+        Run.objects.filter(parts=part_id, state=RunState.RUNNING).update(heartbeat=now)
+    return bool(alive)
+
+
+def finish_part(
+    part_id: int,
+    result: str | None,
+    reason: str = "",
+    *,
+    data: dict | None = None,
+    close_open: bool = True,
+) -> str:
+    """End one part with ``result`` (``error`` when none): event ``part_finished``; when it was
+    the last open part the run ends through ``finish`` with the worst result of its parts, the
+    parts' reasons (host: reason) and their totals summed. Returns ``RUN_ENDED``,
+    ``PART_ENDED``, or "" (refused: the part or its run had already ended).
+
+    ``close_open`` as in ``finish``, for this part's targets only."""
+    data = dict(data or {})
+    result = result or Result.ERROR
+    reason = without_nul(str(reason or data.get("reason") or ""))
+    run_id = RunPart.objects.filter(pk=part_id).values_list("run_id", flat=True).first()
+    if run_id is None:
+        return ""
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        part = RunPart.objects.select_for_update().filter(pk=part_id).first()
+        if run is None or part is None or run.state == RunState.FINISHED:
+            return ""
+        if part.state == RunState.FINISHED:
+            log.info("part %s: finish(%s) refused, it already ended", part_id, result)
+            return ""
+        if close_open:
+            cancelled = result == Result.CANCELLED
+            StepResult.objects.filter(target__part=part, status=StepStatus.RUNNING).update(
+                status=StepStatus.CANCELLED if cancelled else StepStatus.ERROR,
+                finished=now,
+                error=reason,
+            )
+            StepResult.objects.filter(target__part=part, status=StepStatus.PENDING).update(
+                status=StepStatus.SKIPPED
+            )
+            part.targets.filter(finished__isnull=True).update(
+                state=RunState.FINISHED, result=result, finished=now
+            )
+        part.state = RunState.FINISHED
+        part.result = result
+        part.reason = reason[:4000]
+        part.finished = now
+        part.totals = data.get("totals") or {}
+        part.save(update_fields=["state", "result", "reason", "finished", "totals"])
+        store_event(
+            run_id,
+            "part_finished",
+            {"host": part.host_name, "worker": part.worker, "result": result, "reason": reason},
+        )
+        parts = list(run.parts.order_by("pk"))
+        if any(p.state != RunState.FINISHED for p in parts):
+            return PART_ENDED
+        totals: dict = {}
+        for p in parts:
+            for key, value in (p.totals or {}).items():
+                if isinstance(value, int | float):
+                    totals[key] = totals.get(key, 0) + value
+        reasons = "; ".join(
+            f"{p.host_name}: {p.reason}" for p in parts if p.reason and p.result != Result.PASSED
+        )
+        run_result = combine_results([p.result for p in parts])
+        # each part closed its own targets (its engine, or close_open above)
+        data = {"totals": totals} if totals else None
+        finish(run_id, run_result, reasons, data=data, close_open=False)
+        return RUN_ENDED
+
+
 def finish_bare(run_id: int, result: str, reason: str) -> bool:
     """Last resort when ``finish`` itself failed (a database hiccup mid-way): the fields only,
     so a run never stays ``running``; its notification still goes out once."""
     with transaction.atomic():
+        RunPart.objects.filter(run_id=run_id).exclude(state=RunState.FINISHED).update(
+            state=RunState.FINISHED, result=result, finished=timezone.now()
+        )
         ended = (
             Run.objects.filter(pk=run_id)
             .exclude(state=RunState.FINISHED)

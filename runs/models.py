@@ -165,6 +165,43 @@ class WorkerEnvironment(models.Model):
         return f"worker environment {self.digest[:12]}"
 
 
+class RunPart(models.Model):
+    """The share of a run on one of its hosts, when its targets sit on several.
+
+    Each part is sent to its host's queue (``host.<name>``), claimed against that host's slots,
+    heartbeated and ended on its own; ``runs.lifecycle`` is the only writer of its state,
+    result and times, as of the run's. The run ends when its last part ends, with the worst of
+    the parts' results. A run whose targets are on one host has no parts (``Run`` alone)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="parts")
+    host = models.ForeignKey(
+        "hosts.Host", on_delete=models.SET_NULL, null=True, blank=True, related_name="run_parts"
+    )
+    host_name = models.CharField(max_length=120, help_text="the host's name at launch")
+    queue = models.CharField(max_length=128, help_text="Celery queue, host.<name>")
+    state = models.CharField(
+        max_length=16, choices=RunStateChoices.choices, default=RunState.QUEUED, db_index=True
+    )
+    result = models.CharField(max_length=16, choices=ResultChoices.choices, null=True, blank=True)
+    reason = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="the latest send's task id")
+    worker = models.CharField(max_length=255, blank=True, help_text="Celery worker hostname")
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    totals = models.JSONField(default=dict, blank=True, help_text="the engine's, of this part")
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "host_name"], name="unique_part_host_per_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} on {self.host_name}"
+
+
 class RunTarget(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="run_targets")
     name = models.CharField(max_length=255, help_text="display name, host/vm")
@@ -191,6 +228,14 @@ class RunTarget(models.Model):
     )
     boot_id = models.CharField(
         max_length=64, blank=True, help_text="the guest kernel's boot id when the run started"
+    )
+    part = models.ForeignKey(
+        RunPart,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="targets",
+        help_text="the part that runs it (a run on several hosts); none on one host",
     )
 
     class Meta:

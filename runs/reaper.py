@@ -30,6 +30,12 @@ persistence, or held by a worker that died): it is sent again from its row (even
 A copy that was only late does no harm: the first message claims the run and any other finds it
 running and is dropped; a message that is not the run's latest send does not re-queue itself
 while the host is full, so copies never multiply.
+
+Parts. A run on several hosts (``RunPart`` per host) is judged part by part: a running part
+whose heartbeat stopped ends ``error`` (event ``worker_lost`` naming its host; no new attempt)
+through ``lifecycle.finish_part``, and the run ends when its other parts end. A queued part of
+a running run whose send is old is sent again. The run's hard time limit and an ignored cancel
+are judged on the run as a whole and terminate every part's task.
 """
 
 from __future__ import annotations
@@ -239,12 +245,86 @@ def requeue_attempt(run):
     return new
 
 
+def _task_ids(run) -> list[str]:
+    """The run's task id and those of its running parts (a run on several hosts)."""
+    parts = run.parts.filter(state=RunState.RUNNING).values_list("task_id", flat=True)
+    return [tid for tid in [run.task_id, *parts] if tid]
+
+
+def mark_part_lost(part_id: int, *, now: datetime | None = None, window: float | None = None):
+    """End a running part whose worker stopped sending heartbeats (re-checked under lock):
+    its targets end ``error``; the run ends when it was its last open part. True if ended."""
+    from runs import lifecycle
+    from runs.models import Run, RunPart
+
+    window = settings.ATP_HEARTBEAT_WINDOW if window is None else window
+    run_id = RunPart.objects.values_list("run_id", flat=True).get(pk=part_id)
+    with transaction.atomic():
+        # the run's row first, then the part's: the order of lifecycle's locks
+        run = Run.objects.select_for_update().select_related("revision").get(pk=run_id)
+        part = RunPart.objects.select_for_update().get(pk=part_id)
+        part.run = run
+        now = now or timezone.now()
+        if part.state != RunState.RUNNING or run.state != RunState.RUNNING:
+            return False
+        decision = judge_running(
+            worker=part.worker,
+            started=part.started,
+            heartbeat=part.heartbeat,
+            now=now,
+            window=window,
+            hard_limit=_hard_limit(part.run),
+        )
+        if decision.action != LOST:
+            return False
+        reason = f"{decision.reason} (host {part.host_name})"
+        _record(
+            part.run,
+            "worker_lost",
+            {
+                "worker": part.worker,
+                "host": part.host_name,
+                "last_heartbeat": part.heartbeat.isoformat() if part.heartbeat else None,
+                "reason": reason,
+            },
+        )
+        log.warning("run %s part %s: %s", part.run_id, part.host_name, decision.reason)
+        ended = lifecycle.finish_part(part.pk, Result.ERROR, reason)
+    if ended == lifecycle.RUN_ENDED:
+        from runs.engine_runner import store_run_reports
+
+        store_run_reports(part.run_id)
+    return bool(ended)
+
+
+def resend_part(part_id: int, reason: str, *, now: datetime, lost_after: float) -> bool:
+    """Send a queued part of a running run again from its row (re-checked under lock)."""
+    from runs.models import Run, RunPart
+    from runs.tasks import dispatch_part
+
+    with transaction.atomic():
+        part = RunPart.objects.select_for_update().get(pk=part_id)
+        part.run = Run.objects.select_related("revision").get(pk=part.run_id)
+        sent_at = part.dispatched_at or part.run.created
+        if part.state != RunState.QUEUED or (now - sent_at).total_seconds() <= lost_after:
+            return False
+        _record(
+            part.run,
+            "resent",
+            {"reason": reason, "previous_task_id": part.task_id, "host": part.host_name},
+        )
+        transaction.on_commit(lambda: dispatch_part(part))
+    log.warning("run %s part %s: task re-sent (%s)", part.run_id, part.host_name, reason)
+    return True
+
+
 def end_overdue(run_id: int, reason: str) -> bool:
     from runs import lifecycle
     from runs.models import Run
 
     run = Run.objects.get(pk=run_id)
-    _revoke(run.task_id)
+    for task_id in _task_ids(run):
+        _revoke(task_id)
     return lifecycle.finish(run_id, Result.TIMED_OUT, reason)
 
 
@@ -257,7 +337,8 @@ def escalate_cancel(run_id: int, reason: str) -> bool:
     if run.state != RunState.RUNNING:
         return False
     _record(run, "cancel_escalated", {"task_id": run.task_id, "worker": run.worker})
-    _revoke(run.task_id)
+    for task_id in _task_ids(run):
+        _revoke(task_id)
     return lifecycle.finish(run_id, Result.CANCELLED, reason)
 
 
@@ -289,7 +370,10 @@ def reap(now: datetime | None = None) -> dict:
     done: dict[str, list[int]] = {"lost": [], "overdue": [], "cancelled": [], "resent": []}
 
     running = list(
-        Run.objects.filter(state=RunState.RUNNING).select_related("revision").order_by("pk")
+        Run.objects.filter(state=RunState.RUNNING)
+        .select_related("revision")
+        .prefetch_related("parts")
+        .order_by("pk")
     )
     cancel_times = dict(
         RunEvent.objects.filter(
@@ -298,16 +382,39 @@ def reap(now: datetime | None = None) -> dict:
         .values_list("run_id")
         .annotate(at=Max("created"))
     )
+    lost_after = settings.ATP_QUEUED_LOST_AFTER
     for run in running:
+        parts = list(run.parts.all())
         decision = judge_running(
             worker=run.worker,
             started=run.started,
-            heartbeat=run.heartbeat,
+            # a run on several hosts is lost part by part (below); as a whole it can only
+            # be overdue or ignore its cancel
+            heartbeat=now if parts else run.heartbeat,
             now=now,
             window=window,
             hard_limit=_hard_limit(run),
         )
         try:
+            for part in parts if decision.action == OK else ():
+                if part.state == RunState.RUNNING:
+                    verdict = judge_running(
+                        worker=part.worker,
+                        started=part.started,
+                        heartbeat=part.heartbeat,
+                        now=now,
+                        window=window,
+                        hard_limit=_hard_limit(run),
+                    )
+                    if verdict.action == LOST and mark_part_lost(part.pk, now=now, window=window):
+                        done["lost"].append(run.pk)
+                elif part.state == RunState.QUEUED:
+                    sent_at = part.dispatched_at or run.created
+                    queued = judge_queued(dispatched_at=sent_at, now=now, lost_after=lost_after)
+                    if queued.action == RESEND and resend_part(
+                        part.pk, queued.reason, now=now, lost_after=lost_after
+                    ):
+                        done["resent"].append(run.pk)
             if decision.action == LOST:
                 if mark_lost(run.pk, now=now, window=window):
                     done["lost"].append(run.pk)
@@ -325,7 +432,6 @@ def reap(now: datetime | None = None) -> dict:
         except Exception:  # noqa: BLE001 - one bad run never stops the reaper
             log.exception("reaper: run %s", run.pk)
 
-    lost_after = settings.ATP_QUEUED_LOST_AFTER
     queued = (
         Run.objects.filter(state=RunState.QUEUED)
         .annotate(sent_at=Coalesce("dispatched_at", "created"))

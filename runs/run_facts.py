@@ -62,8 +62,9 @@ def worker_environment_id() -> int | None:
         return None
 
 
-def record_target_facts(run) -> None:
-    """Store each target VM's domain XML and (when it runs and its agent answers) boot id."""
+def record_target_facts(run, targets=None) -> None:
+    """Store each target VM's domain XML and (when it runs and its agent answers) boot id;
+    ``targets``: a queryset of some of the run's targets (a part's), else all of them."""
     from atp_core.errors import AtpError
     from atp_core.protocol.domain import DomainRef
     from atp_core.protocol.power import BOOT_ID_PATH
@@ -73,7 +74,8 @@ def record_target_facts(run) -> None:
     from .models import RunTarget
 
     deadline = time.monotonic() + FACTS_BUDGET
-    for target in run.run_targets.select_related("host").order_by("ordinal"):
+    rows = targets if targets is not None else run.run_targets
+    for target in rows.select_related("host").order_by("ordinal"):
         if target.host_id is None or not target.vm_name or time.monotonic() > deadline:
             continue
         xml = boot_id = ""

@@ -3,7 +3,9 @@
 ``parse_targets``, ``parse_variables`` and ``parse_pause_on`` read what the Run form and the
 schedule form give. ``launch_run`` resolves the requested targets against the inventory, stores
 the Run with its RunTargets, records a ``queued`` event and, once the transaction commits, sends
-``runs.tasks.execute_run`` to the queue of the first target's host (``host.<name>``).
+``runs.tasks.execute_run`` to the queue of its targets' host (``host.<name>``). A run whose
+targets sit on several hosts gets one ``RunPart`` per host, each sent as ``runs.execute_part``
+to its own host's queue (``runs.lifecycle`` ends the run when the last part ends).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from hosts.models import Host, VirtualMachine
 
 from . import lifecycle
 from .event_store import record_event
-from .models import BUILD_MAX, Run, RunTarget
+from .models import BUILD_MAX, Run, RunPart, RunTarget
 from .tasks import dispatch
 
 if TYPE_CHECKING:
@@ -351,6 +353,15 @@ def launch_run(
             pause_on=pause_on,
             build=build,
         )
+        hosts = list({t["host"].pk: t["host"] for t in resolved}.values())
+        parts = {}
+        if len(hosts) > 1:  # one part per host, each on its host's worker
+            parts = {
+                h.pk: RunPart.objects.create(
+                    run=run, host=h, host_name=h.name, queue=queue_for_host(h.name)
+                )
+                for h in hosts
+            }
         RunTarget.objects.bulk_create(
             RunTarget(
                 run=run,
@@ -360,6 +371,7 @@ def launch_run(
                 host=t["host"],
                 vm_name=t["vm_name"],
                 host_uri=t["host"].uri,
+                part=parts.get(t["host"].pk),
             )
             for i, t in enumerate(resolved)
         )
@@ -371,6 +383,7 @@ def launch_run(
             {
                 "queue": run.queue,
                 "targets": [t["name"] for t in resolved] or [VM_LESS_TARGET],
+                **({"parts": [p.queue for p in parts.values()]} if parts else {}),
                 "by": getattr(user, "username", "") or "",
                 "schedule": schedule.name if schedule else "",
                 "rerun_of": rerun_of.pk if rerun_of else None,
@@ -396,13 +409,22 @@ def request_cancel(run: Run, user) -> Run:
         locked.save(update_fields=["cancel_requested"])
         record_event(locked, "cancel_requested", {"by": who})
         queued = locked.state == RunState.QUEUED
+        # parts not started yet (a run on several hosts): they end now, the running ones
+        # see the flag through their watchers
+        waiting = list(locked.parts.filter(state=RunState.QUEUED))
     if queued:
         lifecycle.finish(run.pk, Result.CANCELLED, f"cancelled by {who} before it started")
-        if locked.task_id:
+    else:
+        for part in waiting:
+            lifecycle.finish_part(
+                part.pk, Result.CANCELLED, f"cancelled by {who} before it started"
+            )
+    for task_id in [locked.task_id if queued else ""] + [p.task_id for p in waiting]:
+        if task_id:
             try:
                 from atp_site.celery import app
 
-                app.control.revoke(locked.task_id)
+                app.control.revoke(task_id)
             except Exception:  # the task checks the state when it starts anyway
                 log.warning("run %s: revoke of queued task failed", run.pk, exc_info=True)
     run.refresh_from_db()

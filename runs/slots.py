@@ -7,6 +7,9 @@ worker's first step (``runs.lifecycle.claim``): in one transaction it locks the 
 transaction), counts the running runs per host and either marks the run running or leaves it
 queued. Nothing to release: a run that finishes (or is reaped after its worker died) stops
 counting. So a worker killed with -9 never leaks a slot.
+
+A run on several hosts (``RunPart`` per host) holds a slot on a host while its part there is
+``running``: each part is claimed against its own host (``take_slots(run, part=...)``).
 """
 
 from __future__ import annotations
@@ -41,14 +44,22 @@ def full_hosts(slots_by_host: dict[str, int], running_by_host: dict[str, int]) -
 
 
 def running_counts(host_ids: list[int], exclude_run_id: int | None = None) -> dict[int, int]:
-    """Running runs per host id (a run with several targets on one host counts once)."""
-    from runs.models import RunTarget
+    """Running runs per host id (a run with several targets on one host counts once; a run on
+    several hosts counts on the hosts where its part is running)."""
+    from runs.models import RunPart, RunTarget
 
-    qs = RunTarget.objects.filter(host_id__in=host_ids, run__state=RunState.RUNNING)
+    whole = RunTarget.objects.filter(
+        host_id__in=host_ids, run__state=RunState.RUNNING, run__parts__isnull=True
+    )
+    parts = RunPart.objects.filter(host_id__in=host_ids, state=RunState.RUNNING)
     if exclude_run_id is not None:
-        qs = qs.exclude(run_id=exclude_run_id)
-    rows = qs.values("host_id").annotate(n=Count("run_id", distinct=True))
-    return {row["host_id"]: row["n"] for row in rows}
+        whole = whole.exclude(run_id=exclude_run_id)
+        parts = parts.exclude(run_id=exclude_run_id)
+    counts: dict[int, int] = {}
+    for qs in (whole, parts):
+        for row in qs.values("host_id").annotate(n=Count("run_id", distinct=True)):
+            counts[row["host_id"]] = counts.get(row["host_id"], 0) + row["n"]
+    return counts
 
 
 def free_slots(host) -> int:
@@ -56,17 +67,17 @@ def free_slots(host) -> int:
     return host.slots - running_counts([host.pk]).get(host.pk, 0)
 
 
-def take_slots(run) -> Claim | None:
-    """None when every host of ``run``'s targets has a free slot, else ``Claim(NO_SLOT)``.
+def take_slots(run, part=None) -> Claim | None:
+    """None when every host of ``run``'s targets (of ``part``'s host only, for a part) has a
+    free slot, else ``Claim(NO_SLOT)``.
 
     Called by ``runs.lifecycle.claim`` with the run's row locked: it locks the hosts too, so a
     second worker claiming on the same host waits until the first commits.
     """
     from hosts.models import Host
 
-    host_ids = sorted(
-        {hid for hid in run.run_targets.values_list("host_id", flat=True) if hid is not None}
-    )
+    targets = part.targets if part is not None else run.run_targets
+    host_ids = sorted({hid for hid in targets.values_list("host_id", flat=True) if hid is not None})
     # Lock the hosts in id order (no deadlock between two workers claiming runs that share
     # hosts): a second worker claiming on the same host waits here until we commit.
     hosts = list(Host.objects.select_for_update().filter(pk__in=host_ids).order_by("pk"))

@@ -1,5 +1,8 @@
 """The worker side of a run: claim a slot, run the engine, end the run. Thin on purpose:
-the engine call lives in ``runs.engine_runner``, the run's state in ``runs.lifecycle``."""
+the engine call lives in ``runs.engine_runner``, the run's state in ``runs.lifecycle``.
+
+A run on several hosts is sent as one ``runs.execute_part`` per host, each to its host's
+queue; the same steps apply to each part."""
 
 from __future__ import annotations
 
@@ -50,15 +53,78 @@ def execute_run(self, run_id: int) -> str:
     return engine_runner.execute(run_id, worker=worker)
 
 
+@shared_task(name="runs.execute_part", bind=True, acks_late=True)
+def execute_part(self, part_id: int) -> str:
+    """Run the part ``part_id`` of a run on several hosts (its host's targets) if it is still
+    queued and its host has a free slot; returns its result (or ``stale``/``requeued``)."""
+    from . import engine_runner, lifecycle, slots
+    from .models import RunPart
+    from .run_facts import worker_environment_id
+
+    worker = getattr(self.request, "hostname", "") or ""
+    task_id = getattr(self.request, "id", "") or ""
+    part = RunPart.objects.filter(pk=part_id).select_related("run").first()
+    if part is None or part.state != RunState.QUEUED or part.run.state == RunState.FINISHED:
+        log.info("part %s: not queued, task dropped", part_id)
+        return "stale"
+    if part.run.cancel_requested:
+        lifecycle.finish_part(part_id, Result.CANCELLED, "cancelled before it started")
+        return Result.CANCELLED
+    claim = lifecycle.claim_part(
+        part_id, worker=worker, task_id=task_id, worker_env_id=worker_environment_id()
+    )
+    if claim.outcome == slots.STALE:
+        return "stale"
+    if not claim.ok:
+        countdown = float(getattr(settings, "ATP_SLOT_RETRY_COUNTDOWN", 10))
+        latest = RunPart.objects.filter(pk=part_id).values_list("task_id", flat=True).first()
+        if task_id and latest and task_id != latest:
+            log.info("part %s: %s; superseded copy %s dropped", part_id, claim.reason, task_id)
+            return "stale"
+        log.info("part %s: %s; again in %ss", part_id, claim.reason, countdown)
+        dispatch_part(part, countdown=countdown)
+        return "requeued"
+    return engine_runner.execute_part(part_id, worker=worker)
+
+
+def dispatch_part(part, *, countdown: float | None = None) -> str:
+    """Send one part's task to its host's queue (as ``dispatch``: the row knows the id and the
+    time before the message exists); returns its task id."""
+    from django.utils import timezone
+
+    from atp_site.celery import run_task_options
+
+    from .models import RunPart
+
+    task_id = uuid()
+    RunPart.objects.filter(pk=part.pk, state=RunState.QUEUED).update(
+        task_id=task_id, dispatched_at=timezone.now()
+    )
+    options = {**run_task_options(part.run), "queue": part.queue}
+    if countdown:
+        options["countdown"] = countdown
+    execute_part.apply_async(args=[part.pk], task_id=task_id, **options)
+    return task_id
+
+
 def dispatch(run, *, countdown: float | None = None) -> str:
     """Send ``run``'s task to its queue, with time limits from the scenario timeout; returns its
     task id. The row records the id and the time first (the reaper re-sends a run still queued
-    long after its last send), so the message never exists before the row knows it."""
+    long after its last send), so the message never exists before the row knows it. A run on
+    several hosts sends each of its queued parts (``dispatch_part``); the first's id is
+    returned."""
     from django.utils import timezone
 
     from atp_site.celery import run_task_options
 
     from .models import Run
+
+    parts = list(run.parts.select_related("run__revision"))
+    if parts:
+        Run.objects.filter(pk=run.pk, state=RunState.QUEUED).update(dispatched_at=timezone.now())
+        queued = [p for p in parts if p.state == RunState.QUEUED]
+        ids = [dispatch_part(part, countdown=countdown) for part in queued]
+        return ids[0] if ids else ""
 
     task_id = uuid()
     Run.objects.filter(pk=run.pk, state=RunState.QUEUED).update(

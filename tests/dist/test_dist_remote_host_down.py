@@ -1,6 +1,7 @@
 """A run on two remote hosts whose second host goes down mid-run (its link pulled and left
 down): that host's target ends with an error naming it, the other target passes, the run ends
-``error`` (infrastructure, not a product failure) instead of hanging."""
+``error`` (infrastructure, not a product failure) instead of hanging. Each host's target runs
+on that host's worker (a part of the run per host)."""
 
 import pytest
 
@@ -27,6 +28,7 @@ def test_a_host_down_ends_its_target_with_error_and_the_other_finishes(
     VirtualMachine.objects.create(host=up, name=remote_vms[0].name, state="running")
     VirtualMachine.objects.create(host=down, name=remote_vms[1].name, state="running")
     dist_processes.worker("rh-two", f"host.{up.name}")
+    dist_processes.worker("rh-down", f"host.{down.name}")
     rev = make_scenario("remote-host-down", STEPS, timeout="4m")
     targets = [
         {"vm": remote_vms[0].name, "host": up.name},
@@ -45,4 +47,6 @@ def test_a_host_down_ends_its_target_with_error_and_the_other_finishes(
     assert by_host[down.name].result in ("error", "timed_out"), by_host[down.name].result
     failed = run.steps.filter(target=by_host[down.name]).exclude(status="passed")
     assert failed.exists() and all(s.error for s in failed if s.status == "error")
+    parts = {p.host_name: p.worker for p in run.parts.all()}
+    assert parts[up.name].startswith("rh-two@") and parts[down.name].startswith("rh-down@"), parts
     assert_full_event_sequence(run.pk)

@@ -13,7 +13,9 @@ APPS = ("runs", "schedules", "scenarios", "hosts", "accounts", "atp_site", "vdis
 OWNER = ROOT / "runs" / "lifecycle.py"
 FIELDS = {"state", "result", "reason", "finished", "started"}
 # names a Run is bound to in the project's code (RunTarget/StepResult rows are named otherwise)
-RUN_NAMES = {"run", "locked", "new", "obj", "instance"}
+RUN_NAMES = {"run", "locked", "new", "obj", "instance", "part"}
+# a multi-host run's parts (RunPart) are written by runs.lifecycle too
+RUN_MODELS = frozenset({"Run", "RunPart"})
 # a capacity run's life has its own owner (runs.capacity_lifecycle; its row is ``capacity_run``)
 CAPACITY_OWNER = ROOT / "runs" / "capacity_lifecycle.py"
 CAPACITY_FIELDS = FIELDS | {"capacity", "verdict", "steps", "at_least", "baseline_p95"}
@@ -27,19 +29,23 @@ def _root_name(node: ast.AST) -> str | None:
 
 
 def writes_of_run_fields(
-    tree: ast.AST, model: str = "Run", names: set[str] = RUN_NAMES, fields: set[str] = FIELDS
+    tree: ast.AST,
+    models: frozenset[str] = RUN_MODELS,
+    names: set[str] = RUN_NAMES,
+    fields: set[str] = FIELDS,
 ) -> list[tuple[int, str]]:
-    """(line, what) of every write to a ``model``'s lifecycle fields (rows bound to ``names``)."""
+    """(line, what) of every write to ``models``' lifecycle fields (rows bound to ``names``)."""
     found = []
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in ("update", "create", "update_or_create", "get_or_create")
-            and _root_name(node.func.value) == model
+            and _root_name(node.func.value) in models
         ):
             hit = sorted(fields & {k.arg for k in node.keywords if k.arg})
             if hit:
+                model = _root_name(node.func.value)
                 found.append((node.lineno, f"{model}.objects...{node.func.attr}({hit[0]}=)"))
         targets = []
         if isinstance(node, ast.Assign):
@@ -87,7 +93,7 @@ def test_only_capacity_lifecycle_writes_a_capacity_runs_life():
                 continue
             tree = ast.parse(path.read_text(), str(path))
             for line, what in writes_of_run_fields(
-                tree, "CapacityRun", CAPACITY_NAMES, CAPACITY_FIELDS
+                tree, frozenset({"CapacityRun"}), CAPACITY_NAMES, CAPACITY_FIELDS
             ):
                 writers.append(f"{path.relative_to(ROOT)}:{line}: {what}")
     assert writers == [], "write these through runs.capacity_lifecycle:\n" + "\n".join(writers)
