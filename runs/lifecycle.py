@@ -114,17 +114,8 @@ def finish(
             )
             return False
         if close_open:
-            cancelled = result == Result.CANCELLED
-            StepResult.objects.filter(run_id=run_id, status=StepStatus.RUNNING).update(
-                status=StepStatus.CANCELLED if cancelled else StepStatus.ERROR,
-                finished=now,
-                error=reason,
-            )
-            StepResult.objects.filter(run_id=run_id, status=StepStatus.PENDING).update(
-                status=StepStatus.SKIPPED
-            )
-            locked.run_targets.filter(finished__isnull=True).update(
-                state=RunState.FINISHED, result=result, finished=now
+            _close_open(
+                StepResult.objects.filter(run_id=run_id), locked.run_targets, result, reason, now
             )
         # a run on several hosts ended as a whole (a cancel, the reaper): its open parts end too
         locked.parts.exclude(state=RunState.FINISHED).update(
@@ -226,17 +217,8 @@ def finish_part(
             log.info("part %s: finish(%s) refused, it already ended", part_id, result)
             return ""
         if close_open:
-            cancelled = result == Result.CANCELLED
-            StepResult.objects.filter(target__part=part, status=StepStatus.RUNNING).update(
-                status=StepStatus.CANCELLED if cancelled else StepStatus.ERROR,
-                finished=now,
-                error=reason,
-            )
-            StepResult.objects.filter(target__part=part, status=StepStatus.PENDING).update(
-                status=StepStatus.SKIPPED
-            )
-            part.targets.filter(finished__isnull=True).update(
-                state=RunState.FINISHED, result=result, finished=now
+            _close_open(
+                StepResult.objects.filter(target__part=part), part.targets, result, reason, now
             )
         part.state = RunState.FINISHED
         part.result = result
@@ -287,6 +269,21 @@ def finish_bare(run_id: int, result: str, reason: str) -> bool:
         if ended:
             _queue_notification(run_id)
     return bool(ended)
+
+
+def _close_open(steps, targets, result: str, reason: str, now) -> None:
+    """What is still open when a run or a part ends: running steps end ``error`` (``cancelled``
+    for a cancel), pending ones ``skipped``, unfinished targets take the ``result``."""
+    cancelled = result == Result.CANCELLED
+    steps.filter(status=StepStatus.RUNNING).update(
+        status=StepStatus.CANCELLED if cancelled else StepStatus.ERROR,
+        finished=now,
+        error=reason,
+    )
+    steps.filter(status=StepStatus.PENDING).update(status=StepStatus.SKIPPED)
+    targets.filter(finished__isnull=True).update(
+        state=RunState.FINISHED, result=result, finished=now
+    )
 
 
 def _queue_notification(run_id: int) -> None:
