@@ -14,7 +14,7 @@ from atp_core.errors import AtpError, InvalidInput
 from atp_core.vdiplatform import VdiClient, VdiError
 from atp_site.tags import checked_tags
 
-from .models import VdiEndpoint, VirtualMachine
+from .models import Host, VdiEndpoint, VirtualMachine
 from .secrets import SecretUnreadable
 
 VDI_TIMEOUT = 10.0
@@ -101,13 +101,67 @@ def _status_label(status) -> str:
     return str(label if label is not None else ("unknown" if status is None else status))
 
 
+def _uri_address(uri: str) -> str:
+    """The address a host's libvirt URI points at; 127.0.0.1 for a local URI."""
+    from urllib.parse import urlsplit
+
+    try:
+        address = urlsplit(uri).hostname
+    except ValueError:
+        return ""
+    return "127.0.0.1" if address in (None, "", "localhost") else address
+
+
+def map_platform_hosts(endpoint: VdiEndpoint, platform_hosts) -> dict:
+    """Platform host id -> the registered ``Host`` its desks run on, or None.
+
+    A registered host of the same name wins; else the one host whose libvirt URI points at the
+    platform host's address (the endpoint's own libvirt host when several do); else none: the
+    desks stay platform-only VMs (not run targets).
+    """
+    registered = list(Host.objects.all())
+    mapped = {}
+    for ph in platform_hosts:
+        named = [h for h in registered if h.name == ph.name]
+        if len(named) == 1:
+            mapped[ph.id] = named[0]
+            continue
+        at = [h for h in registered if ph.ip and _uri_address(h.uri) == ph.ip]
+        if len(at) > 1 and endpoint.libvirt_host_id:
+            at = [h for h in at if h.pk == endpoint.libvirt_host_id] or at
+        mapped[ph.id] = at[0] if len(at) == 1 else None
+    return mapped
+
+
+def _store_desk(endpoint: VdiEndpoint, d, host, fields: dict) -> VirtualMachine:
+    """One platform VM as an inventory VM; on a registered host it is that host's VM of the
+    name (one row, whether the host's libvirt sync or this sync saw it first)."""
+    vm = VirtualMachine.objects.filter(vdi_endpoint=endpoint, vdi_id=d.id).first()
+    if host is not None:
+        same = VirtualMachine.objects.filter(host=host, name=d.name).first()
+        if same is not None and (vm is None or same.pk != vm.pk):
+            if vm is not None:
+                vm.delete()  # the platform-only row of a desk now seen on its host
+            vm = same
+    if vm is None:
+        vm = VirtualMachine(vdi_endpoint=endpoint, vdi_id=d.id)
+    vm.vdi_endpoint, vm.vdi_id, vm.host = endpoint, d.id, host
+    for key, value in fields.items():
+        setattr(vm, key, value)
+    vm.save()
+    return vm
+
+
 def sync_endpoint(endpoint: VdiEndpoint) -> dict:
-    """Store the platform's VMs (not templates) as inventory VMs of source ``vdi``."""
+    """Store the platform's VMs (not templates) as inventory VMs of source ``vdi``; a VM on a
+    platform host that maps to a registered host (``map_platform_hosts``) is stored under that
+    host, so a desk pool's desks are run targets on their own hosts (``{desk_pool: name}``)."""
     now = timezone.now()
     try:
         with client_for(endpoint) as client:
             domains = [d for d in client.domains.list() if not d.is_model]
             pools = {p.id: p.name for p in client.desk_pools.list()}
+            hosts = map_platform_hosts(endpoint, client.hosts.all())
     except (VdiError, AtpError, OSError) as exc:
         _record(endpoint, False, _safe_error(endpoint, exc))
         return {"endpoint": endpoint.name, "ok": False, "error": endpoint.last_error, "vms": 0}
@@ -115,12 +169,12 @@ def sync_endpoint(endpoint: VdiEndpoint) -> dict:
         domains = [d for d in domains if d.name.startswith(endpoint.name_prefix)]
     seen = []
     for d in domains:
-        vm, _ = VirtualMachine.objects.update_or_create(
-            vdi_endpoint=endpoint,
-            vdi_id=d.id,
-            defaults={
+        vm = _store_desk(
+            endpoint,
+            d,
+            hosts.get(d.host_id or ""),
+            {
                 "name": d.name,
-                "host": None,
                 "source": VirtualMachine.SOURCE_VDI,
                 "state": _status_label(d.status),
                 "vcpus": d.cpu,
@@ -135,8 +189,15 @@ def sync_endpoint(endpoint: VdiEndpoint) -> dict:
         .exclude(pk__in=seen)
         .update(state="gone")
     )
+    on_hosts = sum(1 for d in domains if hosts.get(d.host_id or "") is not None)
     _record(endpoint, True, last_synced=now)
-    return {"endpoint": endpoint.name, "ok": True, "vms": len(seen), "gone": gone}
+    return {
+        "endpoint": endpoint.name,
+        "ok": True,
+        "vms": len(seen),
+        "gone": gone,
+        "on_hosts": on_hosts,
+    }
 
 
 def verify_endpoint(endpoint: VdiEndpoint) -> dict:

@@ -172,7 +172,8 @@ def resolve_targets(targets: list[dict]) -> list[dict]:
     ``{"vm": name, "host": host}`` names one VM (the host may be left out when the name is
     unique in the inventory; a VM not synced yet is accepted when its host is given);
     ``{"tag": t}`` every libvirt VM tagged ``t``; ``{"desk_pool": p}`` every VM of a desk pool
-    that runs on a known host. Duplicates are dropped, order is kept.
+    that runs on a known host (``hosts.vdi.sync_endpoint`` maps desks to hosts), not gone.
+    Duplicates are dropped, order is kept.
     """
     resolved: list[dict] = []
     seen: set[str] = set()
@@ -237,6 +238,7 @@ def resolve_targets(targets: list[dict]) -> list[dict]:
         elif pool:
             for vm in (
                 VirtualMachine.objects.filter(desk_pool=str(pool), host__isnull=False)
+                .exclude(state="gone")
                 .select_related("host")
                 .order_by("name")
             ):

@@ -1,4 +1,5 @@
-"""``python -m vdisim --port 8088 [--backend memory|libvirt] [--libvirt-uri URI] [--seed ...]``."""
+"""``python -m vdisim --port 8088 [--backend memory|libvirt] [--libvirt-uri [NAME=]URI ...]
+[--seed ...]``."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--backend", choices=("memory", "libvirt"), default="memory")
     parser.add_argument(
-        "--libvirt-uri", default="qemu:///system", help="libvirt backend: the libvirtd"
+        "--libvirt-uri",
+        action="append",
+        metavar="[NAME=]URI",
+        help="libvirt backend: a libvirtd, one platform host each (repeat for several hosts; "
+        "new VMs go to the host with the fewest; default qemu:///system)",
     )
     parser.add_argument(
         "--prefix",
@@ -71,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.backend == "libvirt":
-            backend = LibvirtBackend(args.libvirt_uri, args.prefix)
+            backend = LibvirtBackend(args.libvirt_uri or ["qemu:///system"], args.prefix)
         else:
             backend = MemoryBackend(args.op_delay)
     except Exception as exc:  # libvirtd not reachable, empty prefix

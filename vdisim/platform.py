@@ -89,10 +89,17 @@ class Platform:
         t0 = now()
         self.vmc = {"id": "vmc-1", "name": "default-dc", "status": 1}
         self.pool = {"id": "pool-1", "name": "default", "vmcId": "vmc-1"}
-        facts = self.backend.host_facts()
-        host_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vdisim:{self.backend.name}:{facts['name']}"))
-        self.hosts: dict[str, dict] = {
-            host_id: {
+        every = (
+            self.backend.all_host_facts()
+            if hasattr(self.backend, "all_host_facts")
+            else [self.backend.host_facts()]
+        )
+        self.hosts: dict[str, dict] = {}
+        for facts in every:  # the libvirt backend: one platform host per libvirt host
+            host_id = str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"vdisim:{self.backend.name}:{facts['name']}")
+            )
+            self.hosts[host_id] = {
                 "id": host_id,
                 "status": 1,
                 "physicalMemory": facts["memory"],
@@ -106,8 +113,8 @@ class Platform:
                 "_booted": time.time(),
                 **facts,
             }
-        }
-        self.host_id = host_id
+        self.host_id = host_id = next(iter(self.hosts))
+        facts = every[0]
         for i in range(2, 2 + self.extra_hosts):
             extra_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vdisim:{self.backend.name}:host{i}"))
             self.hosts[extra_id] = {
@@ -166,19 +173,36 @@ class Platform:
 
     # ================================================================ records
 
+    def host_id_of(self, host_name: str | None) -> str:
+        """The id of the platform host called ``host_name`` (the first host for None/unknown)."""
+        if host_name:
+            for host_id, host in self.hosts.items():
+                if host["name"] == host_name:
+                    return host_id
+        return self.host_id
+
     def add_domain(
-        self, name: str, *, cpu: int, memory: int, status: int, vm_id: str | None = None, **extra
+        self,
+        name: str,
+        *,
+        cpu: int,
+        memory: int,
+        status: int,
+        vm_id: str | None = None,
+        host_name: str | None = None,
+        **extra,
     ) -> dict:
         t = now()
-        host = self.hosts[self.host_id]
+        host_id = self.host_id_of(host_name)
+        host = self.hosts[host_id]
         record = {
             "id": vm_id or new_id(),
             "name": name,
             "status": int(status),
-            "hostId": self.host_id,
+            "hostId": host_id,
             "hostName": host["name"],
             "ip": host["ip"],
-            "lastSuccessfulHostId": self.host_id,
+            "lastSuccessfulHostId": host_id,
             "cpu": cpu,
             "sockets": 1,
             "cores": cpu,
@@ -313,7 +337,12 @@ class Platform:
                     if any(r["name"] == d.name for r in self.domains.values()):
                         continue  # a stale record of ours still carries the name
                     self.add_domain(
-                        d.name, cpu=d.cpu, memory=d.memory_mb, status=d.status, vm_id=d.uuid
+                        d.name,
+                        cpu=d.cpu,
+                        memory=d.memory_mb,
+                        status=d.status,
+                        vm_id=d.uuid,
+                        host_name=d.host,
                     )
                 elif not self.backend.manages(d.name) and not record.get("_busy"):
                     record["status"] = int(d.status)

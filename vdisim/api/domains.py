@@ -75,12 +75,13 @@ def create_domain(p: Platform, r: Request) -> dict:
         if not p.backend.manages(name):
             raise SimError(BAD_PARAM, f"参数错误: 虚拟机名称必须以 {p.backend.prefix} 开头")
     try:
-        vm_id = p.backend.create_vm(name, cpu, memory)
+        vm_id, host_name = p.backend.create_vm(name, cpu, memory)
     except BackendError as exc:
         raise SimError(STATE_CONFLICT, str(exc)) from None
     with p.lock:
         p.add_domain(
             name,
+            host_name=host_name,
             cpu=cpu,
             memory=memory,
             status=DomainStatus.OFF,
@@ -116,6 +117,11 @@ def batch(p: Platform, op: str, body: object) -> dict:
             if not p.backend.manages(record["name"]):
                 errors.append(
                     _refusal(record, f"不受本平台管理 (名称不以 {p.backend.prefix} 开头)")
+                )
+                continue
+            if host_id and host_id != record["hostId"] and p.backend.name == "libvirt":
+                errors.append(
+                    _refusal(record, f"虚拟机位于主机 {record['hostName']} (模拟器不迁移虚拟机)")
                 )
                 continue
             if record["status"] not in ALLOWED_FROM[op]:

@@ -46,10 +46,13 @@ def free_names(p: Platform, prefix: str, amount: int) -> list[str]:
 def clone(p: Platform, model: dict, names: list[str], pool: dict | None) -> None:
     """The task body: one linked clone of ``model`` per name (in ``pool`` if given)."""
     for name in names:
-        vm_id = p.backend.create_vm(name, model["cpu"], model["memory"], model=model["name"])
+        vm_id, host_name = p.backend.create_vm(
+            name, model["cpu"], model["memory"], model=model["name"]
+        )
         with p.lock:
             p.add_domain(
                 name,
+                host_name=host_name,
                 cpu=model["cpu"],
                 memory=model["memory"],
                 status=DomainStatus.OFF,
