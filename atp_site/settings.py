@@ -222,6 +222,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 ATP_RUN_DEFAULT_TIMEOUT = float(os.environ.get("ATP_RUN_DEFAULT_TIMEOUT", "3600"))
 ATP_RUN_TIME_LIMIT_MARGIN = float(os.environ.get("ATP_RUN_TIME_LIMIT_MARGIN", "300"))
 ATP_RUN_HARD_LIMIT_GRACE = float(os.environ.get("ATP_RUN_HARD_LIMIT_GRACE", "120"))
+# Targets of one run (of one part, on a run over several hosts) that run at once (engine: 4).
+ATP_RUN_MAX_PARALLEL = int(os.environ.get("ATP_RUN_MAX_PARALLEL", "4"))
 # The longest run accepted (scenario timeouts above it are clamped to it by the time limits).
 ATP_RUN_MAX_SECONDS = float(os.environ.get("ATP_RUN_MAX_SECONDS", str(6 * 3600)))
 # Redis/SQS redeliver an unacknowledged message after the visibility timeout: it must be above

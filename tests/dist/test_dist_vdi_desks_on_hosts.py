@@ -2,7 +2,8 @@
 rig's two remote ones) runs as ONE run with one part per host, each on its host's worker: the
 simulator places the 4 desks over the hosts and names each desk's host, the endpoint sync maps
 every desk to its registered Host, the pool's desks are the run's targets, every desk is
-started through the platform, typed into and verified, the event stream has no gap, and
+started through the platform, typed into and verified (the bench's scenario,
+bench/p7_sixteen_desks.yaml), the event stream has no gap, and
 deleting the pool removes every desk from every host. (The 16-desk run: bench/p7_sixteen_desks.py.)
 """
 
@@ -15,7 +16,9 @@ from hosts.models import VirtualMachine
 from hosts.services import add_host
 from runs.models import Run
 from runs.services import launch_run
-from tests.dist.conftest import assert_full_event_sequence, make_scenario, wait_for
+from scenarios.services import create_scenario
+from tests.dist.conftest import assert_full_event_sequence, wait_for
+from tests.fixtures.web import ROOT
 from tests.fixtures.vdi import VDI_TEST_PREFIX, SimProcess, _remove_prefixed_domains, VdiSim
 
 pytestmark = [pytest.mark.rig, pytest.mark.redis, pytest.mark.long_once, pytest.mark.timeout(1500)]
@@ -24,17 +27,8 @@ PREFIX = f"{VDI_TEST_PREFIX}mh-"
 POOL = "mh-pool"
 DESKS = 4
 
-DESK_STEPS = """\
-  - {type: vdi_start_domain, domain: "${vm.name}", wait: true, timeout: 3m}
-  - type: wait_until
-    name: the desk is ready
-    timeout: 5m
-    interval: 1s
-    check: {type: verify_command, command: test -f /run/atp-ready}
-  - {type: send_text, text: "hello ${vm.name}\\n"}
-  - {type: verify_input, text: "hello ${vm.name}\\n", timeout: 90s}
-  - {type: verify_vdi_domain_status, domain: "${vm.name}", expected: running, timeout: 30s}
-"""
+# the scenario of the 16-desk bench, as it is (its own targets name another pool)
+SCENARIO = ROOT / "bench" / "p7_sixteen_desks.yaml"
 
 
 @pytest.fixture
@@ -117,8 +111,10 @@ def test_a_desk_pool_on_three_hosts_runs_as_one_run_with_a_part_per_host(
 
     for name in hosts:
         dist_processes.worker(f"mh-{name}", f"host.{name}")
+    scenario = create_scenario(SCENARIO.read_text(), None)
+    scenario.refresh_from_db()
     run = launch_run(
-        make_scenario("mh-desks", DESK_STEPS, timeout="12m"),
+        scenario.current_revision,
         [{"desk_pool": POOL}],
         {},
         None,
@@ -136,8 +132,9 @@ def test_a_desk_pool_on_three_hosts_runs_as_one_run_with_a_part_per_host(
     for target in run.run_targets.select_related("host", "part"):
         assert target.result == "passed", (target.name, target.result)
         assert target.part.host_name == target.host.name == by_host[target.vm_name]
-    typed = run.steps.filter(type="verify_input", status="passed").count()
-    assert typed == DESKS, typed
+    for kind in ("vdi_start_domain", "send_text", "verify_input", "verify_command"):
+        done = run.steps.filter(type=kind, status="passed").count()
+        assert done == DESKS, (kind, done)
     types = [t for _, t in assert_full_event_sequence(run.pk)]  # 0 lost events
     assert types.count("part_finished") == len(hosts), types
 
