@@ -7,12 +7,19 @@ queue; the same steps apply to each part."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from celery import shared_task
 from celery.utils import uuid
 from django.conf import settings
 
 from atp_core.status import Result, RunState
+
+from . import slots
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 log = logging.getLogger(__name__)
 
@@ -21,70 +28,89 @@ log = logging.getLogger(__name__)
 def execute_run(self, run_id: int) -> str:
     """Run ``run_id`` if it is still queued and its hosts have a free slot; returns the result
     (or ``stale``/``requeued``). Never raises for a run's problems."""
-    from . import engine_runner, lifecycle, slots
+    from . import engine_runner, lifecycle
     from .models import Run
-    from .run_facts import worker_environment_id
 
-    worker = getattr(self.request, "hostname", "") or ""
-    task_id = getattr(self.request, "id", "") or ""
     run = Run.objects.filter(pk=run_id).only("state", "cancel_requested").first()
     if run is None or run.state != RunState.QUEUED:
         log.info("run %s: not queued (%s), task dropped", run_id, run and run.state)
         return "stale"
-    if run.cancel_requested:
-        lifecycle.finish(run_id, Result.CANCELLED, "cancelled before it started")
-        return Result.CANCELLED
-    claim = lifecycle.claim(
-        run_id, worker=worker, task_id=task_id, worker_env_id=worker_environment_id()
+    return _claim_and_execute(
+        self.request,
+        f"run {run_id}",
+        cancelled=run.cancel_requested,
+        end_cancelled=lambda: lifecycle.finish(run_id, Result.CANCELLED, CANCELLED_BEFORE),
+        claim=lambda **who: lifecycle.claim(run_id, **who),
+        row=Run.objects.filter(pk=run_id),
+        send_again=lambda countdown: dispatch(
+            Run.objects.select_related("revision").get(pk=run_id), countdown=countdown
+        ),
+        execute=lambda worker: engine_runner.execute(run_id, worker=worker),
     )
-    if claim.outcome == slots.STALE:
-        return "stale"
-    if not claim.ok:
-        countdown = float(getattr(settings, "ATP_SLOT_RETRY_COUNTDOWN", 10))
-        log.info("run %s: %s; again in %ss", run_id, claim.reason, countdown)
-        latest = Run.objects.filter(pk=run_id).values_list("task_id", flat=True).first()
-        if task_id and latest and task_id != latest:
-            # a late copy (the run was sent again since): the latest send re-queues, not this
-            log.info("run %s: %s; superseded copy %s dropped", run_id, claim.reason, task_id)
-            return "stale"
-        log.info("run %s: %s; again in %ss", run_id, claim.reason, countdown)
-        dispatch(Run.objects.select_related("revision").get(pk=run_id), countdown=countdown)
-        return "requeued"
-    return engine_runner.execute(run_id, worker=worker)
 
 
 @shared_task(name="runs.execute_part", bind=True, acks_late=True)
 def execute_part(self, part_id: int) -> str:
     """Run the part ``part_id`` of a run on several hosts (its host's targets) if it is still
     queued and its host has a free slot; returns its result (or ``stale``/``requeued``)."""
-    from . import engine_runner, lifecycle, slots
+    from . import engine_runner, lifecycle
     from .models import RunPart
-    from .run_facts import worker_environment_id
 
-    worker = getattr(self.request, "hostname", "") or ""
-    task_id = getattr(self.request, "id", "") or ""
     part = RunPart.objects.filter(pk=part_id).select_related("run").first()
     if part is None or part.state != RunState.QUEUED or part.run.state == RunState.FINISHED:
         log.info("part %s: not queued, task dropped", part_id)
         return "stale"
-    if part.run.cancel_requested:
-        lifecycle.finish_part(part_id, Result.CANCELLED, "cancelled before it started")
-        return Result.CANCELLED
-    claim = lifecycle.claim_part(
-        part_id, worker=worker, task_id=task_id, worker_env_id=worker_environment_id()
+    return _claim_and_execute(
+        self.request,
+        f"part {part_id}",
+        cancelled=part.run.cancel_requested,
+        end_cancelled=lambda: lifecycle.finish_part(part_id, Result.CANCELLED, CANCELLED_BEFORE),
+        claim=lambda **who: lifecycle.claim_part(part_id, **who),
+        row=RunPart.objects.filter(pk=part_id),
+        send_again=lambda countdown: dispatch_part(part, countdown=countdown),
+        execute=lambda worker: engine_runner.execute_part(part_id, worker=worker),
     )
-    if claim.outcome == slots.STALE:
+
+
+CANCELLED_BEFORE = "cancelled before it started"
+
+
+def _claim_and_execute(
+    request,
+    label: str,
+    *,
+    cancelled: bool,
+    end_cancelled: Callable[[], object],
+    claim: Callable[..., slots.Claim],
+    row: QuerySet,
+    send_again: Callable[[float], str],
+    execute: Callable[[str], str],
+) -> str:
+    """The one shape of a run's or a part's task (``row``: its row, to read its latest send):
+    a cancel asked before it started ends it; else it is claimed (``runs.lifecycle``) and run,
+    dropped when stale, or sent again with a countdown when its host is full — by the latest
+    send only, so copies never multiply."""
+    from .run_facts import worker_environment_id
+
+    worker = getattr(request, "hostname", "") or ""
+    task_id = getattr(request, "id", "") or ""
+    if cancelled:
+        end_cancelled()
+        return Result.CANCELLED
+    claimed = claim(worker=worker, task_id=task_id, worker_env_id=worker_environment_id())
+    if claimed.outcome == slots.STALE:
         return "stale"
-    if not claim.ok:
-        countdown = float(getattr(settings, "ATP_SLOT_RETRY_COUNTDOWN", 10))
-        latest = RunPart.objects.filter(pk=part_id).values_list("task_id", flat=True).first()
+    if not claimed.ok:
+        latest = row.values_list("task_id", flat=True).first()
         if task_id and latest and task_id != latest:
-            log.info("part %s: %s; superseded copy %s dropped", part_id, claim.reason, task_id)
+            # a late copy (it was sent again since): the latest send re-queues, not this one
+            log.info("%s: %s; superseded copy %s dropped", label, claimed.reason, task_id)
             return "stale"
-        log.info("part %s: %s; again in %ss", part_id, claim.reason, countdown)
-        dispatch_part(part, countdown=countdown)
+        countdown = float(getattr(settings, "ATP_SLOT_RETRY_COUNTDOWN", 10))
+        log.info("%s: %s; again in %ss", label, claimed.reason, countdown)
+        send_again(countdown)
         return "requeued"
-    return engine_runner.execute_part(part_id, worker=worker)
+    return execute(worker)
 
 
 def dispatch_part(part, *, countdown: float | None = None) -> str:
