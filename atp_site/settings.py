@@ -261,6 +261,9 @@ ATP_PAUSE_MAX = float(os.environ.get("ATP_PAUSE_MAX", "1800"))
 ATP_CANCEL_GRACE = float(os.environ.get("ATP_CANCEL_GRACE", "30"))
 # A queued run whose task message is in no queue (lost) is re-sent after this many seconds.
 ATP_QUEUED_LOST_AFTER = float(os.environ.get("ATP_QUEUED_LOST_AFTER", "120"))
+# A queued part of a run on several hosts whose host queue (host.<name>) no worker consumed for
+# this many seconds ends its targets with error (runs/reaper.py: no worker on that host).
+ATP_PART_WORKER_DEADLINE = float(os.environ.get("ATP_PART_WORKER_DEADLINE", "600"))
 # A run that finds no free slot on its host is re-queued after this many seconds.
 ATP_SLOT_RETRY_COUNTDOWN = float(os.environ.get("ATP_SLOT_RETRY_COUNTDOWN", "10"))
 CELERY_BEAT_SCHEDULE = {

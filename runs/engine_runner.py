@@ -58,9 +58,11 @@ class RunWatcher:
         interval: float | None = None,
         poll: float = 0.5,
         part_id: int | None = None,
+        attempt: int | None = None,
     ):
         self.run_id = run_id
         self.part_id = part_id  # a part of a run on several hosts: its heartbeat and its end
+        self.attempt = attempt  # the part's attempt this worker runs (a later one stops it)
         self.interval = interval or float(getattr(settings, "ATP_HEARTBEAT_INTERVAL", 5))
         self.poll = poll
         self._cancel = threading.Event()
@@ -92,7 +94,7 @@ class RunWatcher:
                         if self.part_id is None:
                             lifecycle.heartbeat(self.run_id)
                         else:
-                            lifecycle.heartbeat_part(self.part_id)
+                            lifecycle.heartbeat_part(self.part_id, self.attempt)
                         self.beats += 1
                         next_beat = now + self.interval
                     row = (
@@ -101,12 +103,14 @@ class RunWatcher:
                         .first()
                     )
                     if row is not None and self.part_id is not None and not row[0]:
-                        part_state = (
+                        part_row = (
                             RunPart.objects.filter(pk=self.part_id)
-                            .values_list("state", flat=True)
+                            .values_list("state", "attempt")
                             .first()
                         )
-                        if part_state in (None, RunState.FINISHED):  # the part was reaped
+                        # the part was reaped, or started again as a later attempt elsewhere
+                        over = part_row is None or part_row[0] == RunState.FINISHED
+                        if over or self.attempt not in (None, part_row[1]):
                             row = (row[0], RunState.FINISHED)
                     # cancel asked, or the run was ended elsewhere (reaped while this worker
                     # was cut off, cancel escalated, deleted): stop the engine
@@ -387,9 +391,14 @@ def execute_part(part_id: int, *, worker: str = "") -> str:
     record_event(
         run.pk,
         "worker_started",
-        {"worker": worker, "attempt": run.attempt, "host": part.host_name},
+        {
+            "worker": worker,
+            "attempt": run.attempt,
+            "host": part.host_name,
+            "part_attempt": part.attempt,
+        },
     )
-    watcher = RunWatcher(run.pk, part_id=part_id).start()
+    watcher = RunWatcher(run.pk, part_id=part_id, attempt=part.attempt).start()
     sink = RunEventSink(run.pk, hold=("run_finished",))
     artifact_dir = Path(tempfile.mkdtemp(prefix=f"atp-run{run.pk}-{part.host_name}-"))
     try:
@@ -402,7 +411,8 @@ def execute_part(part_id: int, *, worker: str = "") -> str:
         except Exception:
             log.exception("run %s: event sink close failed", run.pk)
         try:
-            if lifecycle.finish_part(part_id, Result.ERROR, reason) == lifecycle.RUN_ENDED:
+            ended = lifecycle.finish_part(part_id, Result.ERROR, reason, attempt=part.attempt)
+            if ended == lifecycle.RUN_ENDED:
                 store_run_reports(run.pk)
         except Exception:
             log.exception("run %s: could not record the part's error", run.pk)
@@ -427,7 +437,9 @@ def _end_part(
     outcome: list[str] = []
 
     def end() -> None:  # in the sink's writer, behind every event of the part
-        ended = lifecycle.finish_part(part.pk, result, reason, data=data, close_open=False)
+        ended = lifecycle.finish_part(
+            part.pk, result, reason, data=data, close_open=False, attempt=part.attempt
+        )
         outcome.append(ended)
         if not ended:
             record_event(

@@ -36,7 +36,7 @@ from atp_core.text import without_nul
 
 from . import notify, slots
 from .event_store import FINISHED_EVENT, store_event
-from .models import Run, RunPart, StepResult
+from .models import NOT_IN_LOOP, Run, RunPart, StepResult
 from .projection import drop_planned_loop_rows
 
 log = logging.getLogger(__name__)
@@ -160,14 +160,18 @@ def claim_part(
         if part.state != RunState.QUEUED:
             return slots.Claim(slots.STALE, f"part {part_id} is {part.state}, not queued")
         refused = slots.take_slots(run, part=part)
-        if refused is not None:
-            return refused
         now = timezone.now()
+        # a worker of the part's host took its task: the host queue has a consumer (the
+        # reaper's "no worker" deadline and the page's "waiting for a worker" read this)
+        part.taken_at = now
+        part.worker = worker or part.worker
+        if refused is not None:
+            part.save(update_fields=["taken_at", "worker"])
+            return refused
         part.state = RunState.RUNNING
         part.started = part.heartbeat = now
-        part.worker = worker or part.worker
         part.task_id = task_id or part.task_id
-        part.save(update_fields=["state", "started", "heartbeat", "worker", "task_id"])
+        part.save(update_fields=["state", "started", "heartbeat", "worker", "task_id", "taken_at"])
         if run.state == RunState.QUEUED:
             run.state = RunState.RUNNING
             run.started = run.heartbeat = now
@@ -177,11 +181,14 @@ def claim_part(
         return slots.Claim(slots.CLAIMED)
 
 
-def heartbeat_part(part_id: int) -> bool:
+def heartbeat_part(part_id: int, attempt: int | None = None) -> bool:
     """The worker of a running part is alive (its run's heartbeat too); False when the part
-    is not running any more."""
+    is not running any more (or runs another ``attempt`` than this worker's)."""
     now = timezone.now()
-    alive = RunPart.objects.filter(pk=part_id, state=RunState.RUNNING).update(heartbeat=now)
+    rows = RunPart.objects.filter(pk=part_id, state=RunState.RUNNING)
+    if attempt is not None:
+        rows = rows.filter(attempt=attempt)
+    alive = rows.update(heartbeat=now)
     if alive:
         Run.objects.filter(parts=part_id, state=RunState.RUNNING).update(heartbeat=now)
     return bool(alive)
@@ -194,11 +201,13 @@ def finish_part(
     *,
     data: dict | None = None,
     close_open: bool = True,
+    attempt: int | None = None,
 ) -> str:
     """End one part with ``result`` (``error`` when none): event ``part_finished``; when it was
     the last open part the run ends through ``finish`` with the worst result of its parts, the
     parts' reasons (host: reason) and their totals summed. Returns ``RUN_ENDED``,
-    ``PART_ENDED``, or "" (refused: the part or its run had already ended).
+    ``PART_ENDED``, or "" (refused: the part or its run had already ended, or the part runs
+    another ``attempt`` than the caller's: a worker cut off while its part started again).
 
     ``close_open`` as in ``finish``, for this part's targets only."""
     data = dict(data or {})
@@ -216,6 +225,9 @@ def finish_part(
         if part.state == RunState.FINISHED:
             log.info("part %s: finish(%s) refused, it already ended", part_id, result)
             return ""
+        if attempt is not None and attempt != part.attempt:
+            log.info("part %s: attempt %s ended, it runs %s", part_id, attempt, part.attempt)
+            return ""
         if close_open:
             _close_open(
                 StepResult.objects.filter(target__part=part), part.targets, result, reason, now
@@ -229,7 +241,13 @@ def finish_part(
         store_event(
             run_id,
             "part_finished",
-            {"host": part.host_name, "worker": part.worker, "result": result, "reason": reason},
+            {
+                "host": part.host_name,
+                "worker": part.worker,
+                "attempt": part.attempt,
+                "result": result,
+                "reason": reason,
+            },
         )
         parts = list(run.parts.order_by("pk"))
         if any(p.state != RunState.FINISHED for p in parts):
@@ -247,6 +265,77 @@ def finish_part(
         data = {"totals": totals} if totals else None
         finish(run_id, run_result, reasons, data=data, close_open=False)
         return RUN_ENDED
+
+
+def retry_part(part_id: int, reason: str) -> bool:
+    """Start a running part again as its next attempt (its worker died and the run has
+    attempts left, ``Run.max_attempts``): the part is ``queued`` again with ``attempt + 1``,
+    its targets and steps are as before their first start (the dead attempt's events stay in
+    the run's stream), event ``part_requeued``; the caller sends its task after the commit
+    (``runs.tasks.dispatch_part``). False (nothing changed) when the part is not running or has
+    no attempt left. A late word of the dead attempt's worker is refused by its attempt number
+    (``finish_part``, ``heartbeat_part``)."""
+    run_id = RunPart.objects.filter(pk=part_id).values_list("run_id", flat=True).first()
+    if run_id is None:
+        return False
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("revision").filter(pk=run_id).first()
+        part = RunPart.objects.select_for_update().filter(pk=part_id).first()
+        if run is None or part is None or run.state != RunState.RUNNING:
+            return False
+        if part.state != RunState.RUNNING or part.attempt >= run.max_attempts:
+            return False
+        now = timezone.now()
+        lost = {"attempt": part.attempt, "worker": part.worker}
+        steps = StepResult.objects.filter(target__part=part)
+        steps.exclude(iteration=NOT_IN_LOOP).delete()
+        steps.update(
+            status=StepStatus.PENDING,
+            attempt=0,
+            started=None,
+            finished=None,
+            duration=None,
+            error="",
+            output="",
+            metrics={},
+        )
+        part.targets.update(
+            state=RunState.QUEUED, result=None, started=None, finished=None, totals={}
+        )
+        part.state = RunState.QUEUED
+        part.attempt += 1
+        part.reason = without_nul(f"attempt {lost['attempt']}: {reason}")[:4000]
+        part.queued_at = now
+        part.started = part.heartbeat = part.taken_at = None
+        part.worker = ""
+        part.save(
+            update_fields=[
+                "state",
+                "attempt",
+                "reason",
+                "queued_at",
+                "started",
+                "heartbeat",
+                "taken_at",
+                "worker",
+            ]
+        )
+        store_event(
+            run_id,
+            "part_requeued",
+            {
+                "host": part.host_name,
+                "attempt": part.attempt,
+                "max_attempts": run.max_attempts,
+                "lost_attempt": lost["attempt"],
+                "lost_worker": lost["worker"],
+                "reason": reason,
+            },
+        )
+    log.warning(
+        "run %s part %s: attempt %s queued (%s)", run_id, part.host_name, part.attempt, reason
+    )
+    return True
 
 
 def finish_bare(run_id: int, result: str, reason: str) -> bool:

@@ -186,6 +186,15 @@ class RunPart(models.Model):
     reason = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True, help_text="the latest send's task id")
     worker = models.CharField(max_length=255, blank=True, help_text="Celery worker hostname")
+    attempt = models.PositiveIntegerField(
+        default=1, help_text="a part whose worker died starts again while the run has attempts"
+    )
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="when this attempt began to wait for a worker"
+    )
+    taken_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a worker last took its task (claimed or not)"
+    )
     dispatched_at = models.DateTimeField(null=True, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)

@@ -32,10 +32,19 @@ running and is dropped; a message that is not the run's latest send does not re-
 while the host is full, so copies never multiply.
 
 Parts. A run on several hosts (``RunPart`` per host) is judged part by part: a running part
-whose heartbeat stopped ends ``error`` (event ``worker_lost`` naming its host; no new attempt)
-through ``lifecycle.finish_part``, and the run ends when its other parts end. A queued part of
-a running run whose send is old is sent again. The run's hard time limit and an ignored cancel
-are judged on the run as a whole and terminate every part's task.
+whose heartbeat stopped (event ``worker_lost`` naming its host) starts again as its next
+attempt in the same run when the run has attempts left (``lifecycle.retry_part``: the part is
+queued again on its host's queue, event ``part_requeued``), else it ends ``error`` through
+``lifecycle.finish_part`` and the run ends when its other parts end. A queued part of a running
+run whose send is old is sent again. The run's hard time limit and an ignored cancel are judged
+on the run as a whole and terminate every part's task.
+
+No worker on a host. A queued part whose host queue showed no worker for
+ATP_PART_WORKER_DEADLINE (600 s) — no worker took its task since it was queued and none sent
+a heartbeat of anything from that queue (``runs.part_status``) — ends its targets ``error``
+with "no worker consumed host.<name> within N s" (event ``no_worker``): an infrastructure
+error, not a product failure; the run ends when its other parts end. A part that a worker
+took but that waits for a free slot of its host is not ended (its worker is there).
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ LOST = "lost"
 OVERDUE = "overdue"
 ESCALATE = "escalate"
 RESEND = "resend"
+NO_WORKER = "no_worker"
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,20 @@ def judge_queued(*, dispatched_at: datetime, now: datetime, lost_after: float) -
     return Decision(
         RESEND, f"queued {int(waited)} s after its task was sent and no worker has taken it"
     )
+
+
+def judge_waiting_part(
+    *, queue: str, quiet_since: datetime, now: datetime, deadline: float, seen=None
+) -> Decision:
+    """NO_WORKER when nothing on ``queue`` saw a worker for more than ``deadline`` s since
+    ``quiet_since`` (``runs.part_status.quiet_since``); ``seen``: the queue's last sign."""
+    if (now - quiet_since).total_seconds() <= deadline:
+        return Decision(OK)
+    if seen is None:
+        last = f"no worker has ever taken work from {queue}"
+    else:
+        last = f"last worker seen on {queue}: {seen.worker or '?'} at {_fmt(seen.at)}"
+    return Decision(NO_WORKER, f"no worker consumed {queue} within {int(deadline)} s ({last})")
 
 
 # --- actions -----------------------------------------------------------------------------------
@@ -252,8 +276,9 @@ def _task_ids(run) -> list[str]:
 
 
 def mark_part_lost(part_id: int, *, now: datetime | None = None, window: float | None = None):
-    """End a running part whose worker stopped sending heartbeats (re-checked under lock):
-    its targets end ``error``; the run ends when it was its last open part. True if ended."""
+    """A running part whose worker stopped sending heartbeats (re-checked under lock): its next
+    attempt is queued when the run has attempts left, else its targets end ``error`` and the
+    run ends when it was its last open part. True if it was re-queued or ended."""
     from runs import lifecycle
     from runs.models import Run, RunPart
 
@@ -286,9 +311,17 @@ def mark_part_lost(part_id: int, *, now: datetime | None = None, window: float |
                 "host": part.host_name,
                 "last_heartbeat": part.heartbeat.isoformat() if part.heartbeat else None,
                 "reason": reason,
+                "attempt": part.attempt,
+                "max_attempts": run.max_attempts,
             },
         )
         log.warning("run %s part %s: %s", part.run_id, part.host_name, decision.reason)
+        if "hard time limit" not in decision.reason and lifecycle.retry_part(part.pk, reason):
+            from runs.tasks import dispatch_part
+
+            # its next attempt waits on its host's queue
+            transaction.on_commit(lambda: dispatch_part(RunPart.objects.get(pk=part_id)))
+            return True
         ended = lifecycle.finish_part(part.pk, Result.ERROR, reason)
     if ended == lifecycle.RUN_ENDED:
         from runs.engine_runner import store_run_reports
@@ -316,6 +349,55 @@ def resend_part(part_id: int, reason: str, *, now: datetime, lost_after: float) 
         transaction.on_commit(lambda: dispatch_part(part))
     log.warning("run %s part %s: task re-sent (%s)", part.run_id, part.host_name, reason)
     return True
+
+
+def end_part_without_worker(part_id: int, *, now: datetime, deadline: float) -> bool:
+    """End a queued part whose host queue showed no worker for ``deadline`` s (re-checked
+    under lock): its targets end ``error``, event ``no_worker``. True if it was ended."""
+    from runs import lifecycle, part_status
+    from runs.models import Run, RunPart
+
+    run_id = RunPart.objects.values_list("run_id", flat=True).get(pk=part_id)
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        part = RunPart.objects.select_for_update().get(pk=part_id)
+        if part.state != RunState.QUEUED or run.state == RunState.FINISHED:
+            return False
+        seen = part_status.last_seen_on_queues([part.queue]).get(part.queue)
+        decision = judge_waiting_part(
+            queue=part.queue,
+            quiet_since=part_status.quiet_since(part, run.created, seen),
+            now=now,
+            deadline=deadline,
+            seen=seen,
+        )
+        if decision.action != NO_WORKER:
+            return False
+        _record(
+            run,
+            "no_worker",
+            {"host": part.host_name, "queue": part.queue, "reason": decision.reason},
+        )
+        log.warning("run %s part %s: %s", run_id, part.host_name, decision.reason)
+        ended = lifecycle.finish_part(part.pk, Result.ERROR, decision.reason)
+    _revoke_queued(part.task_id)
+    if ended == lifecycle.RUN_ENDED:
+        from runs.engine_runner import store_run_reports
+
+        store_run_reports(run_id)
+    return bool(ended)
+
+
+def _revoke_queued(task_id: str) -> None:
+    """Revoke a task that no worker runs (a worker that starts later drops it)."""
+    if not task_id:
+        return
+    try:
+        from atp_site.celery import app
+
+        app.control.revoke(task_id)
+    except Exception:  # noqa: BLE001 - the part ended in the database; a late task finds that
+        log.warning("reaper: revoke of %s failed", task_id, exc_info=True)
 
 
 def end_overdue(run_id: int, reason: str) -> bool:
@@ -446,9 +528,47 @@ def reap(now: datetime | None = None) -> dict:
                     done["resent"].append(run.pk)
             except Exception:  # noqa: BLE001
                 log.exception("reaper: re-send of run %s", run.pk)
+    done["no_worker"] = _reap_parts_without_worker(now)
     if any(done.values()):
         log.info("reaper: %s", done)
     return done
+
+
+def _reap_parts_without_worker(now: datetime) -> list[int]:
+    """Queued parts (of queued or running runs) whose host queue showed no worker for
+    ATP_PART_WORKER_DEADLINE seconds end ``error``; returns their runs' ids."""
+    from runs import part_status
+    from runs.models import RunPart
+
+    deadline = part_status.worker_deadline()
+    horizon = now - timedelta(seconds=deadline)
+    candidates = list(
+        RunPart.objects.filter(state=RunState.QUEUED, run__created__lt=horizon)
+        .exclude(run__state=RunState.FINISHED)
+        .select_related("run")
+        .order_by("pk")
+    )
+    if not candidates:
+        return []
+    seen = part_status.last_seen_on_queues([p.queue for p in candidates])
+    ended = []
+    for part in candidates:
+        last = seen.get(part.queue)
+        decision = judge_waiting_part(
+            queue=part.queue,
+            quiet_since=part_status.quiet_since(part, part.run.created, last),
+            now=now,
+            deadline=deadline,
+            seen=last,
+        )
+        if decision.action != NO_WORKER:
+            continue
+        try:
+            if end_part_without_worker(part.pk, now=now, deadline=deadline):
+                ended.append(part.run_id)
+        except Exception:  # noqa: BLE001 - one bad part never stops the reaper
+            log.exception("reaper: part %s", part.pk)
+    return ended
 
 
 @shared_task(name="runs.reap", ignore_result=True)

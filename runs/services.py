@@ -360,7 +360,11 @@ def launch_run(
         if len(hosts) > 1:  # one part per host, each on its host's worker
             parts = {
                 h.pk: RunPart.objects.create(
-                    run=run, host=h, host_name=h.name, queue=queue_for_host(h.name)
+                    run=run,
+                    host=h,
+                    host_name=h.name,
+                    queue=queue_for_host(h.name),
+                    queued_at=run.created,
                 )
                 for h in hosts
             }
