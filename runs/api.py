@@ -137,13 +137,62 @@ class RunSerializer(serializers.ModelSerializer):
         ]
 
 
+class PartSerializer(serializers.Serializer):
+    """A part of a run on several hosts (``runs.part_status.PartStatus``)."""
+
+    host = serializers.CharField(source="part.host_name", help_text="the host's name at launch")
+    queue = serializers.CharField(source="part.queue", help_text="Celery queue, host.<name>")
+    state = serializers.CharField(source="part.state")
+    result = serializers.CharField(source="part.result", allow_null=True)
+    reason = serializers.CharField(source="part.reason")
+    attempt = serializers.IntegerField(source="part.attempt")
+    worker = serializers.CharField(
+        source="part.worker", help_text="the worker that claimed it (or took its task)"
+    )
+    task_id = serializers.CharField(source="part.task_id")
+    dispatched_at = serializers.DateTimeField(source="part.dispatched_at", allow_null=True)
+    taken_at = serializers.DateTimeField(
+        source="part.taken_at", allow_null=True, help_text="when a worker last took its task"
+    )
+    started = serializers.DateTimeField(
+        source="part.started", allow_null=True, help_text="when a worker claimed it"
+    )
+    heartbeat = serializers.DateTimeField(source="part.heartbeat", allow_null=True)
+    finished = serializers.DateTimeField(source="part.finished", allow_null=True)
+    waiting_for = serializers.ChoiceField(
+        choices=["", "worker", "slot"],
+        help_text="a queued part: a worker of its host's queue, or a free slot of its host",
+    )
+    waiting_since = serializers.DateTimeField(allow_null=True)
+    last_worker_seen = serializers.CharField(
+        source="last_seen.worker", allow_null=True, default=None
+    )
+    last_worker_seen_at = serializers.DateTimeField(
+        source="last_seen.at", allow_null=True, default=None
+    )
+    no_worker_deadline = serializers.DateTimeField(
+        source="deadline_at",
+        allow_null=True,
+        help_text="when its targets end with error if no worker of its host takes it",
+    )
+    note = serializers.CharField(help_text="what it waits for, in words")
+
+
 class RunDetailSerializer(RunSerializer):
     run_targets = TargetSerializer(many=True, read_only=True)
     artifacts = serializers.SerializerMethodField()
     source = serializers.CharField(read_only=True)
+    parts = serializers.SerializerMethodField()
 
     class Meta(RunSerializer.Meta):
-        fields = [*RunSerializer.Meta.fields, "source", "artifacts"]
+        fields = [*RunSerializer.Meta.fields, "source", "artifacts", "parts"]
+
+    @extend_schema_field(PartSerializer(many=True))
+    def get_parts(self, run) -> list[dict]:
+        """One per host for a run on several hosts; empty for a run on one host."""
+        from .part_status import describe
+
+        return PartSerializer(describe(run), many=True).data
 
     @extend_schema_field(ArtifactSerializer(many=True))
     def get_artifacts(self, run) -> list[dict]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import capacity_views, console, pause_views, views
+from . import capacity_views, console, part_views, pause_views, views
 
 app_name = "runs"
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
     path("runs/<int:run_id>/report.json", views.report_download, {"fmt": "json"}, name="json"),
     path("runs/<int:run_id>/junit.xml", views.report_download, {"fmt": "junit"}, name="junit"),
     path("runs/<int:run_id>/events", views.run_events, name="events"),
+    path("runs/<int:run_id>/parts", part_views.run_parts, name="parts"),
     path("runs/<int:run_id>/cancel", views.run_cancel, name="cancel"),
     path("runs/<int:run_id>/rerun", views.run_rerun, name="rerun"),
     path(

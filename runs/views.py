@@ -23,7 +23,7 @@ from atp_core.errors import AtpError, InvalidInput
 from atp_core.status import vocabulary
 from atp_site.permissions import has_role, role_required
 
-from . import presenters, reports, selectors
+from . import part_status, presenters, reports, selectors
 from .filters import RunFilter
 from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
 
@@ -126,6 +126,7 @@ def run_list(request):
 
 def _run_context(request, run_id: int) -> dict:
     data = presenters.page_run(run_id)
+    data["parts"] = part_status.describe(data["run"])  # a run on several hosts: one per host
     data["can_operate"] = has_role(request.user, "operator")
     data["status_vocabulary"] = vocabulary()
     return data

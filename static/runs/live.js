@@ -405,6 +405,8 @@
     }
     lastSeq = ev.seq;
     root.dataset.lastSeq = String(lastSeq);
+    // for the page's other parts (static/runs/parts.js): every event, once, in order
+    root.dispatchEvent(new CustomEvent("atp:run-event", { detail: ev }));
   }
 
   function receive(ev) {
