@@ -27,7 +27,7 @@ from atp_site.permissions import ViewerReadOperatorWrite
 
 from . import presenters, reports, selectors, services
 from .filters import RunFilter
-from .models import BUILD_MAX, Artifact, Run, RunTarget, StepResult
+from .models import BUILD_MAX, RETRIES_MAX, Artifact, Run, RunTarget, StepResult
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -202,8 +202,10 @@ class RunDetailSerializer(RunSerializer):
         return ArtifactSerializer(items, many=True).data
 
 
-class LaunchSerializer(serializers.Serializer):
-    scenario = StrictCharField(help_text="scenario name", max_length=120)
+class LaunchOptionsSerializer(serializers.Serializer):
+    """A launch of a known scenario: which revision, on what, with which overrides, and the
+    launch's own options (``services.launch_run``)."""
+
     revision = StrictIntegerField(
         required=False, min_value=1, help_text="revision number (default: the current one)"
     )
@@ -212,7 +214,16 @@ class LaunchSerializer(serializers.Serializer):
         required=False,
         help_text="[{vm, host}] or [{tag}] or [{desk_pool}]; empty: the scenario's own targets",
     )
-    variables = serializers.DictField(required=False)
+    variables = serializers.DictField(
+        required=False,
+        help_text="overrides of the scenario's variables (name: value); retries are not one",
+    )
+    retries = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=RETRIES_MAX,
+        help_text="new attempts of the run when its worker is lost (default 0)",
+    )
     vdi_endpoint = StrictCharField(
         required=False,
         max_length=64,
@@ -229,6 +240,30 @@ class LaunchSerializer(serializers.Serializer):
         max_length=BUILD_MAX,
         help_text="the build under test (a product version, a CI build number): "
         "the matrix page groups runs by it",
+    )
+
+    def validate_variables(self, value: dict) -> dict:
+        try:
+            return services.check_variables(value)
+        except InvalidInput as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class LaunchSerializer(LaunchOptionsSerializer):
+    scenario = StrictCharField(help_text="scenario name", max_length=120)
+
+
+def launch_with_options(revision, values: dict, user) -> Run:
+    """``services.launch_run`` of ``revision`` with a ``LaunchOptionsSerializer``'s values."""
+    return services.launch_run(
+        revision,
+        values.get("targets") or [],
+        values.get("variables") or {},
+        user,
+        vdi_endpoint=values.get("vdi_endpoint") or None,
+        pause_on=values.get("pause_on") or None,
+        retries=values.get("retries") or 0,
+        build=values.get("build") or None,
     )
 
 
@@ -305,15 +340,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise NotFound(str(exc)) from None
         if revision is None:
             raise InvalidInput(f"scenario {values['scenario']} has no runnable revision")
-        run = services.launch_run(
-            revision,
-            values.get("targets") or [],
-            values.get("variables") or {},
-            request.user,
-            vdi_endpoint=values.get("vdi_endpoint") or None,
-            pause_on=values.get("pause_on") or None,
-            build=values.get("build") or None,
-        )
+        run = launch_with_options(revision, values, request.user)
         run = self.get_queryset().get(pk=run.pk)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 

@@ -15,6 +15,7 @@ from atp_core.status import Result, RunState, StepStatus
 
 OUTPUT_CAP = 64 * 1024
 BUILD_MAX = 120
+RETRIES_MAX = 10  # a launch's new attempts after a lost worker (Run.max_attempts - 1)
 NOT_IN_LOOP = -1
 
 

@@ -23,7 +23,7 @@ from hosts.models import Host, VirtualMachine
 
 from . import lifecycle
 from .event_store import record_event
-from .models import BUILD_MAX, Run, RunPart, RunTarget
+from .models import BUILD_MAX, RETRIES_MAX, Run, RunPart, RunTarget
 from .tasks import dispatch
 
 if TYPE_CHECKING:
@@ -248,19 +248,37 @@ def resolve_targets(targets: list[dict]) -> list[dict]:
     return resolved
 
 
-def _run_retries(variables: dict, retries: int | None) -> int:
-    """The launch's retries: the ``retries`` parameter, else (forms and the API, where people
-    type it with the variables) a ``run_retries`` entry, which is taken out of the variables."""
-    value = variables.pop("run_retries", 0)
-    if retries is not None:
-        value = retries
+RETRIES_VARIABLE = "run_retries"  # where retries travelled before they were a launch option
+
+
+def clean_retries(retries: int | str | None) -> int:
+    """A launch's retries: new attempts of the run after a lost worker, a whole number from 0 to
+    RETRIES_MAX (None or empty: 0). Stored as ``Run.max_attempts`` (1 + retries)."""
+    if retries is None or retries == "":
+        return 0
     try:
-        retries = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"run_retries: expected a whole number, got {value!r}") from None
-    if not 0 <= retries <= 10:
-        raise InvalidInput(f"run_retries: {retries} is out of range (0-10)")
-    return retries
+        if isinstance(retries, bool):
+            raise ValueError
+        value = int(str(retries).strip())
+    except ValueError:
+        raise InvalidInput(
+            f"retries: expected a whole number from 0 to {RETRIES_MAX}, got {retries!r}"
+        ) from None
+    if not 0 <= value <= RETRIES_MAX:
+        raise InvalidInput(f"retries: {value} is out of range (0-{RETRIES_MAX})")
+    return value
+
+
+def check_variables(variables: dict) -> dict:
+    """``variables`` as given, refused when they hold ``run_retries``: retries are the launch's
+    own parameter now, and a value typed as a variable would otherwise be silently ignored."""
+    if RETRIES_VARIABLE in (variables or {}):
+        raise InvalidInput(
+            f"variables: {RETRIES_VARIABLE} is no longer a variable; give the launch's own "
+            f'retries (0-{RETRIES_MAX}) instead: the Retries field of the form, "retries" in '
+            "the API, --retries of atp_run"
+        )
+    return variables
 
 
 def clean_build(build: str | None) -> str:
@@ -298,24 +316,25 @@ def launch_run(
     rerun_of: Run | None = None,
     vdi_endpoint: str | None = None,
     pause_on: str | None = None,
-    retries: int | None = None,
+    retries: int = 0,
     build: str | None = None,
 ) -> Run:
     """Create a queued Run of ``revision`` on ``targets`` and send it to its host's queue.
 
     A scenario of VDI-platform steps only needs no VM: with no target it runs once on the
     default queue. ``vdi_endpoint`` (a name) overrides the endpoint the scenario would use.
-    ``retries`` (0-10): new attempts after a lost worker, a launch option stored as
-    ``Run.max_attempts``, never a scenario variable. ``build``: the build under test, the
-    label the matrix page groups runs by (``clean_build``)."""
+    ``retries`` (0-10, ``clean_retries``): new attempts after a lost worker, a launch option
+    stored as ``Run.max_attempts``, never a scenario variable (``check_variables`` refuses the
+    old ``run_retries`` one). ``build``: the build under test, the label the matrix page groups
+    runs by (``clean_build``)."""
     from django.conf import settings
 
     from atp_site.celery import queue_for_host
 
     from .pausing import clean_pause_on
 
-    variables = dict(variables or {})
-    retries = _run_retries(variables, retries)
+    variables = check_variables(dict(variables or {}))
+    retries = clean_retries(retries)
     build = clean_build(build)
     pause_on = clean_pause_on(pause_on)
     if pause_on.startswith("step:"):

@@ -8,10 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from atp_site.api_fields import StrictCharField, StrictIntegerField, StrictSlugField
+from atp_site.api_fields import StrictCharField, StrictSlugField
 from atp_site.filters import ListFilterBackend
 from atp_site.permissions import RolePermission, ViewerReadOperatorWrite
-from runs.services import launch_run
+from runs.api import LaunchOptionsSerializer, launch_with_options
 
 from . import engine, name_check, selectors, services
 from . import secrets as secret_service
@@ -62,18 +62,6 @@ class AnyRole(RolePermission):
 class ContentSerializer(serializers.Serializer):
     content = StrictCharField(trim_whitespace=False, max_length=services.MAX_SCENARIO_BYTES)
     message = StrictCharField(required=False, allow_blank=True, max_length=255)
-
-
-class LaunchRequestSerializer(serializers.Serializer):
-    revision = StrictIntegerField(
-        required=False, min_value=1, help_text="revision number (default: the current one)"
-    )
-    targets = serializers.ListField(
-        child=serializers.DictField(),
-        required=False,
-        help_text="[{vm, host}] or [{tag}] or [{desk_pool}]; empty: the scenario's own targets",
-    )
-    variables = serializers.DictField(required=False)
 
 
 class RevisionSummarySerializer(serializers.ModelSerializer):
@@ -195,12 +183,12 @@ class ScenarioViewSet(
             raise NotFound(str(exc)) from None
         return Response(RevisionSerializer(revision).data)
 
-    @extend_schema(request=LaunchRequestSerializer, responses={201: LaunchResponse})
+    @extend_schema(request=LaunchOptionsSerializer, responses={201: LaunchResponse})
     @action(detail=True, methods=["post"])
     def run(self, request, name=None):
         """Launch a run of a revision (default: the current one) on targets with overrides."""
         scenario = self.get_object()
-        data = LaunchRequestSerializer(data=request.data)
+        data = LaunchOptionsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             revision = selectors.get_revision(scenario, data.validated_data.get("revision"))
@@ -208,9 +196,7 @@ class ScenarioViewSet(
             raise NotFound(str(exc)) from None
         if revision is None:
             raise NotFound(f"scenario {scenario.name} has no revision yet")
-        targets = data.validated_data.get("targets") or []
-        variables = data.validated_data.get("variables") or {}
-        run = launch_run(revision, targets, variables, request.user)
+        run = launch_with_options(revision, data.validated_data, request.user)
         return Response({"run": run.pk}, status=status.HTTP_201_CREATED)
 
 

@@ -22,7 +22,13 @@ from atp_site.permissions import has_role, role_required
 from atp_site.tags import normalise_tags
 from atp_site.uploads import read_upload
 from hosts.models import VirtualMachine
-from runs.services import launch_run, parse_pause_on, parse_targets, parse_variables
+from runs.services import (
+    clean_retries,
+    launch_run,
+    parse_pause_on,
+    parse_targets,
+    parse_variables,
+)
 
 from . import engine, name_check, selectors, services
 from .filters import ReferenceFilter, ScenarioFilter
@@ -316,6 +322,7 @@ def scenario_run(request, name: str):
                 request.POST.get("pause_on", ""), request.POST.get("pause_on_step", "")
             )
             or None,
+            retries=clean_retries(request.POST.get("retries", "")),
             build=request.POST.get("build", "") or None,
         )
     except InvalidInput as exc:

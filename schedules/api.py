@@ -22,6 +22,7 @@ from atp_site.api_fields import (
 )
 from atp_site.filters import ListFilterBackend, ListFilterSet, RowIdFilter
 from atp_site.permissions import ViewerReadOperatorWrite
+from runs.models import RETRIES_MAX
 from scenarios.models import Scenario
 
 from . import services
@@ -39,7 +40,15 @@ class ScheduleSerializer(StrictModelSerializer):
         max_length=100,
         help_text="as for a launch: [{vm, host}, {tag}, {desk_pool}]; empty: the scenario's",
     )
-    variables = serializers.DictField(required=False, help_text="name: value overrides")
+    variables = serializers.DictField(
+        required=False, help_text="name: value overrides of the scenario's variables"
+    )
+    retries = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=RETRIES_MAX,
+        help_text="new attempts of each run after a lost worker (default 0)",
+    )
     every_seconds = StrictIntegerField(
         required=False,
         allow_null=True,
@@ -61,6 +70,7 @@ class ScheduleSerializer(StrictModelSerializer):
             "scenario",
             "targets",
             "variables",
+            "retries",
             "build",
             "kind",
             "every_seconds",
@@ -82,6 +92,14 @@ class ScheduleSerializer(StrictModelSerializer):
     def get_next_fire(self, schedule) -> str | None:
         when = services.next_fire(schedule)
         return when.isoformat() if when else None
+
+    def validate_variables(self, value):
+        from runs.services import check_variables
+
+        try:
+            return check_variables(value)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate_build(self, value):
         try:

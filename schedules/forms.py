@@ -9,6 +9,7 @@ from django import forms
 
 from atp_core.errors import InvalidInput
 from atp_core.status import Result
+from runs.models import RETRIES_MAX
 from scenarios.models import Scenario
 
 from . import services
@@ -76,7 +77,14 @@ class ScheduleForm(forms.ModelForm):
         label="Variables",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="name=value lines or YAML; run_retries=N re-runs after a lost worker",
+        help_text="name=value lines or YAML: overrides of the scenario's variables",
+    )
+    retries = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=RETRIES_MAX,
+        initial=0,
+        help_text=f"new attempts of each run after a lost worker (0-{RETRIES_MAX}); empty: 0",
     )
     every = forms.CharField(
         required=False, help_text="for an interval schedule: 90, 30s, 15m, 2h, 1d"
@@ -84,7 +92,7 @@ class ScheduleForm(forms.ModelForm):
 
     class Meta:
         model = Schedule
-        fields = ["name", "scenario", "build", "kind", "every", "crontab", "enabled"]
+        fields = ["name", "scenario", "retries", "build", "kind", "every", "crontab", "enabled"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,6 +110,7 @@ class ScheduleForm(forms.ModelForm):
                 "scenario",
                 "targets_text",
                 "variables_text",
+                "retries",
                 "build",
                 "kind",
                 "every",
@@ -109,8 +118,11 @@ class ScheduleForm(forms.ModelForm):
             ]
         )
 
+    def clean_retries(self):
+        return self.cleaned_data.get("retries") or 0
+
     def clean(self):
-        from runs.services import parse_variables
+        from runs.services import check_variables, parse_variables
 
         data = super().clean()
         try:
@@ -118,7 +130,7 @@ class ScheduleForm(forms.ModelForm):
         except InvalidInput as exc:
             self.add_error("targets_text", str(exc))
         try:
-            data["variables"] = parse_variables(data.get("variables_text", ""))
+            data["variables"] = check_variables(parse_variables(data.get("variables_text", "")))
         except InvalidInput as exc:
             self.add_error("variables_text", str(exc))
         try:

@@ -7,7 +7,10 @@ DatabaseScheduler fires; ``services.save_schedule`` keeps the two in step.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
+
+from runs.models import RETRIES_MAX
 
 
 class Schedule(models.Model):
@@ -27,6 +30,11 @@ class Schedule(models.Model):
         max_length=120,
         blank=True,
         help_text="build label of its runs; {date} becomes the launch's UTC date (YYYY-MM-DD)",
+    )
+    retries = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(RETRIES_MAX)],
+        help_text=f"new attempts of each run after a lost worker (0-{RETRIES_MAX})",
     )
     kind = models.CharField(max_length=16, choices=KIND_CHOICES, default=KIND_INTERVAL)
     every_seconds = models.PositiveIntegerField(null=True, blank=True)

@@ -24,6 +24,7 @@ EDITABLE_FIELDS = [
     "scenario",
     "targets",
     "variables",
+    "retries",
     "build",
     "kind",
     "every_seconds",
@@ -212,6 +213,7 @@ def launch_schedule(schedule: Schedule, *, manual: bool = False):
             dict(schedule.variables or {}),
             schedule.created_by,
             schedule=schedule,
+            retries=schedule.retries,
             build=schedule_build(schedule.build, now),
         )
     except InvalidInput as exc:

@@ -37,7 +37,7 @@ def test_killed_worker_run_errors_then_retry_completes_elsewhere(
     w1 = dist_processes.worker("hd-w1", "host.hd-a")
     rev = make_scenario("kill-probe", STEPS)
     vm = two_hosts["hd-a"].vms.first().name
-    run = launch_run(rev, [{"vm": vm, "host": "hd-a"}], {"run_retries": 1}, None)
+    run = launch_run(rev, [{"vm": vm, "host": "hd-a"}], {}, None, retries=1)
     assert run.max_attempts == 2
 
     def mid_run():

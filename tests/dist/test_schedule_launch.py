@@ -1,5 +1,5 @@
 """The beat task ``schedules.launch``: launches the scenario's current revision with the
-schedule's targets and variables, named after the schedule; refusals are kept, not raised."""
+schedule's targets, variables and retries, named after the schedule; refusals are kept, not raised."""
 
 import pytest
 
@@ -19,7 +19,8 @@ def schedule():
         name="every-hour",
         scenario=rev.scenario,
         targets=[{"vm": "vm1", "host": "hd-a"}],
-        variables={"who": "beat", "run_retries": 2},
+        variables={"who": "beat"},
+        retries=2,
         every_seconds=3600,
     )
     return services.save_schedule(s)

@@ -31,7 +31,8 @@ def form(rev, **kw):
         "name": "nightly",
         "scenario": rev.scenario.pk,
         "targets_text": "hd-a/vm1",
-        "variables_text": "greeting=hi\nrun_retries=1",
+        "variables_text": "greeting=hi",
+        "retries": "1",
         "kind": "interval",
         "every": "15m",
         "crontab": "",
@@ -45,7 +46,7 @@ def test_operator_adds_an_interval_schedule(operator, rev):
     assert resp.status_code == 302, resp.content.decode()[:2000]
     s = Schedule.objects.get(name="nightly")
     assert s.targets == [{"vm": "vm1", "host": "hd-a"}]
-    assert s.variables == {"greeting": "hi", "run_retries": "1"}
+    assert s.variables == {"greeting": "hi"} and s.retries == 1
     assert (s.kind, s.every_seconds, s.enabled) == ("interval", 900, True)
     task = s.periodic_task
     assert task.task == "schedules.launch" and task.enabled

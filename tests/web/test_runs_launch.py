@@ -86,9 +86,9 @@ def test_empty_targets_take_the_scenario_defaults(django_capture_on_commit_callb
     inventory()
     rev = revision(targets=[{"vm": "demo-2", "host": "local", "tag": None}])
     with django_capture_on_commit_callbacks(execute=True):
-        run = launch_run(rev, [], {"run_retries": 2}, None)
+        run = launch_run(rev, [], {}, None, retries=2)
     assert [t.name for t in run.run_targets.all()] == ["local/demo-2"]
-    assert run.max_attempts == 3 and "run_retries" not in run.variables
+    assert run.max_attempts == 3 and run.variables == {}
     assert run.launched_by is None
 
 

@@ -26,7 +26,8 @@ def _parse_var(text: str) -> tuple[str, str]:
 class Command(BaseCommand):
     help = (
         "Runs from the command line. launch SCENARIO --vm NAME [--host H] [--tag T] "
-        "[--var k=v] [--revision N] [--build LABEL] [--user U] [--wait]; cancel ID; show ID. "
+        "[--var k=v] [--revision N] [--build LABEL] [--retries N] [--user U] [--wait]; "
+        "cancel ID; show ID. "
         "With --wait, the exit status is 0 passed, 1 failed, 2 error/cancelled/timed out."
     )
 
@@ -43,7 +44,12 @@ class Command(BaseCommand):
             "--build", default="", help="the build under test (product version, CI build number)"
         )
         launch.add_argument("--user", default="", help="launch as this user (default: none)")
-        launch.add_argument("--retries", type=int, default=0, help="run attempts after a loss")
+        launch.add_argument(
+            "--retries",
+            type=int,
+            default=0,
+            help="new attempts of the run after a lost worker (0-10)",
+        )
         launch.add_argument("--wait", action="store_true", help="wait for the end, print it")
         launch.add_argument("--timeout", type=float, default=0, help="give up waiting after s")
         cancel = sub.add_parser("cancel", help="ask a run to stop")
@@ -76,7 +82,7 @@ class Command(BaseCommand):
         return run
 
     def _launch(self, opts):
-        from runs.services import launch_run
+        from runs.services import clean_retries, launch_run
         from scenarios.selectors import RevisionNotFound, get_revision
 
         try:
@@ -98,7 +104,7 @@ class Command(BaseCommand):
             targets,
             variables,
             self._user(opts["user"]),
-            retries=opts["retries"] or None,
+            retries=clean_retries(opts["retries"]),
             build=opts["build"],
         )
         build = f" (build {run.build})" if run.build else ""
