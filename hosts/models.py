@@ -132,6 +132,12 @@ class VirtualMachine(models.Model):
     tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     vcpus = models.PositiveIntegerField(null=True)
     memory_mib = models.PositiveBigIntegerField(null=True)
+    display = models.CharField(
+        max_length=16, blank=True, help_text="its graphics as last synced: spice, vnc, or none"
+    )
+    disks_read_only = models.BooleanField(
+        null=True, help_text="every disk read-only as last synced (null: not synced since)"
+    )
     thumbnail = models.ImageField(upload_to="thumbnails/", blank=True)
     thumbnail_taken = models.DateTimeField(null=True)
     last_seen = models.DateTimeField(null=True)

@@ -44,6 +44,8 @@ def sync_host_vms(host: Host) -> list[VirtualMachine]:
                 "state": info.state,
                 "vcpus": info.vcpus,
                 "memory_mib": info.memory_mib,
+                "display": info.display,
+                "disks_read_only": info.disks_read_only,
                 "last_seen": now,
             },
         )

@@ -1,7 +1,8 @@
 """Launching and cancelling capacity runs (``runs.models.CapacityRun``).
 
 ``launch_capacity`` checks what is asked (a known, enabled host; a template VM the inventory
-knows on it; bounded desks, keys and threshold: ``capacity.check_capacity_inputs``), stores the
+knows on it that can be copied: ``template_problem``; bounded desks, keys and threshold:
+``capacity.check_capacity_inputs``), stores the
 queued run and, once the transaction commits, sends ``runs.tasks.execute_capacity`` to the
 host's queue (``host.<name>``), where the host's worker runs it.
 """
@@ -22,6 +23,50 @@ from .models import CapacityRun
 
 log = logging.getLogger(__name__)
 
+TEMPLATE_NEEDS = "a desktop guest: SPICE display, read-only disks"
+
+
+def template_problem(vm: VirtualMachine) -> str:
+    """Why ``vm`` cannot be a capacity run's template, from what the last host sync saw ('' when
+    it can, or when no sync has said yet: the worker checks it then). Each desk is a copy of the
+    template typed at over SPICE, so it needs a SPICE display and no writable disk."""
+    if vm.disks_read_only is None:
+        return ""
+    if vm.display != "spice":
+        return f"it has {_display_name(vm)}; desks are typed at over SPICE"
+    if not vm.disks_read_only:
+        return "a disk is writable; every desk would write the same disk"
+    return ""
+
+
+def _display_name(vm: VirtualMachine) -> str:
+    return f"a {vm.display.upper()} display" if vm.display else "no display"
+
+
+def _short_problem(vm: VirtualMachine) -> str:
+    if vm.display != "spice":
+        return _display_name(vm).removeprefix("a ")
+    return "writable disk"
+
+
+def template_choices(hosts) -> list[dict]:
+    """The VMs of ``hosts`` a capacity run could copy, suitable ones first: per VM its host, name,
+    ``problem`` (``template_problem``), ``short`` (the problem in two words) and ``checked`` (a
+    sync has said whether it fits)."""
+    vms = VirtualMachine.objects.filter(host__in=hosts).select_related("host")
+    rows = [
+        {
+            "host": vm.host.name,
+            "vm": vm.name,
+            "problem": template_problem(vm),
+            "short": _short_problem(vm) if template_problem(vm) else "",
+            "checked": vm.disks_read_only is not None,
+        }
+        for vm in vms.order_by("host__name", "name")[:500]
+    ]
+    rank = {(True, False): 0, (False, False): 1, (True, True): 2}
+    return sorted(rows, key=lambda r: rank[(r["checked"], bool(r["problem"]))])
+
 
 def launch_capacity(
     *, host: str, template: str, max_desks, keys, threshold=0.15, user=None
@@ -40,9 +85,22 @@ def launch_capacity(
     template = str(template or "").strip()
     if not template:
         raise InvalidInput("template: give the VM each desk is a copy of")
-    if not VirtualMachine.objects.filter(host=target, name=template).exists():
+    vm = VirtualMachine.objects.filter(host=target, name=template).first()
+    if vm is None:
         raise InvalidInput(
             f"template: no VM {template!r} on host {target.name} (sync the host to list its VMs)"
+        )
+    problem = template_problem(vm)
+    if problem:
+        fitting = [
+            r["vm"]
+            for r in template_choices([target])
+            if r["checked"] and not r["problem"] and r["host"] == target.name
+        ]
+        hint = f" such as {', '.join(fitting[:3])}" if fitting else " (none on this host yet)"
+        raise InvalidInput(
+            f"template: {template} cannot be copied for a capacity run: {problem}; "
+            f"choose {TEMPLATE_NEEDS}{hint}"
         )
     with transaction.atomic():
         run = CapacityRun.objects.create(

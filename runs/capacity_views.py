@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from atp_core.errors import InvalidInput
 from atp_core.orchestrator.capacity import MAX_DESKS_LIMIT, MAX_KEYS_LIMIT
 from atp_site.permissions import has_role, role_required
-from hosts.models import Host, VirtualMachine
+from hosts.models import Host
 
 from . import capacity_presenters, capacity_services
 from .filters import CapacityRunFilter
@@ -26,7 +26,9 @@ def capacity_list(request):
     host = found.form.cleaned_data.get("host") or ""
     page = Paginator(found.qs, 50).get_page(request.GET.get("page"))
     hosts = list(Host.objects.filter(enabled=True).order_by("name"))
-    templates = VirtualMachine.objects.filter(host__in=hosts).order_by("host__name", "name")
+    templates = capacity_services.template_choices(hosts)
+    on_host = [t for t in templates if t["host"] == host] or templates
+    chosen = next((t for t in on_host if not t["problem"]), None)
     return render(
         request,
         "runs/capacity_list.html",
@@ -34,7 +36,10 @@ def capacity_list(request):
             "page": page,
             "host": host,
             "hosts": hosts,
-            "templates": templates.values_list("host__name", "name")[:500],
+            "suitable": [t for t in templates if t["checked"] and not t["problem"]],
+            "unchecked": [t for t in templates if not t["checked"]],
+            "unsuitable": [t for t in templates if t["problem"]],
+            "chosen": chosen,
             "can_operate": has_role(request.user, "operator"),
             "max_desks_limit": MAX_DESKS_LIMIT,
             "max_keys_limit": MAX_KEYS_LIMIT,

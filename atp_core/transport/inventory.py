@@ -36,6 +36,8 @@ class DomainInfo:
     vcpus: int
     memory_mib: int
     vnc_port: int | None = None
+    display: str = ""  # the first graphics device's type (spice, vnc), "" without one
+    disks_read_only: bool | None = None  # every disk read-only: it can be copied (capacity)
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,31 @@ class HostInfo:
     total_domains: int
 
 
-def _vnc_port(dom: libvirt.virDomain) -> int | None:
-    if not dom.isActive():
-        return None
-    graphics = ET.fromstring(dom.XMLDesc(0)).find("devices/graphics[@type='vnc']")
+def devices_of(xml: str) -> tuple[str, bool]:
+    """``(display, disks_read_only)`` of a domain's XML: the type of its first graphics device
+    (``spice``, ``vnc``, ...; ``""`` without one) and whether every disk is read-only (what a
+    template of copies needs: ``capacity_desks.desk_xml`` refuses a writable one).
+
+    >>> devices_of("<domain><devices><graphics type='spice'/></devices></domain>")
+    ('spice', True)
+    >>> devices_of("<domain><devices><disk device='disk'/></devices></domain>")
+    ('', False)
+    """
+    devices = ET.fromstring(xml).find("devices")
+    if devices is None:
+        return "", True
+    graphics = devices.find("graphics")
+    display = (graphics.get("type") or "") if graphics is not None else ""
+    read_only = all(
+        disk.find("readonly") is not None
+        for disk in devices.findall("disk")
+        if disk.get("device", "disk") == "disk"
+    )
+    return display, read_only
+
+
+def _vnc_port(root: ET.Element) -> int | None:
+    graphics = root.find("devices/graphics[@type='vnc']")
     port = graphics.get("port") if graphics is not None else None
     return int(port) if port and port.isdigit() and int(port) > 0 else None
 
@@ -63,6 +86,8 @@ def list_domains(conn: libvirt.virConnect) -> list[DomainInfo]:
     for dom in conn.listAllDomains(0):
         try:
             state, max_mem_kib, _mem, vcpus, _cpu_time = dom.info()
+            xml = dom.XMLDesc(0)
+            display, read_only = devices_of(xml)
             result.append(
                 DomainInfo(
                     name=dom.name(),
@@ -70,7 +95,9 @@ def list_domains(conn: libvirt.virConnect) -> list[DomainInfo]:
                     state=state_name(state),
                     vcpus=vcpus,
                     memory_mib=max_mem_kib // 1024,
-                    vnc_port=_vnc_port(dom),
+                    vnc_port=_vnc_port(ET.fromstring(xml)) if dom.isActive() else None,
+                    display=display,
+                    disks_read_only=read_only,
                 )
             )
         except libvirt.libvirtError as exc:

@@ -1,6 +1,6 @@
-"""Sync stores the host's VMs with their state and a PNG thumbnail taken with libvirt's
-screenshot; VMs that left the host are marked gone; the host and VM lists show the thumbnails,
-each a link to the VM's screen at full size."""
+"""Sync stores the host's VMs with their state, display and disks, and a PNG thumbnail taken
+with libvirt's screenshot; VMs that left the host are marked gone; the host and VM lists show
+the thumbnails, each a link to the VM's screen at full size."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def test_sync_stores_vms_and_thumbnails(client, eager_tasks, rig_vm):
     assert answer.status_code == 202 and answer.json()["queued"] is True  # ran eagerly here
     vm = VirtualMachine.objects.get(host=host, name=rig_vm.name)
     assert vm.state == "running" and vm.uuid and vm.last_seen
+    assert (vm.display, vm.disks_read_only) == ("vnc", True)  # the text guest: no disk at all
     assert vm.thumbnail and vm.thumbnail_taken
     served = client.get(f"/vms/{vm.pk}/thumbnail.png")
     assert served["Content-Type"] == "image/png"
