@@ -3,7 +3,7 @@ two Host rows on the local libvirt, runnable scenarios, the broker cleaned betwe
 
 The broker is Redis unless a test asks for both: ``@pytest.mark.parametrize("broker", BROKERS,
 indirect=True)`` runs it on Redis and on RabbitMQ (``ATP_TEST_AMQP_URL``, default the guest
-account on 127.0.0.1:5672, vhost ``/``; a vhost of one's own keeps parallel sessions apart). The
+account on 127.0.0.1:5672, vhost ``/``, or the session slot's own, tests/session_slot.py). The
 RabbitMQ variants carry the marker ``amqp``; ``make test`` runs them in its PostgreSQL pass.
 
 The processes run on the test database (PostgreSQL under ``make test-postgres``), with short
@@ -19,13 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.web import ARTIFACTS, ROOT, _child_env, channel_layers_on
 from tests.prereq import free_port, require, tcp_port_open
+from tests.session_slot import ensure_amqp_vhost
+from tests.waiting import wait_for  # noqa: F401 - the dist tests import it from here
 
 # Short periods for the tests; production defaults are in atp_site/settings.py.
 DIST_ENV = {
@@ -39,17 +40,6 @@ DIST_ENV = {
     # the reaper, notifications and schedule launches of these tests get a queue of their own.
     "ATP_DEFAULT_QUEUE": "atp-dist",
 }
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.25):
-    """Poll ``condition`` until it returns something truthy; fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
 
 
 class Proc:
@@ -134,6 +124,7 @@ def broker(request, _redis_for_web, settings):
         yield Broker(kind, settings.CELERY_BROKER_URL)
         return
     require(tcp_port_open("127.0.0.1", 5672), "RabbitMQ on 127.0.0.1:5672 (ATP_TEST_AMQP_URL)")
+    ensure_amqp_vhost(AMQP_URL)  # a session slot's own vhost (tests/session_slot.py)
     before = app.conf.broker_url
 
     def use(url: str) -> None:
