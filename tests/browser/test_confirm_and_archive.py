@@ -28,8 +28,8 @@ def test_endpoint_removal_asks_and_dismiss_keeps_it(live_server, page):
         dialog.accept() if accept else dialog.dismiss()
 
     page.once("dialog", lambda d: answer(d, False))
-    page.get_by_role("button", name="Remove endpoint").click()
-    page.wait_for_timeout(300)  # a dismissed dialog submits nothing: nothing to wait for
+    with page.expect_event("dialog"):  # asked, and dismissed: the form is not submitted
+        page.get_by_role("button", name="Remove endpoint").click()
     assert VdiEndpoint.objects.filter(pk=endpoint.pk).exists()
     page.once("dialog", lambda d: answer(d, True))
     page.get_by_role("button", name="Remove endpoint").click()

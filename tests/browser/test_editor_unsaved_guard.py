@@ -29,9 +29,11 @@ def _answer_dialogs(page, dialogs: list[str]) -> None:
     page.on("dialog", answer)
 
 
-def _leave_by_nav(page, dialogs: list[str]) -> None:
-    page.click("nav.mainnav >> text=Runs")
-    page.wait_for_timeout(500)  # let a navigation start, if the page let it
+def _leave_by_nav(page) -> None:
+    """Click away where the page must ask first; returns once it asked (the answer, "Stay on
+    page", cancels the navigation)."""
+    with page.expect_event("dialog", timeout=30_000):
+        page.click("nav.mainnav >> text=Runs")
 
 
 def test_unsaved_changes_are_guarded_and_a_refused_save_says_not_saved(live_server, page):
@@ -46,7 +48,7 @@ def test_unsaved_changes_are_guarded_and_a_refused_save_says_not_saved(live_serv
     # nothing typed: leaving does not ask
     dialogs: list[str] = []
     _answer_dialogs(page, dialogs)
-    _leave_by_nav(page, dialogs)
+    page.click("nav.mainnav >> text=Runs")
     page.wait_for_url(f"{live_server}/runs/")
     assert dialogs == []
     page.goto(editor)
@@ -57,7 +59,7 @@ def test_unsaved_changes_are_guarded_and_a_refused_save_says_not_saved(live_serv
     page.evaluate("() => { window.atpEditor.focus(); window.atpEditor.execCommand('goDocEnd'); }")
     page.keyboard.insert_text("  - type: wait\n    duration: 2s\n")
     assert page.inner_text("#save-state") == "unsaved changes"
-    _leave_by_nav(page, dialogs)
+    _leave_by_nav(page)
     assert dialogs == ["beforeunload"]
     assert page.url == editor
     assert "duration: 2s" in page.evaluate("window.atpEditor.getValue()")
@@ -77,7 +79,7 @@ def test_unsaved_changes_are_guarded_and_a_refused_save_says_not_saved(live_serv
     page.screenshot(path=str(ARTIFACTS / "editor-not-saved.png"), full_page=True)
     assert page.inner_text("#save-state").startswith("Not saved:")  # the lint did not hide it
     assert Scenario.objects.get(name="guarded").revisions.count() == 1
-    _leave_by_nav(page, dialogs)
+    _leave_by_nav(page)
     assert dialogs == ["beforeunload", "beforeunload"]
     assert page.url == editor
 

@@ -4,22 +4,23 @@ as tasks on the real worker; the endpoint page shows their outcome once they are
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.fixtures.web import ARTIFACTS, browser_login, make_user
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
 
 def reload_until(page, selector: str, deadline: float = 120.0) -> None:
     """Reload the page until ``selector`` matches (the task's outcome is stored, not pushed)."""
-    end = time.monotonic() + deadline
-    while not page.locator(selector).count():
-        assert time.monotonic() < end, f"{selector!r} did not appear within {deadline:.0f} s"
-        page.wait_for_timeout(500)
+
+    def shown() -> int:
         page.reload()
+        return page.locator(selector).count()
+
+    if not page.locator(selector).count():
+        wait_for(shown, deadline, f"{selector!r} on the page", interval=0.5)
 
 
 def test_add_vdi_endpoint_and_sync(live_server, celery_worker_process, page, vdisim_memory):

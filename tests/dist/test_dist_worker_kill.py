@@ -46,7 +46,11 @@ def test_killed_worker_run_errors_then_retry_completes_elsewhere(
         return r.state == "running" and "step_finished" in types and r.heartbeat
 
     wait_for(mid_run, 120, "the run to be running with a finished step")
-    time.sleep(1.5)  # inside the 12 s wait step
+    wait_for(
+        lambda: run.steps.filter(type="wait", status="running").exists(),
+        60,
+        "the 12 s wait step (the kill lands inside it)",
+    )
     before = events_of(run.pk)
     w1.kill9()
     w2 = dist_processes.worker("hd-w2", "host.hd-a")

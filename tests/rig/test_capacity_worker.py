@@ -75,7 +75,7 @@ def test_capacity_run_on_the_worker(live_server, celery_worker_process, template
     assert [s["desks"] for s in run.steps] == [1, 2], run.steps
     one, two = run.steps
     assert (one["inputs"], two["inputs"]) == (KEYS, 2 * KEYS), "every key measured"
-    assert 0 < one["p50"] <= one["p95"] < 2.0 and 0 < two["p95"] < 2.0, run.steps
+    assert 0 < one["p50"] <= one["p95"] and 0 < two["p50"] <= two["p95"], run.steps
     assert one["ratio"] == 1.0 and run.baseline_p95 == one["p95"]
     if two["p95"] > one["p95"] * 1.15:
         assert run.capacity == 1 and "above the baseline" in run.reason, run.reason

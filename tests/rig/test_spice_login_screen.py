@@ -33,7 +33,7 @@ def test_login_screen_over_spice_then_logon_reaches_the_desktop(desktop_vm):
 
         time.sleep(1)  # the greeter's prompt takes keys once drawn
         spice.send_text(f"{desktop_vm.user}\n")
-        time.sleep(0.5)
+        time.sleep(0.5)  # the greeter moves to its password field; nothing shows when
         spice.send_text(f"{desktop_vm.password}\n")
         desktop = poll(
             spice.frame,
@@ -55,9 +55,9 @@ def test_wrong_password_is_refused_at_the_login_screen(desktop_vm):
 def _refused(desktop_vm):
     with spice_client(desktop_vm) as spice:
         poll(spice.frame, _greeter_drawn, timeout=120)
-        time.sleep(1)
+        time.sleep(1)  # the greeter's prompt takes keys once drawn
         spice.send_text(f"{desktop_vm.user}\n")
-        time.sleep(0.5)
+        time.sleep(0.5)  # the greeter moves to its password field; nothing shows when
         spice.send_text("not-the-password\n")
         time.sleep(5)  # PAM refuses after its delay; no session may start meanwhile
         assert desktop_vm.marker("/run/atp-greeter")

@@ -3,6 +3,7 @@ reconnect. Connections are cut with a proxy in front of libvirtd, not by killing
 
 import socket
 import tempfile
+import threading
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from atp_core.errors import ConnectionFailed
 from atp_core.transport import ConnectionConfig, ConnectionState, HostConnection
 from tests.rig.libvirt_proxy import LibvirtProxy
 from tests.rig.protocol_helpers import poll
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.rig
 
@@ -61,7 +63,8 @@ def test_refused_connection_fails_with_its_reason():
 
 
 def test_connect_timeout_on_a_peer_that_never_answers():
-    """A socket that accepts but never speaks: libvirt would wait forever, we wait 1 s."""
+    """A socket that accepts but never speaks: libvirt would wait forever, we give up (the
+    deadline below only tells "gave up" from "waits forever"; how soon is bench material)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/silent"
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -74,7 +77,7 @@ def test_connect_timeout_on_a_peer_that_never_answers():
             started = time.monotonic()
             with pytest.raises(ConnectionFailed, match="no connection within 1 s"):
                 conn.connect()
-            assert time.monotonic() - started < 2
+            assert time.monotonic() - started < 60, "the connect waited past its timeout"
             assert conn.state == ConnectionState.FAILED
         finally:
             server.close()
@@ -115,7 +118,8 @@ def test_call_retries_once_when_the_connection_drops(proxy):
     try:
         first = conn.get()
         proxy.drop()
-        time.sleep(0.2)
+        lost = ConnectionState.DISCONNECTED
+        assert poll(lambda: conn.state, lambda s: s == lost, timeout=30, every=0.05) == lost
         assert conn.call(lambda c: c.getHostname())
         assert conn.get() is not first and conn.reconnects == 1
     finally:
@@ -143,7 +147,10 @@ def test_reconnect_gives_up_after_the_configured_attempts(proxy):
 def test_closed_connection_stays_closed(proxy):
     conn = HostConnection(proxy.uri, ConnectionConfig(heartbeat_interval=0.2, **FAST)).connect()
     conn.close()
-    time.sleep(0.5)
+    heartbeat = f"heartbeat {proxy.uri}"
+    wait_for(
+        lambda: all(t.name != heartbeat for t in threading.enumerate()), 30, "the heartbeat to end"
+    )
     assert proxy.accepted == 1  # the heartbeat did not reopen it
     with pytest.raises(ConnectionFailed, match="closed"):
         conn.get()

@@ -7,7 +7,6 @@ the shared ``qemu:///system`` daemon other sessions on this machine depend on.
 
 import signal
 import threading
-import time
 
 import pytest
 
@@ -17,6 +16,7 @@ from tests.conftest import RIG_PREFIX
 from tests.prereq import require
 from tests.rig import private_libvirtd
 from tests.rig.protocol_helpers import poll
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.rig
 
@@ -95,6 +95,7 @@ def test_a_call_made_while_the_daemon_is_down_waits_for_it(daemon, session):
     """The call starts while libvirtd is gone; reconnect backoff carries it to the new daemon."""
     vm, conn, _ = session
     vm.agent.ping()
+    failed_before = conn.failures
     daemon.kill()
     result: dict = {}
 
@@ -106,7 +107,7 @@ def test_a_call_made_while_the_daemon_is_down_waits_for_it(daemon, session):
 
     worker = threading.Thread(target=call)
     worker.start()
-    time.sleep(1.5)  # the call is now retrying against a dead socket
+    wait_for(lambda: conn.failures > failed_before, 60, "the call to retry against the dead daemon")
     assert worker.is_alive(), f"the call ended while the daemon was down: {result}"
     daemon.start()
     worker.join(60)

@@ -82,7 +82,7 @@ def test_concurrency_bound(manager, libvirt_uri):
         with lock:
             current += 1
             peak = max(peak, current)
-        time.sleep(0.2)
+        time.sleep(0.2)  # the call holds its slot a while, so the bound can be seen
         with lock:
             current -= 1
         return conn.getLibVersion()

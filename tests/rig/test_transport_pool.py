@@ -2,13 +2,15 @@
 metrics that move."""
 
 import threading
-import time
 
 import pytest
 
 from atp_core.errors import InvalidInput
-from atp_core.transport import ConnectionConfig, ConnectionPool
+from atp_core.transport import ConnectionConfig, ConnectionPool, ConnectionState
 from tests.rig.libvirt_proxy import LibvirtProxy
+from tests.waiting import wait_for
+
+LOST = ConnectionState.DISCONNECTED
 
 pytestmark = pytest.mark.rig
 
@@ -109,13 +111,13 @@ def test_metrics_move(proxy):
         m = pool.metrics()
         assert m.calls == 5 and m.average_call_ms > 0
         proxy.drop()
-        time.sleep(0.2)
+        wait_for(lambda: pool.primary().state == LOST, 30, "the pool to see the drop")
         assert pool.call(lambda c: c.getLibVersion()) > 0
         m = pool.metrics()
         assert m.reconnects == 1 and m.calls == 6
         proxy.refuse = True
         proxy.drop()
-        time.sleep(0.2)
+        wait_for(lambda: pool.primary().state == LOST, 30, "the pool to see the drop")
         with pytest.raises(Exception, match="reconnect failed"):
             pool.call(lambda c: c.getLibVersion())
         assert pool.metrics().failures == config.reconnect_attempts
@@ -133,10 +135,13 @@ def test_idle_connections_above_the_minimum_are_closed(libvirt_uri):
         first = pool.primary()
         with pool.acquire(), pool.acquire(), pool.acquire():
             assert pool.metrics().total == 3
-        time.sleep(0.5)
-        with pool.acquire() as conn:
-            assert pool.metrics().total == 1  # two closed, the minimum kept
-            assert conn is first and conn.is_alive()
+
+        def idle_closed():  # an acquire closes the connections idle past idle_timeout
+            with pool.acquire() as conn:
+                return pool.metrics().total == 1 and conn
+
+        conn = wait_for(idle_closed, 30, "two idle connections to be closed", interval=0.1)
+        assert conn is first and conn.is_alive()  # the minimum kept
     finally:
         pool.close()
 

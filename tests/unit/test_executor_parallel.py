@@ -18,7 +18,7 @@ def test_targets_run_in_parallel_bounded_by_max_parallel():
         with lock:
             live["now"] += 1
             live["peak"] = max(live["peak"], live["now"])
-        time.sleep(0.2)
+        time.sleep(0.2)  # a slow command holds its slot, so the bound can be seen
         with lock:
             live["now"] -= 1
         return ExecResult(0, "", "", 0.2)

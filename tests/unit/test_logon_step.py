@@ -78,7 +78,7 @@ def test_power_on_then_phases_in_order(tmp_path):
             desk.show("black")
 
         def wait_for_agent(self, timeout, cancel=None):
-            time.sleep(0.2)
+            time.sleep(0.2)  # the fake agent answers 0.2 s late (the phase it measures)
             desk.show("greeter")
 
     vm.power = Power()

@@ -56,8 +56,8 @@ def test_a_cancel_ends_the_wait_at_once():
     threading.Timer(0.2, token.cancel).start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        poll_until(Call(30.0, token), lambda p: None, interval=10.0)
-    assert time.monotonic() - started < 5, "the 10 s wait ended on cancel"
+        poll_until(Call(600.0, token), lambda p: None, interval=300.0)
+    assert time.monotonic() - started < 60, "the 300 s wait ended on cancel"
 
 
 def test_an_attempt_may_end_the_poll_with_a_definite_failure():

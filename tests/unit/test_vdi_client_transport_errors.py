@@ -3,8 +3,6 @@ idempotent reads are retried with backoff, writes are not."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from atp_core.errors import ConnectionFailed, OperationTimeout, ProtocolError
@@ -60,11 +58,11 @@ def test_a_slow_platform_is_a_timeout(vdisim_memory):
     client = vdisim_memory.client(timeout=0.3, retries=1, backoff=0.01)
     client.login()
     vdisim_memory.faults(delay=1.0, delay_paths=["/ocloud/v1/host"])
-    started = time.monotonic()
     with pytest.raises(VdiTimeout) as err:
         client.hosts.all()
     assert isinstance(err.value, OperationTimeout)
-    assert time.monotonic() - started < 3  # two attempts of 0.3 s, not the server's pace
+    # the client's own timeout, not the server's pace (that would have answered after 1 s)
+    assert "no answer within 0.3s" in str(err.value)
     vdisim_memory.faults(delay=0)
 
 

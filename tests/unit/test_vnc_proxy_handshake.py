@@ -79,7 +79,7 @@ async def _serve(types: bytes, result: int = 0, reason: bytes = b""):
         if result:
             writer.write(struct.pack(">I", len(reason)) + reason)
         await writer.drain()
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # the fake server lingers a moment before it hangs up
         writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)

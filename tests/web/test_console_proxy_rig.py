@@ -64,7 +64,7 @@ async def _type(communicator, text: str) -> None:
         sym = RETURN if ch == "\n" else ord(ch)
         for down in (1, 0):
             await communicator.send_to(bytes_data=struct.pack(">BBxxI", 4, down, sym))
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # a typist's pace at the console
 
 
 def _keylog(vm) -> str:

@@ -1,13 +1,12 @@
 """The guest-ping task, run by a real Celery worker, stores its result and pushes it out."""
 
-import time
-
 import pytest
 
 from hosts import tasks
 from hosts.models import AgentPing, Host
 from hosts.services import INVENTORY_GROUP
 from tests.layer_listener import GroupListener
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.rig, pytest.mark.redis]
 
@@ -20,10 +19,8 @@ def test_worker_pings_guest_agent_and_stores_result(
 
     tasks.ping_guest_agent.delay(host.pk, rig_vm.name)
 
-    deadline = time.monotonic() + 60
-    while not AgentPing.objects.filter(vm__name=rig_vm.name).exists():
-        assert time.monotonic() < deadline, "no ping stored within 60 s"
-        time.sleep(0.2)
+    pinged = AgentPing.objects.filter(vm__name=rig_vm.name)
+    wait_for(pinged.exists, 60, "the worker to store the ping", interval=0.2)
     ping = AgentPing.objects.get(vm__name=rig_vm.name)
     assert ping.ok, ping.error
     assert ping.latency_ms > 0

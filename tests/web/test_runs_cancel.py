@@ -13,6 +13,7 @@ from runs.models import Run, RunEvent
 from runs.services import launch_run, request_cancel
 from runs.tasks import execute_run
 from tests.fixtures.web import make_user
+from tests.waiting import wait_for
 from tests.web.runs_core_data import event, inventory, revision
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,10 +47,7 @@ def test_cancel_flag_reaches_a_running_run(run):
         request_cancel(run, None)
         run.refresh_from_db()
         assert (run.state, run.cancel_requested) == ("running", True), "the worker ends it"
-        deadline = time.monotonic() + 3
-        while not watcher.cancelled() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert watcher.cancelled()
+        wait_for(watcher.cancelled, 30, "the watcher to see the cancel flag", interval=0.05)
     finally:
         watcher.stop()
     assert watcher.beats >= 1 and Run.objects.get(pk=run.pk).heartbeat is not None
@@ -64,19 +62,19 @@ def test_engine_stops_on_cancel_and_run_ends_cancelled(run, monkeypatch):
         request_cancel(Run.objects.get(pk=run.pk), None)  # someone presses cancel
         started = time.monotonic()
         try:
-            cancel.wait(30)
+            cancel.wait(120)
         except Cancelled:
-            pass
+            woken.append("by the cancel")
         took = time.monotonic() - started
         sink(event("step_finished", step_id="1", status="cancelled", duration=took))
         sink(event("run_finished", target=None, result="cancelled", totals={}))
         target = TargetReport(name=targets[0].name, vm=targets[0].vm, result="cancelled")
         return RunReport(scenario="demo", result="cancelled", duration=took, targets=[target])
 
+    woken: list[str] = []
     monkeypatch.setattr("atp_core.orchestrator.run_scenario", waiting_engine)
-    started = time.monotonic()
     assert execute_run.apply(args=[run.pk]).get() == "cancelled"
-    assert time.monotonic() - started < 10, "the wait ended on cancel, not after 30 s"
+    assert woken == ["by the cancel"], "the engine's wait was not ended by the cancel"
     run.refresh_from_db()
     assert (run.state, run.result, run.reason) == ("finished", "cancelled", "cancelled on request")
     events = list(RunEvent.objects.filter(run=run).order_by("seq"))
@@ -96,17 +94,17 @@ def test_a_run_ended_elsewhere_stops_the_engine_and_keeps_its_result(run, monkey
         sink(event("step_started", step_id="1", name="wait", type="wait", attempt=1))
         finish(run.pk, "error", "worker w1 stopped sending heartbeats")
         try:
-            cancel.wait(30)
+            cancel.wait(120)
         except Cancelled:
-            pass
+            woken.append("by the cancel")
         sink(event("step_finished", step_id="1", status="cancelled", duration=0.1))
         sink(event("run_finished", target=None, result="cancelled", totals={}))
         return RunReport(scenario="demo", result="cancelled")
 
+    woken: list[str] = []
     monkeypatch.setattr("atp_core.orchestrator.run_scenario", engine)
-    started = time.monotonic()
     assert execute_run.apply(args=[run.pk]).get() == "error"
-    assert time.monotonic() - started < 10
+    assert woken == ["by the cancel"], "the engine was not stopped through its CancelToken"
     run.refresh_from_db()
     assert (run.state, run.result) == ("finished", "error")
     assert run.reason == "worker w1 stopped sending heartbeats"
