@@ -33,7 +33,9 @@ def test_a_killed_parts_next_attempt_runs_on_its_hosts_new_worker(dist_processes
     assert run.max_attempts == 2
     waiting = run.steps.filter(type="wait", status="running")
     wait_for(lambda: waiting.count() == 2, 150, "both targets' wait steps")
-    time.sleep(1)
+    wait_for(
+        lambda: all(p.heartbeat for p in _parts(run).values()), 60, "both parts' heartbeats"
+    )
     before = events_of(run.pk)
     wb.kill9()
     wb2 = dist_processes.worker("pr-wb2", "host.hd-b")
