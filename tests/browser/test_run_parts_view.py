@@ -1,7 +1,8 @@
 """The parts of a run on several hosts on its page, in a real browser: per part its host,
 queue, state, attempt, the worker that claimed it and its times; a part no worker took says
 "waiting for a worker on host.X since ..." with what to do; the table follows the parts live
-(a part claimed and finished elsewhere shows up without a reload); the report keeps it."""
+(a part claimed and finished elsewhere shows up without a reload); a part started again as its
+next attempt (its worker died) shows attempt 2 and why; the report keeps it."""
 
 from __future__ import annotations
 
@@ -63,6 +64,15 @@ def _claim_and_finish_b(run):
     data.emit(run, "worker_started", {"worker": "worker-b@lab-b", "host": "lab-b"})
 
 
+def _retry_b(run):
+    from runs import lifecycle
+
+    b = RunPart.objects.get(run=run, host_name="lab-b")
+    assert lifecycle.retry_part(b.pk, "worker worker-b@lab-b stopped sending heartbeats")
+    assert lifecycle.claim_part(b.pk, worker="worker-b2@lab-b", task_id="t-b2").ok
+    data.emit(run, "worker_started", {"worker": "worker-b2@lab-b", "host": "lab-b"})
+
+
 def _finish_all(run):
     from runs import lifecycle
 
@@ -73,6 +83,8 @@ def _finish_all(run):
 def test_the_run_page_shows_each_part_and_what_a_waiting_part_waits_for(live_server, page):
     make_user("vera", "viewer")
     run = _in_thread(_parted_run)
+    run.max_attempts = 2
+    _in_thread(run.save, update_fields=["max_attempts"])
     browser_login(page, live_server, "vera")
     page.goto(f"{live_server}/runs/{run.pk}/")
     page.wait_for_selector("#ws-status[data-state=open]")
@@ -95,6 +107,18 @@ def test_the_run_page_shows_each_part_and_what_a_waiting_part_waits_for(live_ser
     assert "worker-b@lab-b" in row, row
     assert page.locator("#run-parts .part-waiting").count() == 0
 
+    # lab-b's worker died: its part starts again as attempt 2 on another worker of its queue
+    _in_thread(_retry_b, run)
+    page.wait_for_selector(
+        '#run-parts tr.part[data-host="lab-b"][data-state="running"] >> text=worker-b2@lab-b'
+    )
+    page.wait_for_selector("#ws-status[data-state=open]")
+    row = page.locator('#run-parts tr.part[data-host="lab-b"]').inner_text()
+    assert "2/2" in row, row
+    reason = page.locator("#run-parts .part-reason").inner_text()
+    assert reason == "attempt 1: worker worker-b@lab-b stopped sending heartbeats", reason
+    page.screenshot(path=str(ARTIFACTS / "run-parts-second-attempt.png"), full_page=True)
+
     _in_thread(_finish_all, run)
     page.wait_for_selector("#run-done:not([hidden])")
     page.wait_for_selector('#run-parts tr.part[data-host="lab-b"][data-state="finished"]')
@@ -103,6 +127,6 @@ def test_the_run_page_shows_each_part_and_what_a_waiting_part_waits_for(live_ser
     page.goto(f"{live_server}/runs/{run.pk}/report")
     rows = page.locator("#run-parts tr.part")
     assert rows.count() == 2
-    assert "worker-b@lab-b" in rows.nth(1).inner_text()
+    assert "worker-b2@lab-b" in rows.nth(1).inner_text() and "2/2" in rows.nth(1).inner_text()
     assert "passed" in rows.nth(0).inner_text()
     page.screenshot(path=str(ARTIFACTS / "run-parts-report.png"), full_page=True)
