@@ -13,7 +13,7 @@ from guest.domain import render_desktop_xml, render_domain_xml
 def _with_disk(xml: str, read_only: bool) -> str:
     root = ET.fromstring(xml)
     disk = ET.SubElement(root.find("devices"), "disk", type="file", device="disk")
-    ET.SubElement(disk, "source", file="/var/tmp/desk.qcow2")
+    ET.SubElement(disk, "source", file="/var/tmp/atp/desk.qcow2")
     ET.SubElement(disk, "target", dev="vda", bus="virtio")
     if read_only:
         ET.SubElement(disk, "readonly")
