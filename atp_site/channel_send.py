@@ -7,8 +7,10 @@ thread that serves an async loop (sync_to_async of daphne or a test) the send go
 where the layer's other users (consumers) live.
 
 Sends never raise and never wait long (docs/live-view.md, "When Redis is down"): every attempt
-is bounded, and a breaker skips broadcasts for a while after a failure. Only sends are bounded
-here; the consumers' blocking receive keeps its own (long) read timeout.
+is bounded, and a breaker skips broadcasts for a while after a failure. The groups whose
+broadcasts failed or were skipped get one ``channel.resync`` once a send goes through again, so
+their consumers catch up (``atp_site.channel_layer``). Only sends are bounded here; the
+consumers' blocking receive keeps its own (long) read timeout.
 """
 
 from __future__ import annotations
@@ -61,13 +63,25 @@ class _Breaker:
         self._lock = threading.Lock()
         self._open_until = 0.0
         self.skipped = 0
+        self._missed: set[str] = set()  # groups whose broadcasts failed or were skipped
 
-    def allow(self) -> bool:
+    def allow(self, group: str = "") -> bool:
         with self._lock:
             if time.monotonic() < self._open_until:
                 self.skipped += 1
+                if group:
+                    self._missed.add(group)
                 return False
             return True
+
+    def missed(self, group: str) -> None:
+        with self._lock:
+            self._missed.add(group)
+
+    def take_missed(self) -> list[str]:
+        with self._lock:
+            missed, self._missed = sorted(self._missed), set()
+            return missed
 
     def trip(self) -> None:
         with self._lock:
@@ -77,6 +91,7 @@ class _Breaker:
         with self._lock:
             self._open_until = 0.0
             self.skipped = 0
+            self._missed = set()
 
     @property
     def is_open(self) -> bool:
@@ -108,8 +123,19 @@ def group_send(group: str, message: dict) -> bool:
     layer = get_channel_layer()
     if layer is None:
         return False
-    if not breaker.allow():
+    if not breaker.allow(group):
         return False
+    if not _send(layer, group, message):
+        breaker.missed(group)
+        return False
+    for missed in breaker.take_missed():  # what they missed is in the database
+        if not _send(layer, missed, {"type": "channel.resync"}):
+            breaker.missed(missed)
+            break
+    return True
+
+
+def _send(layer, group: str, message: dict) -> bool:
     timeout = _setting("ATP_BROADCAST_TIMEOUT", 2.0)
     for attempt in range(2):
         try:

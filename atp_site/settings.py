@@ -197,11 +197,15 @@ REDIS_URL = os.environ.get(
 # well above any blocking read the layer might do. Sends from synchronous code are bounded by
 # ATP_BROADCAST_TIMEOUT on top of it (atp_site/channel_send.py).
 CHANNEL_LAYER_SOCKET_TIMEOUT = float(os.environ.get("ATP_CHANNEL_LAYER_SOCKET_TIMEOUT", "30"))
+# atp_site/channel_layer.py: that layer with each consumer's queue bounded (a consumer that
+# falls behind is told to catch up from the database), a Redis outage logged as two lines, and
+# a resync notice to every consumer when the subscription is back.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "atp_site.channel_layer.ChannelLayer",
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+            "capacity": int(os.environ.get("ATP_CHANNEL_CAPACITY", "1000")),
         },
     }
 }

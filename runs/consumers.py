@@ -11,7 +11,10 @@ subscriber whose Redis connection is being re-made after a Redis restart; a send
 skips broadcasts while Redis is down). So while no live event has come for
 ``ATP_LIVE_CATCHUP_SECONDS`` (3 s) and the run has not finished, the consumer reads what was
 stored after its last seq: a lost tail reaches the viewer a few seconds late, never not at all,
-and the websocket stays open through a Redis restart.
+and the websocket stays open through a Redis restart. The channel layer
+(``atp_site.channel_layer``) also says when to catch up at once: ``channel.resync`` when its
+Redis subscription is back after an outage, ``channel.overflow`` when this consumer fell so far
+behind that its queue was dropped.
 """
 
 from __future__ import annotations
@@ -113,6 +116,21 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                     self.last_sent,
                     exc_info=True,
                 )
+
+    async def channel_overflow(self, message):
+        """The layer dropped this consumer's queue: the dropped events are in the database."""
+        await self._catch_up_now()
+
+    async def channel_resync(self, message):
+        """The layer's Redis subscription is back: what was broadcast meanwhile is lost."""
+        await self._catch_up_now()
+
+    async def _catch_up_now(self) -> None:
+        if not self.group:
+            return
+        self._live_at = time.monotonic()
+        async with self._sending:
+            await self._replay()
 
     async def receive_json(self, content, **kwargs):
         """``{"after": N}`` asks for a resend after ``N`` (e.g. after the page lost events)."""

@@ -1,6 +1,8 @@
 // Inventory page: ping, test and sync buttons post in the background (the server queues a
 // task); results arrive over the websocket: a ping fills its cell, a host_health/host_synced
-// event re-reads that host's section from the server (rendered from the database).
+// event re-reads that host's section from the server (rendered from the database). The server
+// sends "resync" when messages may have been lost (a Redis outage, this socket fell behind):
+// the page then re-reads every section, as on (re)connect.
 (function () {
   "use strict";
   const status = document.getElementById("ws-status");
@@ -17,6 +19,7 @@
     };
     ws.onmessage = (msg) => {
       const ev = JSON.parse(msg.data);
+      if (ev.kind === "resync") { refreshHost(null); return; }
       if (ev.kind === "host_health" || ev.kind === "host_synced") { refreshHost(ev.host); return; }
       if (ev.kind !== "agent_ping") return;
       const row = document.querySelector(
