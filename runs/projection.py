@@ -113,6 +113,13 @@ def _project_step(run_id: int, target: RunTarget, ev: RunEvent, data: dict) -> N
         rows.update(**fields)
 
 
+# the event types ``project`` writes anything for; a batch of none of them (log lines, outputs,
+# screenshots) needs no transaction around its one statement (runs.event_store)
+PROJECTED = frozenset(
+    {"run_started", "target_started", "step_started", "step_finished", "target_finished"}
+)
+
+
 def project(run_id: int, ev: RunEvent, targets: Targets | None = None) -> None:
     """What an event changes on a run's targets and steps (the report's tables); the Run's own
     fields are written by ``runs.lifecycle`` only. ``targets``: the writer's kept answers of
