@@ -13,6 +13,11 @@
   consumer of this process gets ``{"type": "channel.resync"}`` (what was published meanwhile is
   gone: pub/sub keeps nothing), so it catches up at once, not at its next periodic check.
 
+- **Its channels are named per Redis database** (prefix ``asgi-db<N>``): Redis pub/sub channels
+  are global to the server, whatever database a client selected, so two sites (or test
+  sessions) on one Redis server with different database numbers heard each other's groups
+  (``run_6`` of one got the other's run 6 events: a foreign seq made a viewer skip its own).
+
 ``atp_site.channel_send`` sends ``channel.resync`` too, to the groups whose broadcasts its
 breaker skipped, once a send goes through again.
 """
@@ -150,9 +155,25 @@ class _LoopLayer(RedisPubSubLoopLayer):
         queue.put_nowait(data)
 
 
+def _prefix(hosts) -> str:
+    """``asgi-db<N>`` for the first host's database number (0 when the URL names none)."""
+    host = (hosts or ["redis://localhost:6379/0"])[0]
+    address = host.get("address", "") if isinstance(host, dict) else host
+    db = host.get("db") if isinstance(host, dict) else None
+    if db is None and isinstance(address, str):
+        path = urlsplit(address).path.strip("/")
+        db = int(path) if path.isdigit() else 0
+    return f"asgi-db{db or 0}"
+
+
 class ChannelLayer(RedisPubSubChannelLayer):
     """``channels_redis.pubsub.RedisPubSubChannelLayer`` with bounded consumer queues, a quiet
-    outage and a resync notice after it (module docstring)."""
+    outage and a resync notice after it, its channels named per Redis database (module
+    docstring)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", _prefix(kwargs.get("hosts")))
+        super().__init__(*args, **kwargs)
 
     def _get_layer(self):
         loop = asyncio.get_running_loop()
