@@ -8,6 +8,14 @@ call; the viewer notes when it arrives. Coalesced log/output events carry the ti
 first line merged into them, so their latency includes the sink's deliberate coalescing delay
 (``ATP_EVENT_LOG_RATE``); step/state events are reported apart for that reason.
 
+The step/state events' latency is also split per stage, from timestamps taken along the way
+(probes patched in by this script and by ``bench/p3_daphne.py``, the daphne it starts):
+sink queue (sink call → the writer picks it up), batch wait (→ ``store_events`` called),
+transaction (→ committed), publish wait (→ its broadcast begins), publish (the ``PUBLISH``),
+layer→consumer (→ the run consumer in daphne has it), consumer→socket (→ written to the
+websocket), socket→viewer (→ the viewer process read it). ``ATP_BENCH_P3_TRACE=<file>`` also
+makes daphne write every live arrival and send per consumer (for hunting a lost event).
+
     .venv/bin/python bench/p3_event_latency.py [--runs 20] [--viewers 50] [--steps 12]
         [--rate 10] [--redis-url redis://127.0.0.1:6379/13] [--keep]
 
@@ -292,14 +300,14 @@ def main() -> int:
     django.setup()
     daphne = viewer = None
     out = Path(tempfile.mkstemp(prefix="p3-", suffix=".json")[1])
+    stages_file = Path(tempfile.mkstemp(prefix="p3-stages-", suffix=".txt")[1])
     try:
         run_ids, session = _fixtures(args.runs)
         port = free_port()
         daphne = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "daphne",
+                str(ROOT / "bench" / "p3_daphne.py"),
                 "-b",
                 "127.0.0.1",
                 "-p",
@@ -307,7 +315,7 @@ def main() -> int:
                 "atp_site.asgi:application",
             ],
             cwd=ROOT,
-            env=env,
+            env={**env, "ATP_BENCH_P3_STAGES": str(stages_file)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -350,18 +358,48 @@ def main() -> int:
 
         # split the latency: sink call → broadcast (queue, coalescing, DB commit) and
         # broadcast → viewer (channel layer, daphne, websocket)
+        import runs.event_sink as run_sink
         import runs.event_store as run_events
 
+        # per-stage probes, keyed by (run, bench_t0) until the event has a seq
+        picked_at: dict[tuple[int, float], float] = {}
+        store_at: dict[tuple[int, float], float] = {}
+        committed_at: dict[tuple[int, int], float] = {}
         broadcast_at: dict[tuple[int, int], float] = {}
+        published_at: dict[tuple[int, int], float] = {}
+        original_handle = run_sink.RunEventSink._handle
+        original_store = run_sink.store_events
+        original_all = run_events._broadcast_all
         original = run_events.broadcast
+
+        def timed_handle(self, event) -> None:
+            picked_at[(self.run_id, event.data.get("bench_t0"))] = time.time()
+            original_handle(self, event)
+
+        def timed_store(run_id, events, targets=None):
+            now = time.time()
+            for e in events:
+                store_at.setdefault((run_id, e.data.get("bench_t0")), now)
+            return original_store(run_id, events, targets)
+
+        def timed_all(run_id: int, payloads: list[dict]) -> None:
+            now = time.time()
+            for p in payloads:
+                committed_at[(run_id, p["seq"])] = now
+            original_all(run_id, payloads)
 
         def timed_broadcast(run_id: int, event: dict) -> None:
             broadcast_at[(run_id, event["seq"])] = time.time()
             original(run_id, event)
+            published_at[(run_id, event["seq"])] = time.time()
 
+        run_sink.RunEventSink._handle = timed_handle
+        run_sink.store_events = timed_store
+        run_events._broadcast_all = timed_all
         run_events.broadcast = timed_broadcast
 
         counts: dict[int, tuple[int, int, int]] = {}
+        cpu_before = time.process_time()
         started = time.monotonic()
         feeders = [
             threading.Thread(target=_feed, args=(rid, args.steps, args.rate, counts))
@@ -372,6 +410,7 @@ def main() -> int:
         for t in feeders:
             t.join()
         send_seconds = time.monotonic() - started
+        sender_cpu = time.process_time() - cpu_before
         viewer.wait(timeout=180)
         report = json.loads(out.read_text())
 
@@ -395,17 +434,48 @@ def main() -> int:
 
         connections.close_all()
         out.unlink(missing_ok=True)
+        stage_lines = stages_file.read_text().splitlines() if stages_file.exists() else []
+        stages_file.unlink(missing_ok=True)
         if not args.keep:
             _drop_database(args.db_name)
 
+    in_daphne: dict[tuple[int, int], tuple[float, float]] = {}
+    for line in stage_lines:
+        parts = line.split()
+        if len(parts) == 4 and parts[1] != "None":
+            # several viewers per run: the first arrival from the layer, the last write out
+            key, t_layer, t_sent = (int(parts[0]), int(parts[1])), float(parts[2]), float(parts[3])
+            old = in_daphne.get(key)
+            in_daphne[key] = (
+                (min(old[0], t_layer), max(old[1], t_sent)) if old else (t_layer, t_sent)
+            )
     lat_state, lat_log, complete = [], [], 0
     to_broadcast, from_broadcast = [], []
+    stages: dict[str, list[float]] = {
+        "sink queue": [],
+        "batch wait": [],
+        "transaction": [],
+        "publish wait": [],
+        "publish": [],
+        "layer→consumer": [],
+        "consumer→socket": [],
+        "socket→viewer": [],
+    }
     received = 0
     for i, rows in enumerate(report["results"]):
         run_id = run_ids[i % len(run_ids)]
         seqs = [r[1] for r in rows]
         if seqs == stored[run_id]:
             complete += 1
+        else:
+            missing = sorted(set(stored[run_id]) - set(seqs))
+            extra = len(seqs) - len(set(seqs))
+            out_of_order = sum(1 for a, b in zip(seqs, seqs[1:], strict=False) if b <= a)
+            report["errors"].append(
+                f"viewer {i} (run {run_id}): {len(seqs)} of {len(stored[run_id])} events, "
+                f"missing {missing[:8]}, {extra} twice, {out_of_order} out of order, "
+                f"last {rows[-1][2] if rows else None}"
+            )
         received += len(rows)
         for run, seq, type_, t0, t_recv in rows:
             if t0 is None:
@@ -415,6 +485,19 @@ def main() -> int:
             if sent_at is not None and type_ in STATE_TYPES:
                 to_broadcast.append((sent_at - t0) * 1000)
                 from_broadcast.append((t_recv - sent_at) * 1000)
+                marks = (
+                    t0,
+                    picked_at.get((run, t0)),
+                    store_at.get((run, t0)),
+                    committed_at.get((run, seq)),
+                    sent_at,
+                    published_at.get((run, seq)),
+                    *in_daphne.get((run, seq), (None, None)),
+                    t_recv,
+                )
+                if None not in marks:
+                    for name, a, b in zip(stages, marks, marks[1:], strict=False):
+                        stages[name].append((b - a) * 1000)
     sent = sum(c[0] for c in counts.values())
     transactions = sum(c[2] for c in counts.values())
     stored_n = sum(len(s) for s in stored.values())
@@ -426,6 +509,7 @@ def main() -> int:
         f"  sink calls {sent}, events stored {stored_n} (logs coalesced) in {transactions} "
         f"transactions, received {received} by viewers in {send_seconds:.1f} s of sending"
     )
+    print(f"  sender process CPU while sending: {sender_cpu:.1f} s in {send_seconds:.1f} s")
     print(f"  viewers with every event of their run once and in order: {complete}/{args.viewers}")
     for label, values in (
         ("step/state events", lat_state),
@@ -433,6 +517,7 @@ def main() -> int:
         ("all events", lat_state + lat_log),
         ("state: sink→bcast", to_broadcast),
         ("state: bcast→view", from_broadcast),
+        *((f"  {name}", values) for name, values in stages.items()),
     ):
         if values:
             print(
