@@ -9,7 +9,8 @@ export DEBIAN_FRONTEND=noninteractive
 #  gir1.2-spiceclientglib-2.0 is the SPICE client, libgirepository1.0-dev and libcairo2-dev let
 #  pip build PyGObject and pycairo; fonts-wqy-microhei, the smallest CJK font, lets Chromium show
 #  the VDI platform's Chinese messages as characters instead of boxes; iproute2 and
-#  openssh-server make the two remote libvirt hosts of rig/remote-hosts.sh)
+#  openssh-server make the two remote libvirt hosts of rig/remote-hosts.sh; rabbitmq-server is
+#  the second broker of the distributed tests, and tests/dist starts private nodes of it)
 NEEDED="
 /usr/bin/qemu-system-x86_64:qemu-system-x86
 /usr/bin/qemu-img:qemu-utils
@@ -24,6 +25,7 @@ NEEDED="
 /usr/bin/xz:xz-utils
 /usr/bin/zstd:zstd
 /usr/bin/redis-server:redis-server
+/usr/lib/rabbitmq/bin/rabbitmq-server:rabbitmq-server
 /usr/bin/chromium:chromium
 /usr/bin/gcc:gcc
 /usr/bin/g++:g++

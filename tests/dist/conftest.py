@@ -126,18 +126,21 @@ def broker(request, _redis_for_web, settings):
     require(tcp_port_open("127.0.0.1", 5672), "RabbitMQ on 127.0.0.1:5672 (ATP_TEST_AMQP_URL)")
     ensure_amqp_vhost(AMQP_URL)  # a session slot's own vhost (tests/session_slot.py)
     before = app.conf.broker_url
-
-    def use(url: str) -> None:
-        app.conf.broker_url = url
-        app._pool = None  # the next send opens a connection to ``url``
-        app.amqp._producer_pool = None
-
     settings.CELERY_BROKER_URL = AMQP_URL
-    use(AMQP_URL)
+    point_app_at(AMQP_URL)
     try:
         yield Broker(kind, AMQP_URL)
     finally:
-        use(before)
+        point_app_at(before)
+
+
+def point_app_at(url: str) -> None:
+    """This process's Celery app sends to ``url`` from its next send on."""
+    from atp_site.celery import app
+
+    app.conf.broker_url = url
+    app._pool = None  # the next send opens a connection to ``url``
+    app.amqp._producer_pool = None
 
 
 def clean_broker(url: str) -> None:
@@ -342,3 +345,125 @@ def layer_on(settings):
 
     yield use
     channel_layers.backends = {}
+
+
+# ------------------------------------------------------------ a RabbitMQ node of the test's own
+
+RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")  # Debian's rabbitmq-server scripts, run as is
+
+
+class OwnRabbitMQ:
+    """A private RabbitMQ node (its own node name, AMQP and distribution ports, data, logs and
+    Erlang cookie in a temporary directory), restartable on the same port with its data: a
+    clean stop (SIGTERM, as ``rabbitmqctl stop``) or a ``kill -9`` of the whole node. The
+    machine's shared node on 5672 is never touched."""
+
+    def __init__(self):
+        require((RABBITMQ_BIN / "rabbitmq-server").exists(), "rabbitmq-server (rig/install.sh)")
+        self.port = free_port()
+        self.node = f"atptest{self.port}@localhost"
+        self.dir = Path(tempfile.mkdtemp(prefix="atp-own-rabbitmq-"))
+        (self.dir / "home").mkdir()
+        (self.dir / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n"
+        )
+        (self.dir / "enabled_plugins").write_text("[].\n")  # no management listener
+        (self.dir / "rabbitmq-env.conf").write_text("")  # not /etc/rabbitmq's node name
+        self.env = {
+            **os.environ,
+            "HOME": str(self.dir / "home"),  # its own .erlang.cookie
+            "RABBITMQ_CONF_ENV_FILE": str(self.dir / "rabbitmq-env.conf"),
+            "RABBITMQ_CONFIG_FILE": str(self.dir / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.dir / "log"),
+            "RABBITMQ_PID_FILE": str(self.dir / "node.pid"),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self, timeout: float = 120) -> None:
+        self.starts += 1
+        out = open(self.dir / f"start-{self.starts}.out", "wb")  # noqa: SIM115 - the node's
+        self.proc = subprocess.Popen(
+            [str(RABBITMQ_BIN / "rabbitmq-server")],
+            cwd=self.dir,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill9 reaches every process
+        )
+        wait_for(self._answers, timeout, f"RabbitMQ node {self.node} to accept AMQP")
+
+    def _answers(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            pytest.fail(f"rabbitmq-server exited with {self.proc.returncode}: {self.log()}")
+        if not tcp_port_open("127.0.0.1", self.port):
+            return False
+        from kombu import Connection
+
+        try:
+            with Connection(self.url, connect_timeout=5) as conn:
+                conn.connect()
+            return True
+        except Exception:  # noqa: BLE001 - still booting
+            return False
+
+    def log(self) -> str:
+        logs = sorted((self.dir / "log").glob("*.log")) + sorted(self.dir.glob("start-*.out"))
+        return "\n".join(p.read_text(errors="replace")[-2000:] for p in logs)
+
+    def _beam_pid(self) -> int:
+        return int((self.dir / "node.pid").read_text().strip())
+
+    def stop(self) -> None:
+        """A clean stop: SIGTERM to the Erlang VM, which closes connections and writes its
+        queues to disk before it exits."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self._beam_pid(), signal.SIGTERM)
+        self.proc.wait(60)
+        wait_for(lambda: not tcp_port_open("127.0.0.1", self.port), 10, "the port to close")
+
+    def kill9(self) -> None:
+        """``kill -9`` of every process of the node: no goodbye to clients, nothing flushed."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(20)
+        wait_for(lambda: not tcp_port_open("127.0.0.1", self.port), 10, "the port to close")
+
+    def queues(self) -> dict[str, tuple[int, int]]:
+        """``{queue: (ready, unacknowledged)}`` of the node's default vhost (rabbitmqctl)."""
+        out = subprocess.run(
+            [str(RABBITMQ_BIN / "rabbitmqctl"), "-n", self.node, "-q", "list_queues"]
+            + ["name", "messages_ready", "messages_unacknowledged"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+        rows = [line.split() for line in out.splitlines()]
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows if len(r) == 3 and r[1].isdigit()}
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(20)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_rabbitmq():
+    node = OwnRabbitMQ()
+    node.start()
+    yield node
+    node.close()
