@@ -10,7 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import TimeLimitExceeded
 from celery.utils import uuid
 from django.conf import settings
 
@@ -24,7 +25,48 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="runs.execute_run", bind=True, acks_late=True)
+def hard_limit_reason(exc: TimeLimitExceeded) -> str:
+    """The reason of a run (or part) whose task Celery's hard time limit killed."""
+    limit = exc.args[0] if exc.args else None
+    at = f" of {int(float(limit))} s" if isinstance(limit, int | float) else ""
+    return (
+        f"the worker killed the run's task at its hard time limit{at}: the run did not end "
+        "by its own timeout"
+    )
+
+
+class RunTask(Task):
+    """The task of a run or a part: when Celery's hard time limit kills the pool process that
+    ran it (prefork pools), the worker's main process calls ``on_failure`` with
+    ``TimeLimitExceeded``; the run (the part) is ended ``error`` there and then, rather than by
+    the reaper once its heartbeats are missed. Its slot is free from that moment."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        if not isinstance(exc, TimeLimitExceeded) or not args:
+            return
+        from . import lifecycle
+        from .models import Run, RunPart
+
+        reason = hard_limit_reason(exc)
+        try:
+            if self.name == "runs.execute_part":
+                part = RunPart.objects.filter(pk=args[0], task_id=task_id).first()
+                if part is not None and part.state == RunState.RUNNING:
+                    log.error("run %s part %s: %s", part.run_id, part.host_name, reason)
+                    if lifecycle.finish_part(part.pk, Result.ERROR, reason) == lifecycle.RUN_ENDED:
+                        from .engine_runner import store_run_reports
+
+                        store_run_reports(part.run_id)
+                return
+            run = Run.objects.filter(pk=args[0], task_id=task_id).only("state").first()
+            if run is not None and run.state == RunState.RUNNING:
+                log.error("run %s: %s", run.pk, reason)
+                lifecycle.finish(run.pk, Result.ERROR, reason)
+        except Exception:  # the reaper ends it once its heartbeats are missed
+            log.exception("run task %s: the end after its hard time limit failed", task_id)
+
+
+@shared_task(name="runs.execute_run", bind=True, acks_late=True, base=RunTask)
 def execute_run(self, run_id: int) -> str:
     """Run ``run_id`` if it is still queued and its hosts have a free slot; returns the result
     (or ``stale``/``requeued``). Never raises for a run's problems."""
@@ -49,7 +91,7 @@ def execute_run(self, run_id: int) -> str:
     )
 
 
-@shared_task(name="runs.execute_part", bind=True, acks_late=True)
+@shared_task(name="runs.execute_part", bind=True, acks_late=True, base=RunTask)
 def execute_part(self, part_id: int) -> str:
     """Run the part ``part_id`` of a run on several hosts (its host's targets) if it is still
     queued and its host has a free slot; returns its result (or ``stale``/``requeued``)."""
