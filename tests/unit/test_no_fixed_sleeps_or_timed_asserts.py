@@ -51,6 +51,10 @@ ALLOWED_SLEEPS: dict[str, str] = {
     "test_a_websocket_viewer_kept_through_a_redis_restart_sees_every_event_once": (
         "the outage: Redis stays down 3 s"
     ),
+    "dist/test_dist_redis_outage_inventory_page.py::"
+    "test_an_outage_is_two_log_lines_and_the_inventory_page_converges": (
+        "the outage: Redis stays down 4 s while daphne's layer retries"
+    ),
     "dist/test_dist_libvirtd_restart.py::test_libvirtd_restart_mid_run_the_run_passes": (
         "the outage: libvirtd stays down 2 s of the 6 s wait step"
     ),
