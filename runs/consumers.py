@@ -2,7 +2,9 @@
 
 On connect (authenticated users only; close 4401 otherwise, 4404 for an unknown run) the
 consumer joins the run's group, then sends every stored event after ``after`` from the
-database, then relays live events. Each client gets every event exactly once and in order:
+database, then relays live events, each with the page fragments it changed
+(``runs.live_updates``: rendered once by the event's writer; replayed ones from the database).
+Each client gets every event exactly once and in order:
 a live event whose ``seq`` is not above the last one sent is dropped, and when a live event's
 ``seq`` jumps, the missing ones are read from the database first.
 
@@ -30,6 +32,7 @@ from django.conf import settings
 
 from .broadcast import group_name
 from .event_store import FINISHED_EVENT
+from .live_updates import with_views
 from .selectors import EVENTS_MAX, events_between, events_since
 
 log = logging.getLogger(__name__)
@@ -44,12 +47,14 @@ def _run_exists(run_id: int) -> bool:
 
 @database_sync_to_async
 def _since(run_id: int, after: int) -> list[dict]:
-    return events_since(run_id, after, EVENTS_MAX)
+    events = events_since(run_id, after, EVENTS_MAX)
+    return with_views(run_id, events) if events else events
 
 
 @database_sync_to_async
 def _between(run_id: int, after: int, upto: int) -> list[dict]:
-    return events_between(run_id, after, upto)
+    events = events_between(run_id, after, upto)
+    return with_views(run_id, events) if events else events
 
 
 def _after(scope) -> int:

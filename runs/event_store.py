@@ -3,14 +3,14 @@
 ``store_events(run_id, events)`` stores a batch of events: the next ``n`` sequence numbers of
 the run are reserved (``last_seq = last_seq + n``, which holds the run's row lock until the
 commit), the events numbered from that block, inserted in one ``INSERT`` and projected in
-order (``runs.projection``); after the commit each is broadcast, in seq order
-(``runs.broadcast``). On PostgreSQL the reservation and the insert are one statement (a
-data-modifying ``WITH``), and a batch that projects nothing (log lines, outputs, screenshots)
-runs it alone in autocommit: one round trip, no ``BEGIN``/``COMMIT``. Elsewhere (SQLite) it
-is an ``UPDATE ... RETURNING`` and a ``bulk_create`` in one transaction. The worker's event
-writer (``runs.event_sink``) hands over everything that queued up while it was busy as one
-batch (AWX batches its job events the same way). ``store_event`` is the batch of one, for the
-few events written elsewhere.
+order (``runs.projection``); after the commit each is broadcast, in seq order, with the page
+fragments the batch changed (``runs.live_updates``, ``runs.broadcast``). On PostgreSQL the
+reservation and the insert are one statement (a data-modifying ``WITH``), and a batch that
+projects nothing (log lines, outputs, screenshots) runs it alone in autocommit: one round
+trip, no ``BEGIN``/``COMMIT``. Elsewhere (SQLite) it is an ``UPDATE ... RETURNING`` and a
+``bulk_create`` in one transaction. The worker's event writer (``runs.event_sink``) hands over
+everything that queued up while it was busy as one batch (AWX batches its job events the same
+way). ``store_event`` is the batch of one, for the few events written elsewhere.
 
 The numbers stay consecutive per run and unique across every writer of the run (the parts of
 a run on several hosts, the web's ``cancel_requested``): the reservation is serialised on the
@@ -38,6 +38,7 @@ from django.utils import timezone
 from atp_core.text import without_nul
 
 from . import broadcast as _broadcast
+from . import live_updates
 from .models import Run, RunEvent
 from .projection import PROJECTED, Targets, project
 
@@ -174,8 +175,10 @@ def store_events(
 
 
 def _broadcast_all(run_id: int, payloads: list[dict]) -> None:
-    for payload in payloads:
-        broadcast(run_id, payload)
+    """Each event with what it changed on the live page (``runs.live_updates``, rendered once
+    for the batch, whatever the number of viewers)."""
+    for message in live_updates.safe_messages(run_id, payloads):
+        broadcast(run_id, message)
 
 
 def store_event(

@@ -6,7 +6,6 @@ Every function issues a fixed number of queries whatever the number of runs, ste
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
@@ -23,9 +22,9 @@ from .models import (
     RunTarget,
     StepResult,
 )
+from .run_view import NOT_RUN_LOG_TYPES, STEP_EVENT_TYPES, StepsView
 from .selectors import MATRIX_BUILDS, last_passed_before, recent_builds
 
-PAGE_STEP_EVENT_TYPES = ("step_started", "step_log", "step_output", "artifact")
 # Pass rates count runs (and targets) that ended passed, failed, error or timed out; a
 # cancelled one was stopped on purpose and says nothing about the product.
 COUNTED_RUNS = Count("id", filter=~Q(result=Result.CANCELLED))
@@ -154,7 +153,8 @@ def page_run(run_id: int) -> dict:
     ``last_seq`` is read in the same transaction as the steps and events (repeatable read on
     PostgreSQL) so the page shows exactly the events up to ``last_seq`` and the browser
     resumes after it. Step logs, outputs and artifacts are attributed to the loop iteration
-    that was running when they were emitted, the same way the browser does it.
+    that was running when they were emitted (``runs.run_view``, the reducer the live updates
+    use too).
     """
     from django.db import connection, transaction
     from django.http import Http404
@@ -185,105 +185,24 @@ def page_run(run_id: int) -> dict:
             StepResult.objects.filter(run=run).order_by("target_id", "ordinal", "iteration")
         )
         events = list(
-            RunEvent.objects.filter(run=run, seq__lte=last_seq, type__in=PAGE_STEP_EVENT_TYPES)
+            RunEvent.objects.filter(run=run, seq__lte=last_seq, type__in=STEP_EVENT_TYPES)
             .order_by("seq")
             .only("seq", "type", "target", "step_id", "payload")
         )
         run_events = list(
             RunEvent.objects.filter(run=run, seq__lte=last_seq)
-            .exclude(type__in=PAGE_STEP_EVENT_TYPES)
-            .exclude(type__in=("step_finished", "target_started", "target_finished"))
-            .exclude(type__in=("run_started", "run_finished"))
+            .exclude(type__in=NOT_RUN_LOG_TYPES)
             .order_by("seq")
             .only("seq", "type", "payload", "created")
         )
         artifacts = list(Artifact.objects.filter(run=run).select_related("target"))
 
-    by_target: dict[int, list] = {t.pk: [] for t in targets}
-    index: dict[tuple, object] = {}
-    # A step inside a loop is planned as one row (iteration -1) until its iterations run; then
-    # the iteration rows stand for it and the planned row is left out (no empty template row).
-    with_iterations = {(s.target_id, s.step_id) for s in steps if s.iteration >= 0}
-    steps = [
-        s for s in steps if s.iteration >= 0 or (s.target_id, s.step_id) not in with_iterations
-    ]
-    for s in steps:
-        s.logs, s.shots, s.files = [], [], []
-        by_target.setdefault(s.target_id, []).append(s)
-        index[(s.target_id, s.step_id, s.iteration)] = s
-    name_to_target = {t.name: t for t in targets}
-    artifact_by_key = {(a.target_id, a.step_id, a.name): a for a in artifacts}
-    artifact_by_id = {a.pk: a for a in artifacts}
-
-    current: dict[tuple, int] = {}
-    for ev in events:
-        target = name_to_target.get(ev.target)
-        if target is None:
-            continue
-        data = ev.payload or {}
-        key = (target.pk, ev.step_id)
-        if ev.type == "step_started":
-            it = data.get("iteration")
-            current[key] = -1 if it is None else int(it)
-            continue
-        row = index.get((target.pk, ev.step_id, current.get(key, -1))) or index.get(
-            (target.pk, ev.step_id, -1)
-        )
-        if row is None:
-            continue
-        if ev.type == "step_log":
-            row.logs.append(
-                {
-                    "seq": ev.seq,
-                    "cls": f"log-{data.get('level') or 'info'}",
-                    "text": f"[{data.get('level') or 'info'}] {data.get('message', '')}",
-                }
-            )
-        elif ev.type == "step_output":
-            row.logs.append(
-                {
-                    "seq": ev.seq,
-                    "cls": f"out-{data.get('stream') or 'stdout'}",
-                    "text": data.get("text", ""),
-                }
-            )
-        elif ev.type == "artifact":
-            art = None
-            if data.get("artifact_id"):
-                art = artifact_by_id.get(data["artifact_id"])
-            if art is None:
-                art = artifact_by_key.get((target.pk, ev.step_id, data.get("name", "")))
-            item = {
-                "key": f"id:{data['artifact_id']}"
-                if data.get("artifact_id")
-                else f"name:{data.get('name', '')}",
-                "name": data.get("name", ""),
-                "kind": data.get("kind", "file"),
-                "mime": data.get("mime", ""),
-                "artifact": art,
-                "target": target.name,
-                "step_id": ev.step_id,
-                "url": data.get("url", ""),
-            }
-            is_image = item["kind"] in ("screenshot", "diff") or item["mime"].startswith("image/")
-            (row.shots if is_image else row.files).append(item)
-
     from django.conf import settings
 
-    keep = int(settings.ATP_REPORT_STEP_LOG_LINES)
-    for s in steps:
-        _print_once(s)
-        _pair_sliders(s)
-        # the last lines of a chatty step; the rest is in the JSON report (linked on the page)
-        s.logs_hidden = max(0, len(s.logs) - keep)
-        if s.logs_hidden:
-            s.logs = s.logs[-keep:] if keep else []
+    view = StepsView(targets, steps, artifacts).fold(events)
+    view.finish(int(settings.ATP_REPORT_STEP_LOG_LINES))
+    steps = view.steps
     for t in targets:
-        t.step_rows = by_target.get(t.pk, [])
-        counts: dict[str, int] = {}
-        for s in t.step_rows:
-            counts[s.status] = counts.get(s.status, 0) + 1
-        t.counts = sorted(counts.items())
         t.latency = latency_rows(t.step_rows)
         t.logons = [s for s in t.step_rows if (s.metrics or {}).get("logon.total") is not None]
         named = {a.name: a for a in artifacts if a.target_id == t.pk and not a.step_id}
@@ -375,44 +294,6 @@ def latency_rows(steps) -> list[dict]:
         }
         for kind, stats in summarize(steps).items()
     ]
-
-
-_DIFF_NAME = re.compile(r"^(?P<stem>.+)-diff(?P<n>-\d+)?\.png$")
-
-
-def _pair_sliders(step) -> None:
-    """``step.sliders``: per failed screen check of the step, its reference as it was checked
-    and the actual screen (the best screenshot), for the report's reference/actual slider. The
-    engine names them ``<stem>-reference.png`` and ``<stem>-best.png`` next to
-    ``<stem>-diff.png``; the reference is then shown in the slider, not as a thumbnail."""
-    step.sliders = []
-    by_name = {x["name"]: x for x in step.shots}
-    paired = set()
-    for shot in step.shots:
-        match = _DIFF_NAME.match(shot["name"]) if shot["kind"] == "diff" else None
-        if not match:
-            continue
-        n = match["n"] or ""
-        reference = by_name.get(f"{match['stem']}-reference{n}.png")
-        actual = by_name.get(f"{match['stem']}-best{n}.png")
-        if reference and actual and reference["artifact"] and actual["artifact"]:
-            named = re.search(r"did not match '([^']+)'", step.error or "")
-            name = named[1] if named else match["stem"]
-            step.sliders.append({"name": name, "reference": reference, "actual": actual})
-            paired.add(reference["name"])
-    if paired:
-        step.shots = [x for x in step.shots if x["name"] not in paired]
-
-
-def _print_once(step) -> None:
-    """Output and error are printed once: the error line the engine also logs is left out of
-    the log (it is shown as the step's error), and the stored output is hidden when its lines
-    already are in the log (command output arrives as ``step_output`` events too). The live
-    view (static/runs/live.js, step_finished) applies the same two rules."""
-    if step.error:
-        echo = f"[error] {step.error}"
-        step.logs = [entry for entry in step.logs if entry["text"] != echo]
-    step.output_in_log = any(entry["cls"].startswith("out-") for entry in step.logs)
 
 
 def page_compare(run_a, run_b) -> list[dict]:

@@ -20,10 +20,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from atp_core.errors import AtpError, InvalidInput
-from atp_core.status import vocabulary
 from atp_site.permissions import has_role, role_required
 
-from . import part_status, presenters, reports, selectors
+from . import live_updates, part_status, presenters, reports, selectors
 from .filters import RunFilter
 from .models import Artifact, ResultChoices, Run, RunStateChoices, RunTarget
 
@@ -128,7 +127,6 @@ def _run_context(request, run_id: int) -> dict:
     data = presenters.page_run(run_id)
     data["parts"] = part_status.describe(data["run"])  # a run on several hosts: one per host
     data["can_operate"] = has_role(request.user, "operator")
-    data["status_vocabulary"] = vocabulary()
     return data
 
 
@@ -164,12 +162,15 @@ def _render_report(request, data: dict):
 
 @require_GET
 def run_events(request, run_id: int):
-    """Polling fallback of the websocket: ``{"events", "state", "result", "last_seq"}``."""
+    """Polling fallback of the websocket: ``{"events", "state", "result", "last_seq"}``;
+    ``?view=1`` adds each event's page fragments, as the websocket sends them."""
     run = get_object_or_404(Run.objects.only("id", "state", "result", "last_seq"), pk=run_id)
     try:
         page = selectors.events_page(run, request.GET.get("after", "0"))
     except InvalidInput as exc:
         return JsonResponse({"error": str(exc)}, status=400)
+    if request.GET.get("view"):  # the live page's: each event with what it changed
+        page["events"] = live_updates.with_views(run.pk, page["events"])
     return JsonResponse(page)
 
 

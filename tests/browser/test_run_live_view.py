@@ -83,12 +83,12 @@ def test_steps_turn_green_live_and_reload_resumes(live_server, page, settings, t
     assert "Waiting for the worker" in page.inner_text(".targets")
 
     target = TARGET
+    Run.objects.filter(pk=run.pk).update(state="running")  # claimed, as lifecycle.claim does
     emit(
         run,
         "run_started",
         {"run_id": str(run.pk), "scenario": run.name, "targets": [target], "plan": data.PLAN},
     )
-    Run.objects.filter(pk=run.pk).update(state="running")
     emit(run, "target_started", {}, target)
     emit(run, "step_started", {"name": "guest ping", "attempt": 1, "iteration": None}, target, "1")
     _wait_status(page, "1", "running")

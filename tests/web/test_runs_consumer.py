@@ -61,7 +61,8 @@ async def test_replay_after_n_then_live_without_duplicates_or_gaps(redis_url, mo
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     first = await communicator.receive_json_from(timeout=5)
-    assert set(first) == {"seq", "type", "ts", "target", "step_id", "data"}
+    # the stored event, and what it changed on the live page (runs/live_updates.py)
+    assert set(first) == {"seq", "type", "ts", "target", "step_id", "data", "view"}
     assert (first["seq"], first["type"], first["data"]["message"]) == (3, "step_log", "m3")
     assert await _seqs(communicator, 2) == [4, 5]
 

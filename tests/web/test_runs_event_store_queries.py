@@ -2,7 +2,10 @@
 reserved and the batch inserted (on PostgreSQL one ``WITH ... UPDATE ... INSERT`` statement,
 run alone in autocommit when nothing is projected; elsewhere an ``UPDATE ... RETURNING`` and an
 ``INSERT`` in a transaction), and a step event adds the one ``UPDATE`` of its row; the writer
-reads the run's targets once, not once per event. (Each statement is a round trip in the
+reads the run's targets once, not once per event. After the commit, the live view's fragments
+of a batch with a step event cost two reads (the target's rows with the target, the step's
+events: ``runs.live_updates``); a log line none once the writer knows the run (its targets and
+the step's running iteration, read on first use). (Each statement is a round trip in the
 worker's writer thread, the leg before the broadcast.)"""
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ def test_a_log_event_is_one_reservation_and_one_insert(run):
     log = [NewEvent("step_log", {"message": "hi"}, TARGET, "2")]
     # nothing to project: on PostgreSQL the one statement runs alone, no transaction around it
     alone = STORE if POSTGRES else [*STORE, "COMMIT"]
-    assert _statements(lambda: store_events(run.pk, log, targets)) == alone
+    # then, once per run and step, the live view: the targets' ids, the step's latest start
+    assert _statements(lambda: store_events(run.pk, log, targets)) == [*alone, "SELECT", "SELECT"]
     batch = [NewEvent("step_log", {"message": f"line {i}"}, TARGET, "2") for i in range(20)]
     assert _statements(lambda: store_events(run.pk, batch, targets)) == alone
     stored = list(RunEvent.objects.filter(run=run).order_by("seq"))
@@ -69,7 +73,8 @@ def test_a_step_event_adds_one_update_of_its_row_and_targets_are_read_once(run):
     targets = Targets(run.pk)
     started = [NewEvent("step_started", {"name": "echo hi", "attempt": 1}, TARGET, "2")]
     first = _statements(lambda: store_events(run.pk, started, targets))
-    assert first == [*STORE, "SELECT", "UPDATE", "COMMIT"]  # SELECT: the run's targets
+    # SELECT: the run's targets; after the commit, the live view: the target's rows, the events
+    assert first == [*STORE, "SELECT", "UPDATE", "COMMIT", "SELECT", "SELECT"]
     finished = [
         NewEvent(
             "step_finished", {"status": "passed", "duration": 0.5, "output": "hi"}, TARGET, "2"
@@ -79,6 +84,8 @@ def test_a_step_event_adds_one_update_of_its_row_and_targets_are_read_once(run):
         *STORE,
         "UPDATE",
         "COMMIT",
+        "SELECT",
+        "SELECT",
     ]
     row = StepResult.objects.get(run=run, target__name=TARGET, step_id="2")
     assert (row.status, row.attempt, row.duration, row.output, row.name) == (
