@@ -156,8 +156,12 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             if len(batch) < EVENTS_MAX:
                 return
 
-    async def _send(self, event: dict) -> None:
-        await self.send_json(event)
+    async def _send(self, event: dict, text: str | None = None) -> None:
+        """One event to the socket: ``text`` when the broadcast brought it encoded."""
+        if text is None:
+            await self.send_json(event)
+        else:
+            await self.send(text_data=text)
         self.last_sent = event["seq"]
         if event.get("type") == FINISHED_EVENT:
             self.finished = True
@@ -172,4 +176,4 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             if seq > self.last_sent + 1:
                 for missing in await _between(self.run_id, self.last_sent, seq):
                     await self._send(missing)
-            await self._send(event)
+            await self._send(event, message.get("text"))

@@ -24,6 +24,8 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import nullcontext
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -68,6 +70,16 @@ class _Event:
 def _iteration(data: dict) -> int:
     it = data.get("iteration")
     return NOT_IN_LOOP if it is None else int(it)
+
+
+class _Stored(NamedTuple):
+    """A stored step event as the fold reads it (no model instance: cheaper to read)."""
+
+    seq: int
+    type: str
+    target: str
+    step_id: str
+    payload: dict
 
 
 class _RunMemo:
@@ -196,7 +208,7 @@ def replay(run_id: int, events: list[dict]) -> list[dict]:
     evs = [_Event(d) for d in events]
     everything = _Changes()
     everything.whole = everything.run_head = True
-    view = _read(run_id, everything)
+    view = _read(run_id, everything, one_moment=True)
     row_of = view.steps_view.row_of
     changes = _Changes()
     out = []
@@ -229,14 +241,17 @@ class _View:
         self.run_head = run_head
 
 
-def _read(run_id: int, changes: _Changes) -> _View:
-    """The rows the changes need, folded like the first render (``presenters.page_run``), in
-    one transaction (repeatable read on PostgreSQL: one moment). A step's change reads its
-    target's rows (with the target) and its step's events: two queries, and the artifacts
-    when an artifact event is among them."""
+def _read(run_id: int, changes: _Changes, *, one_moment: bool = False) -> _View:
+    """The rows the changes need, folded like the first render (``presenters.page_run``). A
+    step's change reads its target's rows (with the target) and its step's events: two
+    queries, and the artifacts when an artifact event is among them.
+
+    ``one_moment``: in one transaction, repeatable read on PostgreSQL (a replay, read while
+    writers go on). The writer reading after its own commit needs none: the rows it renders
+    change only through its own next batch (the steps of a target are one writer's)."""
     outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and outermost:
+    with transaction.atomic() if one_moment else nullcontext():
+        if one_moment and connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         if changes.run_head:
@@ -271,7 +286,12 @@ def _read(run_id: int, changes: _Changes) -> _View:
             step_ids = sorted({step_id for _, step_id, _ in changes.rows})
             events = events.filter(target__in=changes.targets, step_id__in=step_ids)
             artifacts = artifacts.filter(target__name__in=changes.targets, step_id__in=step_ids)
-        events = list(events.order_by("seq").only("seq", "type", "target", "step_id", "payload"))
+        events = [
+            _Stored(*row)
+            for row in events.order_by("seq").values_list(
+                "seq", "type", "target", "step_id", "payload"
+            )
+        ]
         artifacts = list(artifacts) if any(e.type == "artifact" for e in events) else []
     steps_view = StepsView(targets, steps, artifacts).fold(events)
     steps_view.finish(int(settings.ATP_REPORT_STEP_LOG_LINES))

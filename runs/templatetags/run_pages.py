@@ -101,7 +101,7 @@ def artifact_url(run_id, item) -> str:
 @register.filter
 def step_label(step) -> str:
     """``3.1`` or, for a loop iteration, ``3.1 [2]``: the number is ``${loop.index}``
-    (0-based), the same in the live view (static/runs/live.js stepLabel) and JUnit. Takes a
+    (0-based), the same in the live view (the same ``runs/_step.html``) and JUnit. Takes a
     StepResult or a mapping with ``step_id`` and ``iteration``."""
     if isinstance(step, dict):
         step_id, iteration = step.get("step_id", ""), step.get("iteration")
@@ -147,8 +147,8 @@ def _event_value(value) -> str:
 
 @register.filter
 def run_event_text(event) -> str:
-    """A run-level event as one line, worded exactly as static/runs/live.js words it live
-    (``describe``, ``queued``, ``cancel_requested``), so a reload reads the same."""
+    """A run-level event as one line of "Run events", on the page and in the live view's
+    lines (``runs.live_updates``), so a reload reads the same."""
     data = event.payload or {}
     if event.type == "queued":
         return "queued"
