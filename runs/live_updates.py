@@ -22,6 +22,7 @@ sends a seq twice, so a late older one never lands after a newer one.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -122,20 +123,25 @@ _MEMOS: OrderedDict[int, _RunMemo] = OrderedDict()
 _MEMOS_MAX = 256
 
 
+_MEMOS_LOCK = threading.Lock()  # one writer thread per run, and the web's request threads
+
+
 def _memo(run_id: int) -> _RunMemo:
-    memo = _MEMOS.get(run_id)
-    if memo is None:
-        memo = _MEMOS[run_id] = _RunMemo(run_id)
-        while len(_MEMOS) > _MEMOS_MAX:
-            _MEMOS.popitem(last=False)
-    else:
-        _MEMOS.move_to_end(run_id)
-    return memo
+    with _MEMOS_LOCK:
+        memo = _MEMOS.get(run_id)
+        if memo is None:
+            memo = _MEMOS[run_id] = _RunMemo(run_id)
+            while len(_MEMOS) > _MEMOS_MAX:
+                _MEMOS.popitem(last=False)
+        else:
+            _MEMOS.move_to_end(run_id)
+        return memo
 
 
 def forget(run_id: int) -> None:
     """Drop what this process kept of a run (its writer is done)."""
-    _MEMOS.pop(run_id, None)
+    with _MEMOS_LOCK:
+        _MEMOS.pop(run_id, None)
 
 
 class _Changes:
