@@ -37,9 +37,9 @@ def _probe(path: str) -> None:
         original_send = RunConsumer._send
         probed_event = RunConsumer.run_event
 
-        async def _send(self, event):
+        async def _send(self, event, text=None):
             trace.write(f"send {self.channel_name} {self.run_id} {event['seq']}\n")
-            await original_send(self, event)
+            await original_send(self, event, text)
 
         async def run_event_traced(self, message):
             seq = message["event"]["seq"]
