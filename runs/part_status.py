@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from atp_core.status import RunState
 
@@ -73,6 +74,9 @@ def quiet_since(part: RunPart, run_created: datetime, seen: Seen | None) -> date
     return max(since, seen.at) if seen is not None else since
 
 
+WAIT_WARN_SECONDS = 30
+
+
 def worker_deadline() -> float:
     return float(getattr(settings, "ATP_PART_WORKER_DEADLINE", 600))
 
@@ -87,6 +91,14 @@ class PartStatus:
     last_seen: Seen | None
     deadline_at: datetime | None  # when the reaper ends it if no worker shows up
     note: str
+
+    @property
+    def overdue(self) -> bool:
+        """Waited for a worker longer than a worker normally takes (shown as a warning, not
+        before: a part is normally taken within a second or two)."""
+        if self.waiting_for != "worker" or self.waiting_since is None:
+            return False
+        return (timezone.now() - self.waiting_since).total_seconds() > WAIT_WARN_SECONDS
 
 
 def _utc(ts: datetime) -> str:
