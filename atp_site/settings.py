@@ -250,6 +250,12 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a broker restart never ends a wor
 # A broker blip must not cancel runs in progress: their state lives in the database.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = False  # the reaper re-queues; no blind redelivery
+# No prefetch reduction after a reconnect: Celery would then restore the prefetch count with a
+# synchronous basic.qos from the pool thread that acknowledges a task, while the main thread
+# reads the same py-amqp connection (not thread-safe): in ~1 of 6 RabbitMQ restarts the
+# worker's acknowledgements got lost, the node kept its 2 messages unacknowledged and the
+# worker, its prefetch full, took no more runs. See docs/deployment.md (broker failures).
+CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
 CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_IMPORTS = ["runs.reaper", "runs.notify"]
 # Heartbeats of running runs and the reaper that watches them (runs/reaper.py).
