@@ -92,6 +92,12 @@ class _RunMemo:
         self.run_id = run_id
         self.target_ids: dict[str, int] | None = None
         self.cursor = Cursor()
+        # (target, step_id) -> its stored step events in seq order, once read from the
+        # database: the writer's later batches add theirs, so a step's change reads its rows
+        # but not its events again
+        self.step_events: dict[tuple[str, str], dict[int, _Stored]] = {}
+        self.unkept = 0  # step events stored meanwhile for steps not kept (not in a read yet)
+        self.lock = threading.Lock()  # one writer per target; parts of a run may share a memo
 
     def target_id(self, name: str) -> int | None:
         if not self.target_ids:
@@ -121,6 +127,8 @@ class _RunMemo:
 
 _MEMOS: OrderedDict[int, _RunMemo] = OrderedDict()
 _MEMOS_MAX = 256
+_STEP_EVENTS_MAX = 2000
+"""A step with more stored events than this is read from the database each time instead."""
 
 
 _MEMOS_LOCK = threading.Lock()  # one writer thread per run, and the web's request threads
@@ -197,8 +205,9 @@ def messages(run_id: int, events: list[dict]) -> list[dict]:
             if ev.type not in NOT_RUN_LOG_TYPES:
                 lines.append([RUN_LOG, ev.seq, f"run-log-{ev.type}", run_event_text(ev)])
         out.append({**d, "view": {"lines": lines} if lines else {}})
+    _add_events(memo, events)
     if out and changes.any:
-        view = _read(run_id, changes)
+        view = _read(run_id, changes, memo=memo)
         out[-1]["view"].update(_render(view, changes))
     if any(d["type"] == "run_finished" for d in events):
         forget(run_id)
@@ -247,10 +256,64 @@ class _View:
         self.run_head = run_head
 
 
-def _read(run_id: int, changes: _Changes, *, one_moment: bool = False) -> _View:
+def _add_events(memo: _RunMemo, batch: list[dict]) -> None:
+    """The batch's step events join the kept events of their steps (every batch, rendered or
+    not: a log line changes no fragment, yet its row shows it at the next change)."""
+    with memo.lock:
+        for d in batch:
+            if d["type"] not in STEP_EVENT_TYPES:
+                continue
+            key = (d.get("target") or "", d.get("step_id") or "")
+            kept = memo.step_events.get(key)
+            if kept is None:
+                memo.unkept += 1
+            else:
+                kept[d["seq"]] = _Stored(d["seq"], d["type"], *key, d.get("data") or {})
+                if len(kept) > _STEP_EVENTS_MAX:
+                    del memo.step_events[key]
+
+
+def _kept_events(memo: _RunMemo, keys: list[tuple[str, str]]) -> list[_Stored] | None:
+    """The stored step events of the steps ``keys`` in seq order as the memo keeps them; None
+    when one of the steps is not kept (then they are read)."""
+    with memo.lock:
+        if not set(keys) <= memo.step_events.keys():
+            return None
+        events = [e for k in keys for e in memo.step_events[k].values()]
+    return sorted(events, key=lambda e: e.seq)
+
+
+def _keep_events(memo: _RunMemo, keys, events: list[_Stored], unkept: int) -> None:
+    """Keep the step events just read for the steps ``keys``, merged with what the memo has
+    (a whole-run read may run while another writer of the run adds to its steps). A step not
+    kept yet is kept only when no event of a step not kept was stored since the read began
+    (``unkept``: the memo's count then): it could be one the read missed."""
+    by_key: dict[tuple[str, str], dict[int, _Stored]] = {k: {} for k in keys}
+    for e in events:
+        if (e.target, e.step_id) in by_key:
+            by_key[(e.target, e.step_id)][e.seq] = e
+    with memo.lock:
+        for k, read in by_key.items():
+            kept = memo.step_events.get(k)
+            if kept is None and memo.unkept != unkept:
+                continue
+            merged = {**(kept or {}), **read}
+            if len(merged) <= _STEP_EVENTS_MAX:
+                memo.step_events[k] = merged
+
+
+def _read(
+    run_id: int,
+    changes: _Changes,
+    *,
+    one_moment: bool = False,
+    memo: _RunMemo | None = None,
+) -> _View:
     """The rows the changes need, folded like the first render (``presenters.page_run``). A
     step's change reads its target's rows (with the target) and its step's events: two
-    queries, and the artifacts when an artifact event is among them.
+    queries, and the artifacts when an artifact event is among them. The writer (``memo``:
+    what its process kept of the run) reads a step's events once (or none: ``run_started``
+    reads every step's): the memo keeps them, so a step's change is one query.
 
     ``one_moment``: in one transaction, repeatable read on PostgreSQL (a replay, read while
     writers go on). The writer reading after its own commit needs none: the rows it renders
@@ -278,6 +341,8 @@ def _read(run_id: int, changes: _Changes, *, one_moment: bool = False) -> _View:
                 .defer("domain_xml")
             )
             steps = list(steps)
+            names = {t.pk: t.name for t in targets}
+            keys = sorted({(names.get(s.target_id, ""), s.step_id) for s in steps})
         else:
             steps = list(
                 steps.filter(target__name__in=changes.targets)
@@ -292,12 +357,22 @@ def _read(run_id: int, changes: _Changes, *, one_moment: bool = False) -> _View:
             step_ids = sorted({step_id for _, step_id, _ in changes.rows})
             events = events.filter(target__in=changes.targets, step_id__in=step_ids)
             artifacts = artifacts.filter(target__name__in=changes.targets, step_id__in=step_ids)
-        events = [
-            _Stored(*row)
-            for row in events.order_by("seq").values_list(
-                "seq", "type", "target", "step_id", "payload"
-            )
-        ]
+            keys = sorted({(t, step_id) for t in changes.targets for step_id in step_ids})
+        # a whole-run change reads every step's events (and keeps them: after ``run_started``
+        # a step's first change reads none); a step's change takes its steps' kept ones
+        kept = None if memo is None or changes.whole else _kept_events(memo, keys)
+        if kept is None:
+            unkept = memo.unkept if memo is not None else 0
+            events = [
+                _Stored(*row)
+                for row in events.order_by("seq").values_list(
+                    "seq", "type", "target", "step_id", "payload"
+                )
+            ]
+            if memo is not None:
+                _keep_events(memo, keys, events, unkept)
+        else:
+            events = kept
         artifacts = list(artifacts) if any(e.type == "artifact" for e in events) else []
     steps_view = StepsView(targets, steps, artifacts).fold(events)
     steps_view.finish(int(settings.ATP_REPORT_STEP_LOG_LINES))
