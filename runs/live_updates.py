@@ -379,7 +379,23 @@ def _read(
     return _View(run, steps_view, changes.run_head)
 
 
+_WARM = threading.Event()
+_WARM_LOCK = threading.Lock()
+
+
 def _render(view: _View, changes: _Changes) -> dict:
+    """The fragments; the process's first render alone: it costs ~150 ms CPU or more (the
+    template engine, tag libraries, URL patterns), and the writers of runs that start
+    together would each pay it at once, their events queued behind it."""
+    if _WARM.is_set():
+        return _render_now(view, changes)
+    with _WARM_LOCK:
+        html = _render_now(view, changes)
+        _WARM.set()
+    return html
+
+
+def _render_now(view: _View, changes: _Changes) -> dict:
     words = status_words()
     sv = view.steps_view
     html: list[list[str]] = []
