@@ -197,3 +197,14 @@ def pytest_runtest_setup(item):
     problem = browser_order_problem(getattr(item, "fixturenames", ()))
     if problem:
         pytest.fail(f"{item.nodeid}: {problem}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_view_memos():
+    """Each test starts with no run kept by the live view's writer (``runs.live_updates``):
+    a test database gives the next test's run the same id, which no real database does."""
+    yield
+    live_updates = sys.modules.get("runs.live_updates")
+    if live_updates is not None:
+        with live_updates._MEMOS_LOCK:
+            live_updates._MEMOS.clear()
